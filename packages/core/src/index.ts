@@ -1,0 +1,45 @@
+/**
+ * quantsim's core: ONNX model I/O, the graph view, the builder and plan, calibration,
+ * encodings, and the contracts for backends, encoding schemes and rules.
+ *
+ * @packageDocumentation
+ */
+export { ExternalDataError, ModelLoadError, ModelSaveError } from './errors/model-errors.js';
+export {
+  describeValue,
+  InvalidArgumentError,
+  QuantsimError,
+  type QuantsimErrorCode,
+  type QuantsimErrorOptions,
+  toError,
+  UnsupportedError,
+} from './errors/quantsim-error.js';
+export {
+  constantValue,
+  type Dim,
+  GraphView,
+  type Layer,
+  type NodeView,
+  type ParamRef,
+  type ShapeSource,
+  stableNodeNames,
+  type TensorRole,
+  type TensorView,
+} from './graph/graph-view.js';
+export { DATA_MOVEMENT_OPS, PARAM_INPUTS, type ParamRole } from './graph/op-roles.js';
+export { type FileToWrite, writeFileAtomically, writeFilesAtomically } from './io/atomic-write.js';
+export { type LoadModelOptions, loadModel, loadModelSync, MAX_IR_VERSION, MIN_IR_VERSION } from './model/load.js';
+export { Model, type ModelOrigin } from './model/model.js';
+export { PROTOBUF_LIMIT, type SavedModel, type SaveModelOptions, saveModel } from './model/save.js';
+export { forEachTensor } from './model/tensors.js';
+export { type DTypeName, dtypeByteSize, dtypeCode, dtypeName, isFloatType } from './onnx/dtype.js';
+export {
+  type AttrValue,
+  FloatAttr,
+  float,
+  ModelBuilder,
+  makeAttribute,
+  makeTensor,
+  makeValueInfo,
+} from './onnx/model-builder.js';
+export { elementCount, float32ToBytes, halfToFloat, int64ToBytes, tensorToFloat32 } from './onnx/tensor-values.js';
