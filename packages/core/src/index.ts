@@ -4,6 +4,28 @@
  *
  * @packageDocumentation
  */
+
+export type {
+  Backend,
+  BackendCapabilities,
+  BackendProbe,
+  BackendSession,
+  QdqElementType,
+  SessionOptions,
+} from './contracts/backend.js';
+export type { ChannelEncoding, Encoding, EncodingMap } from './contracts/encoding.js';
+export type { Plugin } from './contracts/plugin.js';
+export type {
+  Diagnostic,
+  QuantizerChange,
+  Rule,
+  RuleContext,
+  RulePhase,
+  SelectorReport,
+} from './contracts/rule.js';
+export type { EncodingScheme } from './contracts/scheme.js';
+export type { HistogramData, TensorStats } from './contracts/stats.js';
+export type { Feeds, TensorArray, TensorData, TensorMap } from './contracts/tensor.js';
 export { ExternalDataError, ModelLoadError, ModelSaveError } from './errors/model-errors.js';
 export {
   describeValue,
@@ -43,3 +65,5 @@ export {
   makeValueInfo,
 } from './onnx/model-builder.js';
 export { elementCount, float32ToBytes, halfToFloat, int64ToBytes, tensorToFloat32 } from './onnx/tensor-values.js';
+export { QuantPlan, type SkippedTensor } from './quant/plan.js';
+export type { GridSpec, QuantizerField, QuantizerKind, QuantizerSpec } from './quant/spec.js';
