@@ -67,3 +67,6 @@ export {
 export { elementCount, float32ToBytes, halfToFloat, int64ToBytes, tensorToFloat32 } from './onnx/tensor-values.js';
 export { QuantPlan, type SkippedTensor } from './quant/plan.js';
 export type { GridSpec, QuantizerField, QuantizerKind, QuantizerSpec } from './quant/spec.js';
+export * from './backend/index.js';
+export * from './encoding/index.js';
+export * from './export/index.js';

@@ -1,0 +1,2 @@
+// Encoding grid, histograms and statistics: filled in by the calibration work.
+export {};

@@ -1,0 +1,2 @@
+// Encodings file formats (AIMET, ONNX Runtime overrides): filled in by the export work.
+export {};
