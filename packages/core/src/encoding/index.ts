@@ -1,2 +1,22 @@
-// Encoding grid, histograms and statistics: filled in by the calibration work.
-export {};
+// Encoding grid, quantize-dequantize, power-of-two histograms and calibration statistics.
+export { assembleEncoding } from './assemble-encoding.js';
+export { computeGrid, type GridShape, gridSteps, MIN_ENCODING_RANGE } from './grid.js';
+export {
+  emptyHistogram,
+  foldHistogram,
+  HISTOGRAM_MAX_BINS,
+  HISTOGRAM_MIN_LOG2_WIDTH,
+  histogramQuantile,
+  mergeHistograms,
+} from './histogram.js';
+export { type QuantizeDequantizeOptions, quantizeDequantize, type RoundingMode } from './quantize-dequantize.js';
+export { roundHalfAway, roundHalfEven } from './rounding.js';
+export {
+  createStatsAccumulator,
+  mergeTensorStats,
+  type StatsAccumulator,
+  type StatsAccumulatorOptions,
+  type StatsFromValuesOptions,
+  statsFromValues,
+} from './stats.js';
+export { uniformBins } from './uniform-bins.js';
