@@ -5,6 +5,27 @@
  * @packageDocumentation
  */
 
+export * from './backend/index.js';
+export {
+  type CalibrateOptions,
+  CalibrationError,
+  type CalibrationProgress,
+  type CalibrationStats,
+  collectStats,
+  mergeCalibrationStats,
+  statisticsRequests,
+} from './calibrate/collect.js';
+export { computeEncodings, encodingFromStats, paramStats } from './calibrate/compute-encodings.js';
+export {
+  type CalibrationData,
+  checkFeeds,
+  FeedError,
+  type FeedsLike,
+  iterateData,
+  type TensorLike,
+  typeOfArray,
+} from './calibrate/feeds.js';
+export { buildStatisticsGraph, type StatisticsOutputs, type TensorRequest } from './calibrate/statistics-graph.js';
 export type {
   Backend,
   BackendCapabilities,
@@ -26,6 +47,7 @@ export type {
 export type { EncodingScheme } from './contracts/scheme.js';
 export type { HistogramData, TensorStats } from './contracts/stats.js';
 export type { Feeds, TensorArray, TensorData, TensorMap } from './contracts/tensor.js';
+export * from './encoding/index.js';
 export { ExternalDataError, ModelLoadError, ModelSaveError } from './errors/model-errors.js';
 export {
   describeValue,
@@ -36,6 +58,8 @@ export {
   toError,
   UnsupportedError,
 } from './errors/quantsim-error.js';
+export { RuleViolationError } from './errors/rule-violation-error.js';
+export * from './export/index.js';
 export {
   constantValue,
   type Dim,
@@ -65,8 +89,28 @@ export {
   makeValueInfo,
 } from './onnx/model-builder.js';
 export { elementCount, float32ToBytes, halfToFloat, int64ToBytes, tensorToFloat32 } from './onnx/tensor-values.js';
+export type { CarriedEncodings, LoadEncodingsOptions, LoadedEncodings, QuantizerOptions, ResolvedPlan } from './quant/builder.js';
+export type { BuilderState } from './quant/builder-state.js';
+export {
+  ConfigFileError,
+  type ConfigOpSettings,
+  type ConfigQuantizerSettings,
+  parseQuantConfig,
+  type QuantConfig,
+  readQuantConfig,
+} from './quant/config-file.js';
+export { createQuant, type QuantCallOptions, type QuantFunction, type QuantSetup } from './quant/create-quant.js';
+export { AIMET_DEFAULTS, MAX_BITWIDTH, MIN_BITWIDTH, type QuantDefaults } from './quant/defaults.js';
+export type { OverrideData, OverrideFields, OverrideTarget } from './quant/overrides.js';
+export { DEFAULT_SUPERGROUPS, type Placement, placeQuantizers, type QuantizerSlot } from './quant/placement.js';
 export { QuantPlan, type SkippedTensor } from './quant/plan.js';
+export { PluginSet, type WarningSink } from './quant/plugin-set.js';
+export type { PreparedModel } from './quant/prepared-model.js';
+export type { QuantBuilder } from './quant/quant-builder.js';
+export type { LayerPredicate, PatternData, SelectorData } from './quant/selector.js';
 export type { GridSpec, QuantizerField, QuantizerKind, QuantizerSpec } from './quant/spec.js';
-export * from './backend/index.js';
-export * from './encoding/index.js';
-export * from './export/index.js';
+export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './sim/qdq-form.js';
+export { NotCalibratedError, QuantSim, type TensorComparison } from './sim/quant-sim.js';
+export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions, typedTensor } from './sim/simulated-model.js';
+export { fakeQuantizeWeights, quantizeToGrid } from './sim/weights.js';
+export { type FoldedBatchNorm, foldBatchNorms } from './transform/fold-batchnorm.js';

@@ -51,7 +51,8 @@ export class Model {
 
   /** Whether any tensor stores its data outside the model file. */
   get hasExternalData(): boolean {
-    return this.#external.size > 0;
+    for (const t of this.#external.keys()) if (t.dataLocation === 1) return true;
+    return false;
   }
 
   /** The external bytes of a tensor (used by savers and readers of values). */
@@ -79,7 +80,8 @@ export class Model {
     let i = 0;
     forEachTensor(copy, (t) => {
       const bytes = this.#external.get(originals[i++] as TensorProto);
-      if (bytes) {
+      // A tensor rewritten in memory (dataLocation reset) no longer uses its external bytes.
+      if (bytes && t.dataLocation === 1) {
         t.rawData = bytes as Uint8Array<ArrayBuffer>;
         t.dataLocation = 0;
         t.externalData = [];
@@ -125,7 +127,7 @@ export class Model {
     let i = 0;
     forEachTensor(copy, (t) => {
       const bytes = this.#external.get(originals[i++] as TensorProto);
-      if (bytes) external.set(t, bytes);
+      if (bytes && t.dataLocation === 1) external.set(t, bytes);
     });
     return new Model(copy, this.origin, external);
   }

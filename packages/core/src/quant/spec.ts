@@ -38,6 +38,8 @@ export interface QuantizerSpec extends GridSpec {
   readonly paramRole?: ParamRole;
   /** For input quantizers: which input of the layer. */
   readonly inputIndex?: number;
+  /** For activations that end a supergroup (Conv+Relu…): every layer of the group. */
+  readonly supergroup?: readonly string[];
   readonly scheme: string;
   /** The channel axis for per-channel quantization; `undefined` for per-tensor. */
   readonly perChannelAxis: number | undefined;

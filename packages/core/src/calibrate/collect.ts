@@ -1,0 +1,200 @@
+import type { Backend, BackendSession } from '../contracts/backend.js';
+import type { EncodingScheme } from '../contracts/scheme.js';
+import type { TensorStats } from '../contracts/stats.js';
+import type { TensorData } from '../contracts/tensor.js';
+import { createStatsAccumulator, mergeTensorStats, type StatsAccumulator } from '../encoding/index.js';
+import { QuantsimError } from '../errors/quantsim-error.js';
+import type { ResolvedPlan } from '../quant/builder.js';
+import { type CalibrationData, checkFeeds, iterateData } from './feeds.js';
+import { buildStatisticsGraph, type StatisticsOutputs, type TensorRequest } from './statistics-graph.js';
+
+/** Progress of calibration, for progress bars. */
+export interface CalibrationProgress {
+  /** Samples processed so far. */
+  readonly done: number;
+  /** The number of samples that will be processed, when known. */
+  readonly total: number | undefined;
+}
+
+/** Options of calibration. */
+export interface CalibrateOptions {
+  /** Use at most this many samples. */
+  readonly samples?: number;
+  /** Called after each sample. */
+  readonly onProgress?: (progress: CalibrationProgress) => void;
+  /** Stops calibration cleanly: no encodings are produced. */
+  readonly signal?: AbortSignal;
+  /** `error` (default): a NaN or infinity in an activation stops calibration; `ignore`: skip and count them. */
+  readonly nonFinite?: 'error' | 'ignore';
+}
+
+/** Activation statistics gathered from calibration data; plain data that merges across shards. */
+export interface CalibrationStats {
+  readonly samples: number;
+  /** Statistics by tensor name. */
+  readonly tensors: Readonly<Record<string, TensorStats>>;
+}
+
+/** Calibration stopped on a NaN or infinity, or could not run. */
+export class CalibrationError extends QuantsimError {
+  constructor(code: 'CALIBRATION' | 'NON_FINITE' | 'ABORTED', message: string, hint?: string) {
+    super(code, message, hint ? { hint } : {});
+  }
+}
+
+/** The tensors whose activation statistics a plan needs, and whether each needs a histogram. */
+export function statisticsRequests(
+  resolved: ResolvedPlan,
+  schemes: ReadonlyMap<string, EncodingScheme>,
+  skip: ReadonlySet<string> = new Set(),
+): TensorRequest[] {
+  const full = new Map<string, boolean>();
+  for (const q of resolved.plan.quantizers) {
+    if (!q.enabled || q.kind === 'param' || q.dtype !== 'int' || skip.has(q.id)) continue;
+    const needsHistogram = schemes.get(q.scheme)?.statistics === 'histogram';
+    full.set(q.tensor, (full.get(q.tensor) ?? false) || needsHistogram);
+  }
+  return [...full].map(([tensor, f]) => ({ tensor, full: f }));
+}
+
+/**
+ * Runs the statistics graph over calibration data and gathers each requested tensor's
+ * statistics. Memory does not grow with the number of samples: each sample's outputs are folded
+ * into fixed-size accumulators and dropped.
+ */
+export async function collectStats(
+  resolved: ResolvedPlan,
+  backend: Backend,
+  requests: readonly TensorRequest[],
+  data: CalibrationData,
+  options: CalibrateOptions = {},
+): Promise<CalibrationStats> {
+  const graph = resolved.prepared.graph;
+  const { model, outputs } = buildStatisticsGraph(resolved.prepared.model, requests);
+  const accumulators = new Map<string, StatsAccumulator>();
+  const minmax = new Map<string, { count: number; min: number; max: number; nonFinite: number }>();
+  for (const o of outputs) {
+    if (o.values) accumulators.set(o.tensor, createStatsAccumulator({ histogram: true }));
+    else minmax.set(o.tensor, { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, nonFinite: 0 });
+  }
+  const fetches = outputs.flatMap((o) => (o.values ? [o.values] : ([o.min, o.max, o.sum, o.size] as string[])));
+  const limit = options.samples ?? Number.POSITIVE_INFINITY;
+  const total = Array.isArray(data) ? Math.min(data.length, limit) : Number.isFinite(limit) ? limit : undefined;
+  const policy = options.nonFinite ?? 'error';
+  let session: BackendSession | undefined;
+  let slowSession: BackendSession | undefined;
+  let samples = 0;
+  try {
+    if (outputs.length > 0) session = await backend.createSession(model.toBytes({ inlineExternal: true }), { mode: 'float' });
+    for await (const item of iterateData(data)) {
+      if (samples >= limit) break;
+      if (options.signal?.aborted) throw aborted(samples);
+      const feeds = checkFeeds(item, graph, `calibration sample ${samples}`);
+      if (session) {
+        const result = await session.run(feeds, fetches);
+        const flagged: StatisticsOutputs[] = [];
+        for (const o of outputs) {
+          if (o.values) {
+            const acc = accumulators.get(o.tensor) as StatsAccumulator;
+            const before = acc.nonFinite;
+            acc.add(floatData(result[o.values], o.tensor));
+            if (acc.nonFinite > before && policy === 'error') throw nonFiniteError(o.tensor, samples);
+            continue;
+          }
+          const sum = scalar(result[o.sum as string]);
+          const lo = scalar(result[o.min as string]);
+          const hi = scalar(result[o.max as string]);
+          if (!Number.isFinite(sum) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
+            flagged.push(o);
+            continue;
+          }
+          const m = minmax.get(o.tensor) as { count: number; min: number; max: number; nonFinite: number };
+          m.count += scalar(result[o.size as string]);
+          if (lo < m.min) m.min = lo;
+          if (hi > m.max) m.max = hi;
+        }
+        if (flagged.length > 0) {
+          // Slow path, only for samples with non-finite values: fetch the tensors themselves.
+          if (policy === 'error') throw nonFiniteError((flagged[0] as StatisticsOutputs).tensor, samples);
+          // Graph inputs are not outputs of the session: their values are in the feeds.
+          const computed = flagged.filter((o) => !(o.tensor in feeds)).map((o) => o.tensor);
+          if (computed.length > 0 && !slowSession) {
+            // A second session exposes the tensors themselves; made only when a sample needs it.
+            const exposed = buildStatisticsGraph(
+              resolved.prepared.model,
+              outputs.filter((o) => !o.values).map((o) => ({ tensor: o.tensor, full: true })),
+            );
+            slowSession = await backend.createSession(exposed.model.toBytes({ inlineExternal: true }), { mode: 'float' });
+          }
+          const full = computed.length > 0 && slowSession ? await slowSession.run(feeds, computed) : {};
+          for (const o of flagged) {
+            const values = floatData(full[o.tensor] ?? feeds[o.tensor], o.tensor);
+            const m = minmax.get(o.tensor) as { count: number; min: number; max: number; nonFinite: number };
+            for (let i = 0; i < values.length; i++) {
+              const v = values[i] as number;
+              if (!Number.isFinite(v)) m.nonFinite++;
+              else {
+                m.count++;
+                if (v < m.min) m.min = v;
+                if (v > m.max) m.max = v;
+              }
+            }
+          }
+        }
+      }
+      samples++;
+      options.onProgress?.({ done: samples, total });
+    }
+    if (options.signal?.aborted) throw aborted(samples);
+  } finally {
+    await session?.release();
+    await slowSession?.release();
+  }
+  if (samples === 0)
+    throw new CalibrationError(
+      'CALIBRATION',
+      'Calibration received no samples.',
+      'Pass at least one feed, for example [{ x: { data, dims } }].',
+    );
+  const tensors: Record<string, TensorStats> = {};
+  for (const [t, m] of minmax) tensors[t] = { ...m };
+  for (const [t, acc] of accumulators) tensors[t] = acc.toStats();
+  return { samples, tensors };
+}
+
+/** Merges statistics gathered on different shards of the calibration data; exact and associative. */
+export function mergeCalibrationStats(a: CalibrationStats, b: CalibrationStats): CalibrationStats {
+  const tensors: Record<string, TensorStats> = { ...a.tensors };
+  for (const [t, s] of Object.entries(b.tensors)) {
+    const other = tensors[t];
+    tensors[t] = other ? mergeTensorStats(other, s) : s;
+  }
+  return { samples: a.samples + b.samples, tensors };
+}
+
+function scalar(t: TensorData | undefined): number {
+  const v = t?.data[0];
+  return typeof v === 'bigint' ? Number(v) : (v ?? Number.NaN);
+}
+
+function floatData(t: TensorData | undefined, name: string): Float32Array {
+  if (!t || !(t.data instanceof Float32Array))
+    throw new CalibrationError(
+      'CALIBRATION',
+      `The backend returned no float32 values for tensor '${name}'.`,
+      'This is a backend bug; try the cpu backend.',
+    );
+  return t.data;
+}
+
+function nonFiniteError(tensor: string, sample: number): CalibrationError {
+  return new CalibrationError(
+    'NON_FINITE',
+    `Tensor '${tensor}' holds NaN or infinite values in calibration sample ${sample}.`,
+    "Check that sample's input data, or pass { nonFinite: 'ignore' } to calibrate() to skip such values and count them.",
+  );
+}
+
+function aborted(samples: number): CalibrationError {
+  return new CalibrationError('ABORTED', `Calibration was aborted after ${samples} samples; no encodings were computed.`);
+}

@@ -1,0 +1,213 @@
+import type { GraphView, Layer, NodeView } from '../graph/graph-view.js';
+import { DATA_MOVEMENT_OPS, type ParamRole } from '../graph/op-roles.js';
+import { isFloatType } from '../onnx/dtype.js';
+import type { SkippedTensor } from './plan.js';
+import type { QuantizerKind } from './spec.js';
+
+/** AIMET's default supergroups: no quantizer between these ops. */
+export const DEFAULT_SUPERGROUPS: readonly (readonly string[])[] = [
+  ['Conv', 'Relu'],
+  ['Conv', 'Clip'],
+  ['ConvTranspose', 'Relu'],
+  ['Add', 'Relu'],
+  ['Gemm', 'Relu'],
+];
+
+/** A place where a quantizer can sit, before any settings are applied. */
+export interface QuantizerSlot {
+  readonly id: string;
+  readonly tensor: string;
+  readonly kind: QuantizerKind;
+  /** Producer (activation) or consumer (param, input) layer; undefined for graph inputs. */
+  readonly layer: string | undefined;
+  readonly opType: string | undefined;
+  /** Every layer of the supergroup that ends here (activations only). */
+  readonly supergroup: readonly string[] | undefined;
+  readonly paramRole?: ParamRole;
+  readonly inputIndex?: number;
+  /** The output-channel axis of a param, for per-channel quantization. */
+  readonly channelAxis: number | undefined;
+  readonly isGraphInput: boolean;
+  readonly isGraphOutput: boolean;
+}
+
+/** Where quantizers go in a graph, as AIMET places them. */
+export interface Placement {
+  readonly slots: readonly QuantizerSlot[];
+  readonly skipped: readonly SkippedTensor[];
+  /** For each layer, the activation inputs that could take an input quantizer. */
+  readonly inputCandidates: ReadonlyMap<string, readonly { index: number; tensor: string }[]>;
+}
+
+/**
+ * Places quantizers: on float graph inputs and op outputs, except outputs of data-movement ops
+ * (they keep their input's encoding), tensors inside a supergroup, non-float and unused tensors;
+ * and on parameters (weights, biases…) of layers. Subgraphs of If/Loop/Scan are reported, not quantized.
+ */
+export function placeQuantizers(graph: GraphView, supergroups: readonly (readonly string[])[]): Placement {
+  const slots: QuantizerSlot[] = [];
+  const skipped: SkippedTensor[] = [];
+  const groups = findSupergroups(graph, supergroups);
+
+  for (const name of graph.inputs) {
+    const t = graph.tensor(name);
+    if (!t) continue;
+    if (!isFloatType(t.dtype)) {
+      skipped.push({ tensor: name, reason: `graph input of type ${t.dtype ?? 'unknown'}, not floating point` });
+      continue;
+    }
+    slots.push({
+      id: `activation:${name}`,
+      tensor: name,
+      kind: 'activation',
+      layer: undefined,
+      opType: undefined,
+      supergroup: undefined,
+      channelAxis: undefined,
+      isGraphInput: true,
+      isGraphOutput: t.isGraphOutput,
+    });
+  }
+
+  const seenParams = new Set<string>();
+  const inputCandidates = new Map<string, { index: number; tensor: string }[]>();
+  for (const layer of graph.layers) {
+    const node = layer.node;
+    for (const out of node.outputs) {
+      if (out === '') continue;
+      const t = graph.tensor(out);
+      const reason = skipReason(node, out, graph, groups.interior);
+      if (reason || !t) {
+        skipped.push({ tensor: out, reason: reason ?? 'unknown tensor' });
+        continue;
+      }
+      slots.push({
+        id: `activation:${out}`,
+        tensor: out,
+        kind: 'activation',
+        layer: layer.name,
+        opType: layer.opType,
+        supergroup: groups.endings.get(layer.name),
+        channelAxis: undefined,
+        isGraphInput: false,
+        isGraphOutput: t.isGraphOutput,
+      });
+    }
+    for (const p of layer.params) {
+      if (seenParams.has(p.tensor)) continue;
+      seenParams.add(p.tensor);
+      const t = graph.tensor(p.tensor);
+      if (t?.dtype && !isFloatType(t.dtype)) {
+        skipped.push({ tensor: p.tensor, reason: `parameter of type ${t.dtype}, not floating point` });
+        continue;
+      }
+      slots.push({
+        id: `param:${p.tensor}`,
+        tensor: p.tensor,
+        kind: 'param',
+        layer: layer.name,
+        opType: layer.opType,
+        supergroup: undefined,
+        paramRole: p.role,
+        inputIndex: p.inputIndex,
+        channelAxis: outputChannelAxis(layer, p.inputIndex, p.shape?.length),
+        isGraphInput: false,
+        isGraphOutput: false,
+      });
+    }
+    const params = new Set(layer.params.map((p) => p.tensor));
+    const candidates = layer.inputs
+      .map((tensor, index) => ({ index, tensor }))
+      .filter(({ tensor }) => {
+        if (tensor === '' || params.has(tensor)) return false;
+        const t = graph.tensor(tensor);
+        return t !== undefined && t.role !== 'constant' && t.role !== 'param' && isFloatType(t.dtype);
+      });
+    inputCandidates.set(layer.name, candidates);
+  }
+  for (const sub of graph.subgraphs)
+    skipped.push({
+      tensor: `${sub.owner}/${sub.attribute}`,
+      reason: `subgraph of ${sub.owner} (${sub.graph.nodes.length} nodes): quantsim does not quantize inside If/Loop/Scan bodies yet`,
+    });
+  return { slots, skipped, inputCandidates };
+}
+
+function skipReason(node: NodeView, out: string, graph: GraphView, interior: ReadonlyMap<string, string>): string | undefined {
+  const t = graph.tensor(out);
+  if (!t) return 'unknown tensor';
+  if (t.dtype === undefined) return 'element type unknown';
+  if (!isFloatType(t.dtype)) return `${t.dtype}, not floating point`;
+  if (t.consumers.length === 0 && !t.isGraphOutput) return 'not used by any node';
+  if (node.domain === '' && DATA_MOVEMENT_OPS.has(node.opType))
+    return `keeps the encoding of its input (${node.opType} moves data without changing values)`;
+  const group = interior.get(out);
+  if (group) return `inside supergroup ${group}: no quantizer between fused ops`;
+  return undefined;
+}
+
+/** The output-channel axis of a weight: Conv 0, ConvTranspose 1, Gemm by transB, MatMul the last axis. */
+function outputChannelAxis(layer: Layer, inputIndex: number, rank: number | undefined): number | undefined {
+  if (inputIndex !== 1 && !(layer.opType === 'MatMul' && inputIndex === 0)) return undefined;
+  switch (layer.opType) {
+    case 'Conv':
+      return 0;
+    case 'ConvTranspose':
+      return 1;
+    case 'Gemm':
+      return layer.node.attributes.some((a) => a.name === 'transB' && a.i !== 0n) ? 0 : 1;
+    case 'MatMul':
+      return inputIndex === 1 ? (rank ?? 2) - 1 : Math.max(0, (rank ?? 2) - 2);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Finds chains of ops matching a supergroup pattern, where each op's only output feeds only the
+ * next op. Interior tensors get no quantizer; the last op's output carries the group.
+ */
+function findSupergroups(
+  graph: GraphView,
+  patterns: readonly (readonly string[])[],
+): { interior: Map<string, string>; endings: Map<string, string[]> } {
+  const interior = new Map<string, string>();
+  const endings = new Map<string, string[]>();
+  const sorted = [...patterns].sort((a, b) => b.length - a.length);
+  const used = new Set<string>();
+  for (const node of graph.nodes) {
+    if (used.has(node.name)) continue;
+    for (const pattern of sorted) {
+      const chain = matchChain(graph, node, pattern);
+      if (!chain || chain.some((n) => used.has(n.name))) continue;
+      const label = pattern.join('+');
+      const names = chain.map((n) => n.name);
+      for (const n of chain.slice(0, -1)) {
+        interior.set(n.outputs[0] as string, `${label} (${names.join(' → ')})`);
+        used.add(n.name);
+      }
+      const last = chain[chain.length - 1] as NodeView;
+      used.add(last.name);
+      endings.set(last.name, names);
+      break;
+    }
+  }
+  return { interior, endings };
+}
+
+function matchChain(graph: GraphView, start: NodeView, pattern: readonly string[]): NodeView[] | undefined {
+  if (start.opType !== pattern[0] || start.domain !== '') return undefined;
+  const chain = [start];
+  let current = start;
+  for (const op of pattern.slice(1)) {
+    const outs = current.outputs.filter((o) => o !== '');
+    if (outs.length !== 1) return undefined;
+    const t = graph.tensor(outs[0] as string);
+    if (!t || t.isGraphOutput || t.consumers.length !== 1) return undefined;
+    const next = t.consumers[0]?.node;
+    if (!next || next.opType !== op || next.domain !== '' || t.consumers[0]?.index !== 0) return undefined;
+    chain.push(next);
+    current = next;
+  }
+  return chain;
+}

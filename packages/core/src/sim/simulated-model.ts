@@ -1,0 +1,267 @@
+import { create } from '@bufbuild/protobuf';
+import {
+  type GraphProto,
+  type NodeProto,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  type TensorProto,
+  TensorProtoSchema,
+} from 'onnx-buf';
+import type { QdqElementType } from '../contracts/backend.js';
+import type { Encoding, EncodingMap } from '../contracts/encoding.js';
+import type { Model } from '../model/model.js';
+import { dtypeCode } from '../onnx/dtype.js';
+import { makeAttribute, makeTensor } from '../onnx/model-builder.js';
+import { float32ToBytes, tensorToFloat32 } from '../onnx/tensor-values.js';
+import type { QuantPlan } from '../quant/plan.js';
+import type { PreparedModel } from '../quant/prepared-model.js';
+import type { QuantizerSpec } from '../quant/spec.js';
+import { chooseForm, onnxQuantization, type QuantizerForm } from './qdq-form.js';
+import { fakeQuantizeWeights, quantizeToGrid } from './weights.js';
+
+/** Options of {@link buildSimulatedModel}. */
+export interface SimulatedModelOptions {
+  /** `simulate`: weights are stored quantize-dequantized; `emulate`: as integers behind DequantizeLinear. */
+  readonly mode: 'simulate' | 'emulate';
+  /** Q/DQ types the backend runs; other quantizers use the float fake-quant form. */
+  readonly qdqTypes: ReadonlySet<QdqElementType>;
+}
+
+/** The simulated model and how each quantizer was expressed. */
+export interface SimulatedModel {
+  readonly model: Model;
+  /** Quantizer id → form used. */
+  readonly forms: ReadonlyMap<string, QuantizerForm>;
+}
+
+/**
+ * Builds the simulated model: the (BatchNorm-folded) float model with a quantizer after every
+ * quantized activation and on every quantized weight. Activation quantizers are
+ * QuantizeLinear/DequantizeLinear pairs for 4-, 8- and 16-bit grids that ONNX can express, and
+ * a float subgraph (`Δ · clamp(round(x / Δ), offset, offset + N)`) otherwise. Tensor names are
+ * kept: the float value is renamed `<name>__float` and the quantized one takes the original name.
+ */
+export function buildSimulatedModel(
+  prepared: PreparedModel,
+  plan: QuantPlan,
+  encodings: EncodingMap,
+  options: SimulatedModelOptions,
+): SimulatedModel {
+  const model = prepared.model.clone();
+  const graph = model.proto.graph as GraphProto;
+  const opset = prepared.model.opset;
+  const forms = new Map<string, QuantizerForm>();
+  const names = new Set<string>([...prepared.graph.tensors.keys()]);
+  const unique = (base: string) => {
+    let n = base;
+    for (let k = 2; names.has(n); k++) n = `${base}_${k}`;
+    names.add(n);
+    return n;
+  };
+  const original = prepared.model.proto.graph?.node ?? [];
+  const cloneOf = new Map<NodeProto, NodeProto>(original.map((n, i) => [n, graph.node[i] as NodeProto]));
+  const added: NodeProto[] = [];
+  const initializers: TensorProto[] = [];
+  let usesMicrosoft = false;
+
+  const emitQuantizer = (input: string, output: string, enc: Encoding, form: QuantizerForm, id: string) => {
+    if (form.kind === 'identity') {
+      added.push(node('Identity', [input], [output]));
+      return;
+    }
+    if (form.kind === 'fp16') {
+      const mid = unique(`${output}__fp16`);
+      added.push(
+        node('Cast', [input], [mid], { to: dtypeCode('float16') }),
+        node('Cast', [mid], [output], { to: dtypeCode('float32') }),
+      );
+      return;
+    }
+    const ch = enc.channels[0];
+    if (!ch) throw new Error(`quantizer ${id} has no encoding channels`);
+    if (form.kind === 'fake-quant') {
+      const n = 2 ** enc.bitwidth - 1 - (enc.strictSymmetric && enc.symmetric ? 1 : 0);
+      const delta = scalar(unique(`${output}__scale`), ch.scale);
+      const lo = scalar(unique(`${output}__qmin`), ch.offset);
+      const hi = scalar(unique(`${output}__qmax`), ch.offset + n);
+      initializers.push(delta, lo, hi);
+      const div = unique(`${output}__div`);
+      const rounded = unique(`${output}__round`);
+      const low = unique(`${output}__max`);
+      const clamped = unique(`${output}__min`);
+      added.push(node('Div', [input, delta.name], [div]));
+      if (opset >= 11) added.push(node('Round', [div], [rounded]));
+      else {
+        // Round arrived in opset 11; below it, floor(x + 0.5) differs only on exact ties.
+        const half = scalar(unique(`${output}__half`), 0.5);
+        initializers.push(half);
+        const shifted = unique(`${output}__shift`);
+        added.push(node('Add', [div, half.name], [shifted]), node('Floor', [shifted], [rounded]));
+      }
+      added.push(
+        node('Max', [rounded, lo.name], [low]),
+        node('Min', [low, hi.name], [clamped]),
+        node('Mul', [clamped, delta.name], [output]),
+      );
+      return;
+    }
+    const q = onnxQuantization(enc);
+    if (!q) throw new Error(`quantizer ${id} has no ONNX form`);
+    const s = makeTensor(unique(`${output}__qscale`), 'float32', [], [ch.scale]);
+    const z = typedTensor(unique(`${output}__qzero`), form.type, [], [q.zeroPoints[0] ?? 0]);
+    initializers.push(s, z);
+    const mid = unique(`${output}__q`);
+    if (form.domain === 'com.microsoft') usesMicrosoft = true;
+    added.push(
+      node('QuantizeLinear', [input, s.name, z.name], [mid], {}, form.domain),
+      node('DequantizeLinear', [mid, s.name, z.name], [output], {}, form.domain),
+    );
+  };
+
+  for (const spec of plan.quantizers) {
+    if (!spec.enabled) continue;
+    const enc = encodings.get(spec.id);
+    if (!enc) continue;
+    const form = chooseForm(enc, opset, options.qdqTypes);
+    forms.set(spec.id, form);
+    if (spec.kind === 'param') quantizeParam(spec, enc, form);
+    else if (spec.kind === 'activation') quantizeActivation(spec, enc, form);
+    else quantizeInput(spec, enc, form);
+  }
+
+  function quantizeActivation(spec: QuantizerSpec, enc: Encoding, form: QuantizerForm): void {
+    const t = prepared.graph.tensor(spec.tensor);
+    const producer = t?.producer;
+    if (producer) {
+      const p = cloneOf.get(producer.proto);
+      if (!p) return;
+      const floatName = unique(`${spec.tensor}__float`);
+      p.output = p.output.map((o) => (o === spec.tensor ? floatName : o));
+      emitQuantizer(floatName, spec.tensor, enc, form, spec.id);
+      return;
+    }
+    // A graph input keeps its name: its readers switch to the quantized copy.
+    const quantized = unique(`${spec.tensor}__quantized`);
+    for (const c of t?.consumers ?? []) {
+      const n = cloneOf.get(c.node.proto);
+      if (n) n.input[c.index] = quantized;
+    }
+    emitQuantizer(spec.tensor, quantized, enc, form, spec.id);
+  }
+
+  function quantizeInput(spec: QuantizerSpec, enc: Encoding, form: QuantizerForm): void {
+    const layer = spec.layer ? prepared.graph.node(spec.layer) : undefined;
+    const n = layer ? cloneOf.get(layer.proto) : undefined;
+    if (!n || spec.inputIndex === undefined) return;
+    const quantized = unique(`${spec.tensor}__input_${spec.inputIndex}_${layer?.index}`);
+    // Reads the value as it arrives (after the producer's own quantizer, if any).
+    emitQuantizer(n.input[spec.inputIndex] as string, quantized, enc, form, spec.id);
+    n.input[spec.inputIndex] = quantized;
+  }
+
+  function quantizeParam(spec: QuantizerSpec, enc: Encoding, form: QuantizerForm): void {
+    const tensor = model.constantTensor(spec.tensor);
+    if (!tensor) return;
+    const values = tensorToFloat32(tensor, (tp) => model.externalBytes(tp) ?? new Uint8Array());
+    const dims = tensor.dims.map(Number);
+    const q = onnxQuantization(enc);
+    if (options.mode === 'emulate' && form.kind === 'qdq' && q) {
+      // Integer weights behind DequantizeLinear: ONNX Runtime fuses them into integer kernels.
+      const grid = quantizeToGrid(values, dims, enc);
+      // Δ·g = Δ·(stored − zeroPoint), so the stored integer is g + zeroPoint.
+      const stored = Array.from(grid, (g, i) => g + zeroPointOf(q, enc, i, dims));
+      const w = typedTensor(unique(`${spec.tensor}__quantized`), form.type, dims, stored);
+      const s = makeTensor(
+        unique(`${spec.tensor}__qscale`),
+        'float32',
+        enc.axis === undefined ? [] : [q.scales.length],
+        q.scales,
+      );
+      const z = typedTensor(
+        unique(`${spec.tensor}__qzero`),
+        form.type,
+        enc.axis === undefined ? [] : [q.zeroPoints.length],
+        q.zeroPoints,
+      );
+      initializers.push(w, s, z);
+      if (form.domain === 'com.microsoft') usesMicrosoft = true;
+      const out = unique(`${spec.tensor}__dequantized`);
+      added.push(
+        node('DequantizeLinear', [w.name, s.name, z.name], [out], enc.axis === undefined ? {} : { axis: enc.axis }, form.domain),
+      );
+      for (const c of prepared.graph.tensor(spec.tensor)?.consumers ?? []) {
+        const n = cloneOf.get(c.node.proto);
+        if (n) n.input[c.index] = out;
+      }
+      return;
+    }
+    if (form.kind === 'identity') return;
+    const simulated =
+      form.kind === 'fp16' ? Float32Array.from(values, (v) => Math.fround(toHalf(v))) : fakeQuantizeWeights(values, dims, enc);
+    tensor.rawData = float32ToBytes(simulated) as Uint8Array<ArrayBuffer>;
+    tensor.floatData = [];
+    tensor.dataLocation = 0;
+    tensor.externalData = [];
+  }
+
+  graph.node = [...graph.node, ...added];
+  graph.initializer = [...graph.initializer, ...initializers];
+  if (usesMicrosoft && !model.proto.opsetImport.some((o) => o.domain === 'com.microsoft'))
+    model.proto.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }));
+  return { model, forms };
+}
+
+function zeroPointOf(q: { zeroPoints: readonly number[] }, enc: Encoding, i: number, dims: readonly number[]): number {
+  if (enc.axis === undefined) return q.zeroPoints[0] ?? 0;
+  const inner = dims.slice(enc.axis + 1).reduce((a, b) => a * b, 1);
+  return q.zeroPoints[Math.floor(i / inner) % q.zeroPoints.length] ?? 0;
+}
+
+function node(opType: string, input: string[], output: string[], attrs: Record<string, number> = {}, domain = ''): NodeProto {
+  return create(NodeProtoSchema, {
+    opType,
+    domain,
+    input,
+    output,
+    attribute: Object.entries(attrs).map(([k, v]) => makeAttribute(k, v)),
+  });
+}
+
+function scalar(name: string, value: number): TensorProto {
+  return makeTensor(name, 'float32', [], [value]);
+}
+
+/** An integer tensor of a Q/DQ element type, with 4-bit values packed two to a byte. */
+export function typedTensor(name: string, type: QdqElementType, dims: readonly number[], values: readonly number[]): TensorProto {
+  const n = values.length;
+  let raw: Uint8Array;
+  if (type === 'int4' || type === 'uint4') {
+    raw = new Uint8Array(Math.ceil(n / 2));
+    for (let i = 0; i < n; i++) {
+      const nibble = (values[i] as number) & 0x0f;
+      raw[i >> 1] = (raw[i >> 1] as number) | (i % 2 === 0 ? nibble : nibble << 4);
+    }
+  } else if (type === 'int8') raw = new Uint8Array(Int8Array.from(values).buffer);
+  else if (type === 'uint8') raw = Uint8Array.from(values);
+  else if (type === 'int16') raw = new Uint8Array(Int16Array.from(values).buffer);
+  else raw = new Uint8Array(Uint16Array.from(values).buffer);
+  return create(TensorProtoSchema, {
+    name,
+    dataType: dtypeCode(type),
+    dims: dims.map((d) => BigInt(d)),
+    rawData: raw as Uint8Array<ArrayBuffer>,
+  });
+}
+
+/** Rounds a number to the nearest float16 value (ties to even), returned as a number. */
+function toHalf(v: number): number {
+  if (!Number.isFinite(v) || v === 0) return v;
+  const a = Math.abs(v);
+  if (a >= 65520) return Math.sign(v) * Number.POSITIVE_INFINITY;
+  const e = Math.max(Math.floor(Math.log2(a)), -14);
+  const step = 2 ** (e - 10);
+  const q = a / step;
+  const r = Math.round(q);
+  const even = Math.abs(q % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  return Math.sign(v) * even * step;
+}

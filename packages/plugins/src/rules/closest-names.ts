@@ -1,0 +1,42 @@
+/** Levenshtein distance, for "did you mean" hints. */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0] as number;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j] as number;
+      prev[j] = Math.min(up + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length] as number;
+}
+
+/** The `count` candidates closest to `wanted` (case-insensitive), best first. */
+export function closestNames(wanted: string, candidates: readonly string[], count = 3): string[] {
+  const w = wanted.toLowerCase();
+  return [...new Set(candidates)]
+    .map((c) => {
+      const l = c.toLowerCase();
+      // A candidate that contains the wanted text is as close as can be.
+      return { c, d: l.includes(w) || w.includes(l) ? 0 : editDistance(w, l.slice(0, Math.max(w.length, 1) + 4)) };
+    })
+    .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c))
+    .slice(0, count)
+    .map((x) => x.c);
+}
+
+/** The literal text of a selector call's patterns, without RegExp syntax: `.layers(/fc|bbox/)` → `fc`. */
+export function patternWords(call: string): string[] {
+  const inner = call.replace(/^\.\w+\(/, '').replace(/\)$/, '');
+  return inner
+    .split(/[|,\s]+/)
+    .map((w) =>
+      w
+        .replace(/^\/|\/[a-z]*$/g, '')
+        .replace(/^'|'$/g, '')
+        .replace(/[\^$\\.*+?()[\]{}]/g, ''),
+    )
+    .filter((w) => w.length > 0);
+}
