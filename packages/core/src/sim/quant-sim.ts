@@ -60,7 +60,12 @@ export class QuantSim {
   ) {
     this.#resolved = resolved;
     this.plan = resolved.plan;
-    this.encodings = encodings;
+    // Float (fp16/fp32) quantizers need no statistics: their encoding is their type.
+    const all = new Map(encodings);
+    for (const q of resolved.plan.quantizers)
+      if (q.enabled && q.dtype === 'float' && !all.has(q.id))
+        all.set(q.id, { dtype: 'float', bitwidth: q.bitwidth, symmetric: q.symmetric, channels: [] });
+    this.encodings = all;
     this.mode = resolved.state.mode;
     this.backend = backend;
     this.#builder = builder;

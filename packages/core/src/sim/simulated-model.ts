@@ -80,29 +80,37 @@ export function buildSimulatedModel(
     const ch = enc.channels[0];
     if (!ch) throw new Error(`quantizer ${id} has no encoding channels`);
     if (form.kind === 'fake-quant') {
+      // Δ · round(clamp(x / Δ, offset, offset + N)): clamping first keeps |x / Δ| below 2^22, where
+      // adding and subtracting 1.5·2^23 rounds a float32 half to even, exactly like ONNX Round.
+      // That form needs only Add and Sub, so it runs at any opset and on backends without a
+      // Round kernel (WebGPU); wider grids use Round (opset 11+) or floor(x + 0.5).
       const n = 2 ** enc.bitwidth - 1 - (enc.strictSymmetric && enc.symmetric ? 1 : 0);
       const delta = scalar(unique(`${output}__scale`), ch.scale);
       const lo = scalar(unique(`${output}__qmin`), ch.offset);
       const hi = scalar(unique(`${output}__qmax`), ch.offset + n);
       initializers.push(delta, lo, hi);
       const div = unique(`${output}__div`);
-      const rounded = unique(`${output}__round`);
       const low = unique(`${output}__max`);
       const clamped = unique(`${output}__min`);
-      added.push(node('Div', [input, delta.name], [div]));
-      if (opset >= 11) added.push(node('Round', [div], [rounded]));
+      const rounded = unique(`${output}__round`);
+      added.push(
+        node('Div', [input, delta.name], [div]),
+        node('Max', [div, lo.name], [low]),
+        node('Min', [low, hi.name], [clamped]),
+      );
+      if (Math.max(Math.abs(ch.offset), Math.abs(ch.offset + n)) < 2 ** 22) {
+        const magic = scalar(unique(`${output}__magic`), MAGIC);
+        initializers.push(magic);
+        const shifted = unique(`${output}__shift`);
+        added.push(node('Add', [clamped, magic.name], [shifted]), node('Sub', [shifted, magic.name], [rounded]));
+      } else if (opset >= 11) added.push(node('Round', [clamped], [rounded]));
       else {
-        // Round arrived in opset 11; below it, floor(x + 0.5) differs only on exact ties.
         const half = scalar(unique(`${output}__half`), 0.5);
         initializers.push(half);
         const shifted = unique(`${output}__shift`);
-        added.push(node('Add', [div, half.name], [shifted]), node('Floor', [shifted], [rounded]));
+        added.push(node('Add', [clamped, half.name], [shifted]), node('Floor', [shifted], [rounded]));
       }
-      added.push(
-        node('Max', [rounded, lo.name], [low]),
-        node('Min', [low, hi.name], [clamped]),
-        node('Mul', [clamped, delta.name], [output]),
-      );
+      added.push(node('Mul', [rounded, delta.name], [output]));
       return;
     }
     const q = onnxQuantization(enc);
@@ -226,6 +234,9 @@ function node(opType: string, input: string[], output: string[], attrs: Record<s
     attribute: Object.entries(attrs).map(([k, v]) => makeAttribute(k, v)),
   });
 }
+
+/** 1.5·2^23: float32 addition of it rounds any |x| < 2^22 to an integer, ties to even. */
+const MAGIC = 12582912;
 
 function scalar(name: string, value: number): TensorProto {
   return makeTensor(name, 'float32', [], [value]);

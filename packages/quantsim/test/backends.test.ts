@@ -1,0 +1,84 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { WebGpuBackend } from '@quantsim/backends';
+import { describe, expect, it } from 'vitest';
+import { REAL_MODELS } from '../../../test-support/models.js';
+import { BackendUnavailableError, quant } from '../src/index.js';
+
+// Mesa's Vulkan drivers want a runtime folder; give them a private one when none is set.
+process.env.XDG_RUNTIME_DIR ??= mkdtempSync(path.join(tmpdir(), 'quantsim-xdg-'));
+
+const probe = await new WebGpuBackend().probe();
+if (!probe.available) console.log(`Skipping CPU-versus-WebGPU calibration: ${probe.reason} ${probe.fix ?? ''}`);
+
+/** Deterministic text-line-like inputs for the PaddleOCR direction classifier (1×3×48×192). */
+const data = Array.from({ length: 4 }, (_, k) => ({
+  x: {
+    data: Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => Math.sin(i * 0.01 * (k + 1)) * Math.cos(i * 0.0007)),
+    dims: [1, 3, 48, 192],
+  },
+}));
+
+describe('the same calibration on cpu and webgpu', () => {
+  it.skipIf(!probe.available)(
+    'gives encodings within 1e-4 (relative) and outputs within 1e-3 on the PaddleOCR classifier',
+    async () => {
+      for (const scheme of ['minmax', 'tf-enhanced']) {
+        const base = quant(REAL_MODELS.ocrClassifier).scheme(scheme);
+        const cpu = await base.backend('cpu').calibrate(data);
+        const gpu = await base.backend('webgpu').calibrate(data);
+        expect([...gpu.encodings.keys()]).toEqual([...cpu.encodings.keys()]);
+        let worst = 0;
+        for (const [id, enc] of cpu.encodings) {
+          const other = gpu.encodings.get(id);
+          expect(other?.bitwidth, id).toBe(enc.bitwidth);
+          enc.channels.forEach((c, i) => {
+            const o = other?.channels[i];
+            const rel = Math.abs((o?.scale ?? 0) - c.scale) / c.scale;
+            worst = Math.max(worst, rel);
+            // Offsets may move by one step when a range edge lands within float noise of a grid point.
+            expect(Math.abs((o?.offset ?? 0) - c.offset), id).toBeLessThanOrEqual(1);
+          });
+        }
+        expect(worst, scheme).toBeLessThan(1e-4);
+        const a = (await cpu.run(data[0] as never)) as Record<string, { data: Float32Array }>;
+        const b = (await gpu.run(data[0] as never)) as Record<string, { data: Float32Array }>;
+        const out = Object.keys(a)[0] as string;
+        let diff = 0;
+        a[out]?.data.forEach((v, i) => {
+          diff = Math.max(diff, Math.abs(v - (b[out]?.data[i] ?? 0)));
+        });
+        console.log(
+          `${scheme}: worst relative scale difference ${worst.toExponential(2)}, worst output difference ${diff.toExponential(2)}`,
+        );
+        expect(diff).toBeLessThan(1e-3);
+        await cpu.release();
+        await gpu.release();
+      }
+    },
+  );
+
+  it('an unavailable backend fails calibration with the probe reason, and fallback: cpu opts in', async () => {
+    const err = await quant(REAL_MODELS.ocrClassifier)
+      .backend('cuda')
+      .calibrate(data)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendUnavailableError);
+    expect((err as Error).message).toMatch(/Backend 'cuda' is unavailable: .*CUDA/);
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (m: string) => warnings.push(m);
+    try {
+      const sim = await quant(REAL_MODELS.ocrClassifier)
+        .scheme('minmax')
+        .backend('cuda', { fallback: 'cpu' })
+        .calibrate(data.slice(0, 1));
+      expect(sim.backend.name).toBe('cpu');
+      await sim.release();
+    } finally {
+      console.warn = original;
+    }
+    expect(warnings.join('\n')).toMatch(/backend 'cuda' is unavailable .*using 'cpu' instead/);
+  });
+});
