@@ -1,0 +1,75 @@
+// `pnpm bench`: calibration cost relative to plain float inference, and peak memory against the
+// number of samples, for every encoding scheme on the PaddleOCR detector and recognizer.
+//
+// Time: for each model, plain inference (session creation plus one run per sample) and each
+// scheme's calibration (statistics graph, session, runs, encodings) over the same samples, in
+// this process, alternating, repeated; the ratio of medians is printed.
+// Memory: each scheme calibrates 16 and then 256 samples in fresh processes; peak RSS of each.
+//
+// Environment: BENCH_SAMPLES (default 16), BENCH_REPEATS (default 3), BENCH_RSS=0 to skip the
+// memory runs, BENCH_MODELS=detector,recognizer, BENCH_SCHEMES=minmax,tf-enhanced,….
+import os from 'node:os';
+import { CpuBackend } from '@quantsim/backends';
+import { checkFeeds, loadModel, quant } from 'quantsim';
+import { calibrationRss, median } from './measure.js';
+import { samples, WORKLOADS } from './workloads.js';
+
+const count = Number(process.env.BENCH_SAMPLES ?? 16);
+const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+const models = (process.env.BENCH_MODELS ?? 'detector,recognizer').split(',');
+const schemes = (process.env.BENCH_SCHEMES ?? 'minmax,tf-enhanced,percentile,mse,entropy').split(',');
+const targets: Record<string, number> = { minmax: 1.25 };
+
+console.log(`quantsim bench: ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+console.log(`${count} samples per measurement, median of ${repeats}\n`);
+const rows: string[] = ['| model | scheme | plain s | calibrate s | ratio | target | met |', '|---|---|---|---|---|---|---|'];
+
+for (const name of models) {
+  const w = WORKLOADS[name];
+  if (!w) throw new Error(`unknown model ${name}`);
+  const model = await loadModel(w.model);
+  const backend = new CpuBackend();
+  const plain = async () => {
+    const started = performance.now();
+    const session = await backend.createSession(model.toBytes(), { mode: 'float' });
+    for (const feeds of samples(w, count)) await session.run(checkFeeds(feeds, model.graph, 'bench'));
+    await session.release();
+    return (performance.now() - started) / 1000;
+  };
+  const calibrate = async (scheme: string) => {
+    const started = performance.now();
+    const sim = await quant(model).scheme(scheme).calibrate(() => samples(w, count));
+    const seconds = (performance.now() - started) / 1000;
+    await sim.release();
+    return seconds;
+  };
+  await plain();
+  await calibrate('minmax');
+  const times: Record<string, number[]> = { plain: [] };
+  for (let r = 0; r < repeats; r++) {
+    (times.plain as number[]).push(await plain());
+    for (const s of schemes) (times[s] ??= []).push(await calibrate(s));
+  }
+  const base = median(times.plain as number[]);
+  for (const s of schemes) {
+    const t = median(times[s] as number[]);
+    const target = targets[s] ?? 1.6;
+    const ratio = t / base;
+    rows.push(`| ${w.name} | ${s} | ${base.toFixed(2)} | ${t.toFixed(2)} | ${ratio.toFixed(2)}× | ≤ ${target}× | ${ratio <= target ? 'yes' : 'no'} |`);
+    console.log(rows[rows.length - 1]);
+  }
+}
+console.log(`\n${rows.join('\n')}\n`);
+
+if (process.env.BENCH_RSS !== '0') {
+  const rss: string[] = ['| model | scheme | peak RSS, 16 samples | peak RSS, 256 samples | ratio | target ≤ 1.1× | ', '|---|---|---|---|---|---|'];
+  for (const name of models)
+    for (const s of schemes) {
+      const few = await calibrationRss(name, s, 16);
+      const many = await calibrationRss(name, s, 256);
+      const ratio = many.maxRssMiB / few.maxRssMiB;
+      rss.push(`| ${WORKLOADS[name]?.name} | ${s} | ${few.maxRssMiB.toFixed(0)} MiB | ${many.maxRssMiB.toFixed(0)} MiB | ${ratio.toFixed(3)}× | ${ratio <= 1.1 ? 'yes' : 'no'} |`);
+      console.log(rss[rss.length - 1]);
+    }
+  console.log(`\n${rss.join('\n')}`);
+}
