@@ -88,8 +88,22 @@ export {
   makeTensor,
   makeValueInfo,
 } from './onnx/model-builder.js';
-export { elementCount, float32ToBytes, halfToFloat, int64ToBytes, tensorToFloat32 } from './onnx/tensor-values.js';
-export type { CarriedEncodings, LoadEncodingsOptions, LoadedEncodings, QuantizerOptions, ResolvedPlan } from './quant/builder.js';
+export {
+  type ExternalReader,
+  elementCount,
+  float32ToBytes,
+  halfToFloat,
+  int64ToBytes,
+  tensorToFloat32,
+} from './onnx/tensor-values.js';
+export type {
+  BuilderServices,
+  CarriedEncodings,
+  LoadEncodingsOptions,
+  LoadedEncodings,
+  QuantizerOptions,
+  ResolvedPlan,
+} from './quant/builder.js';
 export type { BuilderState } from './quant/builder-state.js';
 export {
   ConfigFileError,
@@ -105,10 +119,19 @@ export type { OverrideData, OverrideFields, OverrideTarget } from './quant/overr
 export { DEFAULT_SUPERGROUPS, type Placement, placeQuantizers, type QuantizerSlot } from './quant/placement.js';
 export { QuantPlan, type SkippedTensor } from './quant/plan.js';
 export { PluginSet, type WarningSink } from './quant/plugin-set.js';
-export type { PreparedModel } from './quant/prepared-model.js';
+export { type PreparedModel, PreparedModelCache } from './quant/prepared-model.js';
 export type { QuantBuilder } from './quant/quant-builder.js';
 export type { LayerPredicate, PatternData, SelectorData } from './quant/selector.js';
 export type { GridSpec, QuantizerField, QuantizerKind, QuantizerSpec } from './quant/spec.js';
+export {
+  EXPORT_FORMATS,
+  type ExportedFiles,
+  type ExportFormat,
+  type ExportOptions,
+  type ExportSource,
+  exportPaths,
+  exportSimulation,
+} from './sim/export-simulation.js';
 export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './sim/qdq-form.js';
 export { NotCalibratedError, QuantSim, type TensorComparison } from './sim/quant-sim.js';
 export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions, typedTensor } from './sim/simulated-model.js';

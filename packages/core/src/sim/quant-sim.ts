@@ -8,6 +8,7 @@ import { QuantsimError } from '../errors/quantsim-error.js';
 import { buildQdqModel } from '../export/qdq-model.js';
 import type { Model } from '../model/model.js';
 import type { QuantBuilderImpl, ResolvedPlan } from '../quant/builder.js';
+import type { QuantBuilder } from '../quant/quant-builder.js';
 import type { QuantPlan } from '../quant/plan.js';
 import { type ExportedFiles, type ExportOptions, exportSimulation } from './export-simulation.js';
 import { buildSimulatedModel, type SimulatedModel } from './simulated-model.js';
@@ -180,7 +181,7 @@ export class QuantSim {
    * A builder that carries this simulation's plan and encodings. Changing a quantizer that has
    * an encoding is an error (rule `overrides-before-encodings`) unless you call `.recalibrate()`.
    */
-  edit(): QuantBuilderImpl {
+  edit(): QuantBuilder {
     return this.#builder.withCarried({ plan: this.plan, encodings: this.encodings, frozen: this.#frozen });
   }
 
