@@ -2,14 +2,21 @@
  * A complete quantsim backend plugin: it runs models on onnxruntime-web's WebAssembly runtime,
  * inside Node, and is registered through dependency injection like the built-in backends.
  *
- * Note: the fluent `quant(model).backend('wasm')` is being wired by the lead. Until it lands,
- * use the backend through the container, as `custom-backend.test.ts` does:
+ * In a fluent quant script, add it as a plugin and pick it by name (see `quantize-with-wasm.ts`):
+ *
+ * ```ts
+ * const sim = await quant('model.onnx')
+ *   .use({ name: 'wasm-backend', backends: [new WasmBackend()] })
+ *   .backend('wasm')
+ *   .calibrate(data);
+ * ```
+ *
+ * or register it in a container, as `custom-backend.test.ts` does:
  *
  * ```ts
  * const container = registerDefaultBackends(createBackendContainer());
  * registerBackend(container, new WasmBackend());
  * const backend = await resolveBackend(container, 'wasm');
- * const session = await backend.createSession(model.toBytes(), { mode: 'simulate' });
  * ```
  *
  * The walk-through is docs/guides/writing-a-backend.md.
