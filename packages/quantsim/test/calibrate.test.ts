@@ -69,6 +69,23 @@ describe('calibration end to end on the detector head', () => {
     }
   });
 
+  it('with a histogram stride, sharding is still exact and the range stays exact', async () => {
+    const b = quant(buildDetectorHead()).scheme('tf-enhanced');
+    const options = { histogramStride: 7 };
+    const whole = await b.collectStats(data, options);
+    const parts = await Promise.all([b.collectStats(data.slice(0, 5), options), b.collectStats(data.slice(5), options)]);
+    const merged = parts.reduce(mergeCalibrationStats);
+    expect(merged).toEqual(whole);
+    const exact = await b.collectStats(data);
+    for (const [t, s] of Object.entries(exact.tensors)) {
+      const sampled = whole.tensors[t];
+      expect([sampled?.min, sampled?.max, sampled?.count], t).toEqual([s.min, s.max, s.count]);
+    }
+    await expect(b.collectStats(data, { histogramStride: 0 })).rejects.toThrow(
+      /histogramStride must be a positive integer, received 0/,
+    );
+  });
+
   it('refuses to run before calibration', async () => {
     const sim = await quant(buildDetectorHead()).simulate();
     await expect(sim.run(data[0] as never)).rejects.toThrow(NotCalibratedError);

@@ -3,7 +3,7 @@ import type { EncodingScheme } from '../contracts/scheme.js';
 import type { TensorStats } from '../contracts/stats.js';
 import type { TensorData } from '../contracts/tensor.js';
 import { createStatsAccumulator, mergeTensorStats, type StatsAccumulator } from '../encoding/index.js';
-import { QuantsimError } from '../errors/quantsim-error.js';
+import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
 import type { ResolvedPlan } from '../quant/builder.js';
 import { type CalibrationData, checkFeeds, iterateData } from './feeds.js';
 import { buildStatisticsGraph, type StatisticsOutputs, type TensorRequest } from './statistics-graph.js';
@@ -26,6 +26,13 @@ export interface CalibrateOptions {
   readonly signal?: AbortSignal;
   /** `error` (default): a NaN or infinity in an activation stops calibration; `ignore`: skip and count them. */
   readonly nonFinite?: 'error' | 'ignore';
+  /**
+   * For histogram schemes: build histograms from every `histogramStride`-th element of each
+   * tensor, picked inside the graph, while the range, count and non-finite check stay exact
+   * (in-graph reductions over every element). 1 sends every element to JavaScript: exact, and
+   * much slower on large models. Default 1.
+   */
+  readonly histogramStride?: number;
 }
 
 /** Activation statistics gathered from calibration data; plain data that merges across shards. */
@@ -47,14 +54,19 @@ export function statisticsRequests(
   resolved: ResolvedPlan,
   schemes: ReadonlyMap<string, EncodingScheme>,
   skip: ReadonlySet<string> = new Set(),
+  histogramStride = 1,
 ): TensorRequest[] {
+  if (!Number.isInteger(histogramStride) || histogramStride < 1)
+    throw new InvalidArgumentError(`histogramStride must be a positive integer, received ${histogramStride}.`, {
+      hint: 'Use 1 for exact histograms, or for example 16 to sample every 16th element.',
+    });
   const full = new Map<string, boolean>();
   for (const q of resolved.plan.quantizers) {
     if (!q.enabled || q.kind === 'param' || q.dtype !== 'int' || skip.has(q.id)) continue;
     const needsHistogram = schemes.get(q.scheme)?.statistics === 'histogram';
     full.set(q.tensor, (full.get(q.tensor) ?? false) || needsHistogram);
   }
-  return [...full].map(([tensor, f]) => ({ tensor, full: f }));
+  return [...full].map(([tensor, f]) => ({ tensor, full: f, ...(f && histogramStride > 1 ? { stride: histogramStride } : {}) }));
 }
 
 /**
@@ -72,12 +84,17 @@ export async function collectStats(
   const graph = resolved.prepared.graph;
   const { model, outputs } = buildStatisticsGraph(resolved.prepared.model, requests);
   const accumulators = new Map<string, StatsAccumulator>();
-  const minmax = new Map<string, { count: number; min: number; max: number; nonFinite: number }>();
+  type Range = { count: number; min: number; max: number; nonFinite: number };
+  const ranges = new Map<string, Range>();
+  const whole = (o: StatisticsOutputs) => o.values !== undefined && o.stride === 1;
   for (const o of outputs) {
     if (o.values) accumulators.set(o.tensor, createStatsAccumulator({ histogram: true }));
-    else minmax.set(o.tensor, { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, nonFinite: 0 });
+    if (!whole(o)) ranges.set(o.tensor, { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, nonFinite: 0 });
   }
-  const fetches = outputs.flatMap((o) => (o.values ? [o.values] : ([o.min, o.max, o.sum, o.size] as string[])));
+  const fetches = outputs.flatMap((o) => [
+    ...(whole(o) ? [] : ([o.min, o.max, o.sum, o.size] as string[])),
+    ...(o.values ? [o.values] : []),
+  ]);
   const limit = options.samples ?? Number.POSITIVE_INFINITY;
   const total = Array.isArray(data) ? Math.min(data.length, limit) : Number.isFinite(limit) ? limit : undefined;
   const policy = options.nonFinite ?? 'error';
@@ -94,10 +111,10 @@ export async function collectStats(
         const result = await session.run(feeds, fetches);
         const flagged: StatisticsOutputs[] = [];
         for (const o of outputs) {
-          if (o.values) {
+          if (whole(o)) {
             const acc = accumulators.get(o.tensor) as StatsAccumulator;
             const before = acc.nonFinite;
-            acc.add(floatData(result[o.values], o.tensor));
+            acc.add(floatData(result[o.values as string], o.tensor));
             if (acc.nonFinite > before && policy === 'error') throw nonFiniteError(o.tensor, samples);
             continue;
           }
@@ -108,10 +125,12 @@ export async function collectStats(
             flagged.push(o);
             continue;
           }
-          const m = minmax.get(o.tensor) as { count: number; min: number; max: number; nonFinite: number };
+          const m = ranges.get(o.tensor) as Range;
           m.count += scalar(result[o.size as string]);
           if (lo < m.min) m.min = lo;
           if (hi > m.max) m.max = hi;
+          // A strided sample feeds the histogram; the exact range comes from the reductions.
+          if (o.values) accumulators.get(o.tensor)?.add(floatData(result[o.values], o.tensor));
         }
         if (flagged.length > 0) {
           // Slow path, only for samples with non-finite values: fetch the tensors themselves.
@@ -122,14 +141,14 @@ export async function collectStats(
             // A second session exposes the tensors themselves; made only when a sample needs it.
             const exposed = buildStatisticsGraph(
               resolved.prepared.model,
-              outputs.filter((o) => !o.values).map((o) => ({ tensor: o.tensor, full: true })),
+              outputs.filter((o) => !whole(o)).map((o) => ({ tensor: o.tensor, full: true })),
             );
             slowSession = await backend.createSession(exposed.model.toBytes({ inlineExternal: true }), { mode: 'float' });
           }
           const full = computed.length > 0 && slowSession ? await slowSession.run(feeds, computed) : {};
           for (const o of flagged) {
             const values = floatData(full[o.tensor] ?? feeds[o.tensor], o.tensor);
-            const m = minmax.get(o.tensor) as { count: number; min: number; max: number; nonFinite: number };
+            const m = ranges.get(o.tensor) as Range;
             for (let i = 0; i < values.length; i++) {
               const v = values[i] as number;
               if (!Number.isFinite(v)) m.nonFinite++;
@@ -138,6 +157,13 @@ export async function collectStats(
                 if (v < m.min) m.min = v;
                 if (v > m.max) m.max = v;
               }
+            }
+            // The same elements the graph's strided sample would have taken.
+            const acc = accumulators.get(o.tensor);
+            if (acc) {
+              const picked = new Float32Array(Math.ceil(values.length / o.stride));
+              for (let i = 0, j = 0; i < values.length; i += o.stride) picked[j++] = values[i] as number;
+              acc.add(picked);
             }
           }
         }
@@ -157,8 +183,9 @@ export async function collectStats(
       'Pass at least one feed, for example [{ x: { data, dims } }].',
     );
   const tensors: Record<string, TensorStats> = {};
-  for (const [t, m] of minmax) tensors[t] = { ...m };
   for (const [t, acc] of accumulators) tensors[t] = acc.toStats();
+  // Reductions give the exact count, range and non-finite count; a sample only the histogram.
+  for (const [t, m] of ranges) tensors[t] = { ...tensors[t], ...m };
   return { samples, tensors };
 }
 

@@ -1,13 +1,18 @@
 import { create } from '@bufbuild/protobuf';
 import { type GraphProto, NodeProtoSchema } from 'onnx-buf';
 import type { Model } from '../model/model.js';
-import { makeAttribute, makeValueInfo } from '../onnx/model-builder.js';
+import { makeAttribute, makeTensor, makeValueInfo } from '../onnx/model-builder.js';
 
 /** What calibration gathers for one tensor. */
 export interface TensorRequest {
   readonly tensor: string;
-  /** The tensor itself crosses into JavaScript (for histograms); otherwise only reductions do. */
+  /** The tensor's values cross into JavaScript (for histograms); otherwise only reductions do. */
   readonly full: boolean;
+  /**
+   * With `full`: take every `stride`-th element (in row-major order) inside the graph, and the
+   * exact range, count and non-finite check from reductions. 1 (default) sends every element.
+   */
+  readonly stride?: number;
 }
 
 /** The outputs that carry one tensor's statistics. */
@@ -18,8 +23,10 @@ export interface StatisticsOutputs {
   readonly max?: string;
   readonly sum?: string;
   readonly size?: string;
-  /** The tensor itself, when `full`. */
+  /** The tensor itself, or every `stride`-th element of it, when `full`. */
   readonly values?: string;
+  /** The stride of `values`; 1 when they are the whole tensor. */
+  readonly stride: number;
 }
 
 /**
@@ -36,11 +43,13 @@ export function buildStatisticsGraph(
   const graph = copy.proto.graph as GraphProto;
   const existing = new Set(graph.output.map((o) => o.name));
   const outputs: StatisticsOutputs[] = [];
+  let flatShape: string | undefined;
   for (const r of requests) {
-    if (r.full) {
+    const stride = r.full ? Math.max(1, Math.floor(r.stride ?? 1)) : 1;
+    if (r.full && stride === 1) {
       if (!existing.has(r.tensor)) graph.output.push(makeValueInfo(r.tensor, 'float32'));
       existing.add(r.tensor);
-      outputs.push({ tensor: r.tensor, values: r.tensor });
+      outputs.push({ tensor: r.tensor, values: r.tensor, stride });
       continue;
     }
     const name = (k: string) => `${r.tensor}::quantsim_${k}`;
@@ -56,7 +65,28 @@ export function buildStatisticsGraph(
     }
     graph.node.push(create(NodeProtoSchema, { opType: 'Size', input: [r.tensor], output: [name('size')] }));
     graph.output.push(makeValueInfo(name('size'), 'int64', []));
-    outputs.push({ tensor: r.tensor, min: name('min'), max: name('max'), sum: name('sum'), size: name('size') });
+    const stats = { tensor: r.tensor, min: name('min'), max: name('max'), sum: name('sum'), size: name('size'), stride };
+    if (!r.full) {
+      outputs.push(stats);
+      continue;
+    }
+    // Every stride-th element: a 1-D MaxPool of kernel 1 over the flattened tensor picks them,
+    // at any opset and any size, without knowing the shape in advance.
+    if (!flatShape) {
+      flatShape = 'quantsim::flat_1x1xN';
+      graph.initializer.push(makeTensor(flatShape, 'int64', [3], [1, 1, -1]));
+    }
+    graph.node.push(
+      create(NodeProtoSchema, { opType: 'Reshape', input: [r.tensor, flatShape], output: [name('flat')] }),
+      create(NodeProtoSchema, {
+        opType: 'MaxPool',
+        input: [name('flat')],
+        output: [name('sample')],
+        attribute: [makeAttribute('kernel_shape', [1]), makeAttribute('strides', [stride])],
+      }),
+    );
+    graph.output.push(makeValueInfo(name('sample'), 'float32'));
+    outputs.push({ ...stats, values: name('sample') });
   }
   return { model: copy, outputs };
 }

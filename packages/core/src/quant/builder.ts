@@ -406,7 +406,7 @@ export class QuantBuilderImpl implements QuantBuilder {
     const resolved = await this.resolve();
     this.#services.plugins.check('calibrate', resolved.context, this.#services.warn);
     const backend = await this.#backend();
-    const requests = statisticsRequests(resolved, this.#services.plugins.schemes, new Set(this.#kept(resolved).keys()));
+    const requests = statisticsRequests(resolved, this.#services.plugins.schemes, new Set(this.#kept(resolved).keys()), options.histogramStride);
     return collectStats(resolved, backend, requests, data, options);
   }
 
