@@ -1,16 +1,5 @@
 import { float, type Model, ModelBuilder } from '@quantsim/core';
-
-/** Seeded pseudo-random numbers (mulberry32), so that the example model is the same every time. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../test-support/random.js';
 
 /**
  * A small two-stage detector head, built in code: a convolutional backbone (Conv+Relu with
@@ -19,7 +8,7 @@ function random(seed: number): () => number {
  * `.layers(/fc|bbox/)` picks the fully connected layers and the box regressor.
  */
 export function buildDetectorHead(seed = 7): Model {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const weights = (n: number, fanIn: number) => Array.from({ length: n }, () => (rnd() * 2 - 1) * Math.sqrt(3 / fanIn));
   const b = new ModelBuilder({ opset: 13 });
   const x = b.input('image', 'float32', [1, 3, 32, 32]);
@@ -90,7 +79,7 @@ export function buildDetectorHead(seed = 7): Model {
 
 /** Deterministic random images for calibration and evaluation of the detector head. */
 export function detectorImages(count: number, seed = 11): { image: { data: Float32Array; dims: number[] } }[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   return Array.from({ length: count }, () => ({
     image: { data: Float32Array.from({ length: 3 * 32 * 32 }, () => rnd() * 2 - 1), dims: [1, 3, 32, 32] },
   }));

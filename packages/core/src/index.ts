@@ -122,7 +122,7 @@ export { PluginSet, type WarningSink } from './quant/plugin-set.js';
 export { type PreparedModel, PreparedModelCache } from './quant/prepared-model.js';
 export type { QuantBuilder } from './quant/quant-builder.js';
 export type { LayerPredicate, PatternData, SelectorData } from './quant/selector.js';
-export type { GridSpec, QuantizerField, QuantizerKind, QuantizerSpec } from './quant/spec.js';
+export { type GridSpec, QUANTIZER_FIELDS, type QuantizerField, type QuantizerKind, type QuantizerSpec } from './quant/spec.js';
 export {
   EXPORT_FORMATS,
   type ExportedFiles,

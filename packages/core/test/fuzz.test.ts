@@ -1,19 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { REAL_MODELS } from '../../../test-support/models.js';
+import { seededRandom } from '../../../test-support/random.js';
 import { loadModel, ModelLoadError } from '../src/index.js';
-
-/** A small seeded generator (mulberry32) so that every run mutates the same way. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mutation = (bytes: Uint8Array, rnd: () => number) => Uint8Array;
 const int = (rnd: () => number, n: number) => Math.floor(rnd() * n);
@@ -68,7 +57,7 @@ describe('fuzzing the loader with mutated real models', () => {
     const sources = [REAL_MODELS.ocrClassifier, REAL_MODELS.sileroLegacy, REAL_MODELS.sileroV5, REAL_MODELS.ocrRecognizer].map(
       (f) => readFileSync(f),
     );
-    const rnd = random(20261126);
+    const rnd = seededRandom(20261126);
     const names = Object.keys(MUTATIONS);
     const outcomes: Record<string, { loaded: number; rejected: number }> = {};
     let slowest = 0;

@@ -25,7 +25,7 @@ import type { PreparedModel, PreparedModelCache } from './prepared-model.js';
 import type { QuantBuilder } from './quant-builder.js';
 import { resolvePlan } from './resolve.js';
 import { type LayerPredicate, type SelectorData, toPatterns } from './selector.js';
-import type { QuantizerField } from './spec.js';
+import { QUANTIZER_FIELDS, type QuantizerField } from './spec.js';
 
 /** Settings of one kind of quantizer, as accepted by `.activations()`, `.params()` and `.inputs()`. */
 export interface QuantizerOptions {
@@ -406,7 +406,12 @@ export class QuantBuilderImpl implements QuantBuilder {
     const resolved = await this.resolve();
     this.#services.plugins.check('calibrate', resolved.context, this.#services.warn);
     const backend = await this.#backend();
-    const requests = statisticsRequests(resolved, this.#services.plugins.schemes, new Set(this.#kept(resolved).keys()), options.histogramStride);
+    const requests = statisticsRequests(
+      resolved,
+      this.#services.plugins.schemes,
+      new Set(this.#kept(resolved).keys()),
+      options.histogramStride,
+    );
     return collectStats(resolved, backend, requests, data, options);
   }
 
@@ -429,25 +434,13 @@ export class QuantBuilderImpl implements QuantBuilder {
   }
 }
 
-const COMPARED: readonly QuantizerField[] = [
-  'bitwidth',
-  'dtype',
-  'symmetric',
-  'strictSymmetric',
-  'unsignedSymmetric',
-  'scheme',
-  'schemeOptions',
-  'perChannelAxis',
-  'enabled',
-];
-
 /** Fields of quantizers with encodings that differ between the calibrated plan and the new one. */
 export function diffPlans(before: QuantPlan, after: QuantPlan, encodings: EncodingMap): QuantizerChange[] {
   const changes: QuantizerChange[] = [];
   for (const q of after.quantizers) {
     const old = before.get(q.id);
     if (!old || !encodings.has(q.id)) continue;
-    for (const f of COMPARED) {
+    for (const f of QUANTIZER_FIELDS) {
       if (JSON.stringify(old[f]) === JSON.stringify(q[f])) continue;
       changes.push({ quantizer: q.id, field: f, before: old[f], after: q[f], call: q.provenance[f] ?? 'unknown' });
     }

@@ -6,7 +6,7 @@ import type { OverrideData, OverrideFields } from './overrides.js';
 import type { Placement, QuantizerSlot } from './placement.js';
 import { QuantPlan } from './plan.js';
 import { compilePattern, type LayerPredicate, patternText, type SelectorData } from './selector.js';
-import type { QuantizerField, QuantizerSpec } from './spec.js';
+import { QUANTIZER_FIELDS, type QuantizerField, type QuantizerSpec } from './spec.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Row = Mutable<Omit<QuantizerSpec, 'provenance'>> & {
@@ -78,7 +78,7 @@ function fromDefaults(slot: QuantizerSlot, d: QuantDefaults): Row {
   const role = slot.paramRole;
   const enabledParam = role === 'bias' ? d.quantizeBias : role !== 'mean' && role !== 'variance';
   const provenance: Partial<Record<QuantizerField, string>> = {};
-  for (const f of FIELDS) provenance[f] = 'defaults';
+  for (const f of QUANTIZER_FIELDS) provenance[f] = 'defaults';
   return {
     id: slot.id,
     tensor: slot.tensor,
@@ -100,18 +100,6 @@ function fromDefaults(slot: QuantizerSlot, d: QuantDefaults): Row {
     slot,
   };
 }
-
-const FIELDS: readonly QuantizerField[] = [
-  'bitwidth',
-  'dtype',
-  'symmetric',
-  'strictSymmetric',
-  'unsignedSymmetric',
-  'scheme',
-  'schemeOptions',
-  'perChannelAxis',
-  'enabled',
-];
 
 function newInputRow(
   id: string,

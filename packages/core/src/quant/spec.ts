@@ -47,3 +47,16 @@ export interface QuantizerSpec extends GridSpec {
   /** For each field, the call that set it (`defaults`, `config`, `.layers(/fc/).params(16)`…). */
   readonly provenance: Readonly<Partial<Record<QuantizerField, string>>>;
 }
+
+/** Every {@link QuantizerField}, in a fixed order. */
+export const QUANTIZER_FIELDS: readonly QuantizerField[] = Object.freeze([
+  'bitwidth',
+  'dtype',
+  'symmetric',
+  'strictSymmetric',
+  'unsignedSymmetric',
+  'scheme',
+  'schemeOptions',
+  'perChannelAxis',
+  'enabled',
+]);
