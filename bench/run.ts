@@ -20,7 +20,9 @@ const models = (process.env.BENCH_MODELS ?? 'detector,recognizer').split(',');
 const schemes = (process.env.BENCH_SCHEMES ?? 'minmax,tf-enhanced,percentile,mse,entropy').split(',');
 const targets: Record<string, number> = { minmax: 1.25 };
 
-console.log(`quantsim bench: ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+console.log(
+  `quantsim bench: ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+);
 console.log(`${count} samples per measurement, median of ${repeats}\n`);
 const rows: string[] = ['| model | scheme | plain s | calibrate s | ratio | target | met |', '|---|---|---|---|---|---|---|'];
 
@@ -38,7 +40,9 @@ for (const name of models) {
   };
   const calibrate = async (scheme: string) => {
     const started = performance.now();
-    const sim = await quant(model).scheme(scheme).calibrate(() => samples(w, count));
+    const sim = await quant(model)
+      .scheme(scheme)
+      .calibrate(() => samples(w, count));
     const seconds = (performance.now() - started) / 1000;
     await sim.release();
     return seconds;
@@ -48,27 +52,38 @@ for (const name of models) {
   const times: Record<string, number[]> = { plain: [] };
   for (let r = 0; r < repeats; r++) {
     (times.plain as number[]).push(await plain());
-    for (const s of schemes) (times[s] ??= []).push(await calibrate(s));
+    for (const s of schemes) {
+      const list = times[s] ?? [];
+      list.push(await calibrate(s));
+      times[s] = list;
+    }
   }
   const base = median(times.plain as number[]);
   for (const s of schemes) {
     const t = median(times[s] as number[]);
     const target = targets[s] ?? 1.6;
     const ratio = t / base;
-    rows.push(`| ${w.name} | ${s} | ${base.toFixed(2)} | ${t.toFixed(2)} | ${ratio.toFixed(2)}× | ≤ ${target}× | ${ratio <= target ? 'yes' : 'no'} |`);
+    rows.push(
+      `| ${w.name} | ${s} | ${base.toFixed(2)} | ${t.toFixed(2)} | ${ratio.toFixed(2)}× | ≤ ${target}× | ${ratio <= target ? 'yes' : 'no'} |`,
+    );
     console.log(rows[rows.length - 1]);
   }
 }
 console.log(`\n${rows.join('\n')}\n`);
 
 if (process.env.BENCH_RSS !== '0') {
-  const rss: string[] = ['| model | scheme | peak RSS, 16 samples | peak RSS, 256 samples | ratio | target ≤ 1.1× | ', '|---|---|---|---|---|---|'];
+  const rss: string[] = [
+    '| model | scheme | peak RSS, 16 samples | peak RSS, 256 samples | ratio | target ≤ 1.1× | ',
+    '|---|---|---|---|---|---|',
+  ];
   for (const name of models)
     for (const s of schemes) {
       const few = await calibrationRss(name, s, 16);
       const many = await calibrationRss(name, s, 256);
       const ratio = many.maxRssMiB / few.maxRssMiB;
-      rss.push(`| ${WORKLOADS[name]?.name} | ${s} | ${few.maxRssMiB.toFixed(0)} MiB | ${many.maxRssMiB.toFixed(0)} MiB | ${ratio.toFixed(3)}× | ${ratio <= 1.1 ? 'yes' : 'no'} |`);
+      rss.push(
+        `| ${WORKLOADS[name]?.name} | ${s} | ${few.maxRssMiB.toFixed(0)} MiB | ${many.maxRssMiB.toFixed(0)} MiB | ${ratio.toFixed(3)}× | ${ratio <= 1.1 ? 'yes' : 'no'} |`,
+      );
       console.log(rss[rss.length - 1]);
     }
   console.log(`\n${rss.join('\n')}`);

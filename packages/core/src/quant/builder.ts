@@ -25,7 +25,7 @@ import type { PreparedModel, PreparedModelCache } from './prepared-model.js';
 import type { QuantBuilder } from './quant-builder.js';
 import { resolvePlan } from './resolve.js';
 import { type LayerPredicate, type SelectorData, toPatterns } from './selector.js';
-import { QUANTIZER_FIELDS, type QuantizerField } from './spec.js';
+import { QUANTIZER_FIELDS } from './spec.js';
 
 /** Settings of one kind of quantizer, as accepted by `.activations()`, `.params()` and `.inputs()`. */
 export interface QuantizerOptions {
