@@ -59,7 +59,9 @@ export {
   UnsupportedError,
 } from './errors/quantsim-error.js';
 export { RuleViolationError } from './errors/rule-violation-error.js';
+export { UnsupportedBitwidthError, type UnsupportedBitwidthQuantizer } from './errors/unsupported-bitwidth-error.js';
 export * from './export/index.js';
+export { buildQdqModel, QDQ_EXPORT_OPSET } from './export/qdq-model.js';
 export {
   constantValue,
   type Dim,
@@ -136,4 +138,6 @@ export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm
 export { NotCalibratedError, QuantSim, type TensorComparison } from './sim/quant-sim.js';
 export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions, typedTensor } from './sim/simulated-model.js';
 export { fakeQuantizeWeights, quantizeToGrid } from './sim/weights.js';
+export { convertOpset, convertToOpset, MAX_CONVERTIBLE_OPSET, type OpsetConversion } from './transform/convert-opset.js';
 export { type FoldedBatchNorm, foldBatchNorms } from './transform/fold-batchnorm.js';
+export { sortNodes } from './transform/sort-nodes.js';

@@ -4,6 +4,7 @@ import { UnsupportedError } from './quantsim-error.js';
 export interface UnsupportedBitwidthQuantizer {
   /** The quantizer id (`activation:<tensor>`, `param:<tensor>`, `input:<layer>:<index>`). */
   readonly id: string;
+  /** Its bitwidth (2, 3, 5, 6, 7, 9–15 or 17–32). */
   readonly bitwidth: number;
 }
 

@@ -1,17 +1,17 @@
 import { create } from '@bufbuild/protobuf';
 import {
   AttributeProto_AttributeType,
+  TensorProto_DataType as DT,
   type GraphProto,
   type NodeProto,
   NodeProtoSchema,
   type TensorProto,
-  TensorProto_DataType as DT,
   TensorProtoSchema,
 } from 'onnx-buf';
 import type { QdqElementType } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import { InvalidArgumentError } from '../errors/quantsim-error.js';
-import { type UnsupportedBitwidthQuantizer, UnsupportedBitwidthError } from '../errors/unsupported-bitwidth-error.js';
+import { UnsupportedBitwidthError, type UnsupportedBitwidthQuantizer } from '../errors/unsupported-bitwidth-error.js';
 import type { Layer } from '../graph/graph-view.js';
 import type { Model } from '../model/model.js';
 import { dtypeCode } from '../onnx/dtype.js';
@@ -139,7 +139,8 @@ export function buildQdqModel(prepared: PreparedModel, plan: QuantPlan, encoding
   }
   if (unsupported.length > 0) throw new UnsupportedBitwidthError(unsupported);
 
-  const { model, replacements } = convertOpset(prepared.model, QDQ_EXPORT_OPSET);
+  // A model already past opset 21 keeps its opset: its Q/DQ take every type as well.
+  const { model, replacements } = convertOpset(prepared.model, Math.max(QDQ_EXPORT_OPSET, prepared.model.opset));
   const graph = model.proto.graph as GraphProto;
   const readBefore = readNames(graph);
   const builder = new QdqWriter(model, graph);
@@ -185,7 +186,9 @@ function qdqGrid(enc: Encoding): QdqGrid {
   const zeroPoint = enc.channels.map((c) => zeroPointFromOffset(c.offset, b, signed));
   const first = enc.channels[0];
   if (!first)
-    throw new InvalidArgumentError('An integer encoding has no channels.', { hint: 'Calibrate the quantizer before exporting it.' });
+    throw new InvalidArgumentError('An integer encoding has no channels.', {
+      hint: 'Calibrate the quantizer before exporting it.',
+    });
   // The grid point q stands for Δ·(q + offset) and is stored as q + offset + zero point.
   const lo = first.offset + (zeroPoint[0] as number);
   const half = 2 ** (wide - 1);
@@ -221,7 +224,14 @@ function writeInt32Bias(
   const [x, w, b] = [layer.inputs[0], layer.inputs[1], layer.inputs[2]];
   if (!x || !w || !b || node.input[2] !== b) return;
   const attr = (name: string) => layer.node.attributes.find((a) => a.name === name);
-  if (layer.opType === 'Gemm' && ['alpha', 'beta'].some((n) => { const a = attr(n); return a !== undefined && a.f !== 1; })) return;
+  if (
+    layer.opType === 'Gemm' &&
+    ['alpha', 'beta'].some((n) => {
+      const a = attr(n);
+      return a !== undefined && a.f !== 1;
+    })
+  )
+    return;
   const weight = forms.get(`param:${w}`);
   if (weight?.form.kind !== 'qdq') return;
   const channelAxis = layer.opType === 'Conv' ? 0 : layer.opType === 'ConvTranspose' ? 1 : attr('transB')?.i ? 0 : 1;
@@ -230,7 +240,7 @@ function writeInt32Bias(
   const sIn = input?.channels[0]?.scale;
   if (sIn === undefined) return;
   const tensor = builder.model.constantTensor(b);
-  if (!tensor || tensor.dims.length !== 1) return;
+  if (tensor?.dims.length !== 1) return;
   const values = tensorToFloat32(tensor, (t) => builder.model.externalBytes(t) ?? new Uint8Array());
   const sW = weight.enc.channels.map((c) => c.scale);
   const perChannel = weight.enc.axis !== undefined;
@@ -275,7 +285,7 @@ function inputEncoding(
   for (let hops = 0; tensor && hops < 64; hops++) {
     if (plan.get(`activation:${tensor}`)) return usable(`activation:${tensor}`);
     const producer = prepared.graph.tensor(tensor)?.producer;
-    if (!producer || producer.domain !== '' || !PASS_THROUGH.has(producer.opType)) return undefined;
+    if (producer?.domain !== '' || !PASS_THROUGH.has(producer.opType)) return undefined;
     tensor = producer.inputs[0];
   }
   return undefined;
@@ -326,13 +336,21 @@ class QdqWriter {
     if (!this.#graph.input.some((v) => v.name === tensor)) return;
     // A graph input keeps its name: its readers switch to the quantized copy.
     const quantized = this.unique(`${tensor}__quantized`);
-    const readers = this.#graph.node.flatMap((n) => n.input.flatMap((name, index) => (name === tensor ? [{ node: n, index }] : [])));
+    const readers = this.#graph.node.flatMap((n) =>
+      n.input.flatMap((name, index) => (name === tensor ? [{ node: n, index }] : [])),
+    );
     this.#emit(tensor, quantized, enc, form, tensor);
     for (const r of readers) r.node.input[r.index] = quantized;
   }
 
   /** An input quantizer: only the given readers (inputs of one layer) switch to the quantized copy. */
-  input(tensor: string, readers: readonly { node: NodeProto; index: number }[], base: string, enc: Encoding, form: ExportForm): void {
+  input(
+    tensor: string,
+    readers: readonly { node: NodeProto; index: number }[],
+    base: string,
+    enc: Encoding,
+    form: ExportForm,
+  ): void {
     const quantized = this.unique(base);
     this.#emit(tensor, quantized, enc, form, base);
     for (const r of readers) r.node.input[r.index] = quantized;
@@ -340,7 +358,9 @@ class QdqWriter {
 
   /** A parameter: stored as integers behind DequantizeLinear (or float16 behind Cast); its readers switch over. */
   param(tensorName: string, enc: Encoding, form: ExportForm): void {
-    const readers = this.#graph.node.flatMap((n) => n.input.flatMap((name, index) => (name === tensorName ? [{ node: n, index }] : [])));
+    const readers = this.#graph.node.flatMap((n) =>
+      n.input.flatMap((name, index) => (name === tensorName ? [{ node: n, index }] : [])),
+    );
     const tensor = this.model.constantTensor(tensorName);
     // An int32 bias may have taken every reader already.
     if (!tensor || readers.length === 0) return;
@@ -371,7 +391,10 @@ class QdqWriter {
       const grid = quantizeToGrid(values, dims, enc);
       const inner = g.axis === undefined ? values.length : dims.slice(g.axis + 1).reduce((a, b) => a * b, 1);
       // Δ·(q + offset) = Δ·(stored − zero point): the stored integer is the grid value plus the zero point.
-      const stored = Array.from(grid, (v, i) => v + (g.zeroPoint[g.axis === undefined ? 0 : Math.floor(i / inner) % g.zeroPoint.length] as number));
+      const stored = Array.from(
+        grid,
+        (v, i) => v + (g.zeroPoint[g.axis === undefined ? 0 : Math.floor(i / inner) % g.zeroPoint.length] as number),
+      );
       const shape = g.axis === undefined ? [] : [g.scale.length];
       const w = this.#add(typedTensor(this.unique(`${tensorName}__quantized`), g.type, dims, stored));
       const s = this.#add(makeTensor(this.unique(`${tensorName}__scale`), 'float32', shape, g.scale));
@@ -387,7 +410,13 @@ class QdqWriter {
     const shape = perChannel ? [scales.length] : [];
     const q = this.#add(int32Tensor(this.unique(base), [values.length], values));
     const s = this.#add(makeTensor(this.unique(`${bias}__scale`), 'float32', shape, scales));
-    const z = this.#add(int32Tensor(this.unique(`${bias}__zero_point`), shape, scales.map(() => 0)));
+    const z = this.#add(
+      int32Tensor(
+        this.unique(`${bias}__zero_point`),
+        shape,
+        scales.map(() => 0),
+      ),
+    );
     const out = this.unique(`${bias}__dequantized`);
     this.#node('DequantizeLinear', [q, s, z], [out], perChannel ? { axis: 0 } : {});
     return out;
@@ -401,7 +430,10 @@ class QdqWriter {
       return;
     }
     const ch = enc.channels[0];
-    if (!ch) throw new InvalidArgumentError(`The encoding of ${base} has no channels.`, { hint: 'Calibrate the quantizer before exporting it.' });
+    if (!ch)
+      throw new InvalidArgumentError(`The encoding of ${base} has no channels.`, {
+        hint: 'Calibrate the quantizer before exporting it.',
+      });
     if (form.kind === 'float-grid') {
       const n = 2 ** enc.bitwidth - 1 - (enc.strictSymmetric && enc.symmetric ? 1 : 0);
       const delta = this.#add(makeTensor(this.unique(`${base}__scale`), 'float32', [], [ch.scale]));
@@ -425,6 +457,18 @@ class QdqWriter {
     this.#node('QuantizeLinear', [input, s, z], [q], axis);
     if (!g.clip) {
       this.#node('DequantizeLinear', [q, s, z], [output], axis);
+      return;
+    }
+    if (g.type === 'int16' || g.type === 'uint16') {
+      // ONNX Runtime has no 16-bit integer Clip kernel (it expands Clip to Where, which has none),
+      // so 9–15-bit grids clamp after dequantizing, to the grid's end points: the same values.
+      const zp = g.zeroPoint[0] as number;
+      const scale = Math.fround(g.scale[0] as number);
+      const lo = this.#add(makeTensor(this.unique(`${base}__grid_min`), 'float32', [], [Math.fround((g.clip.lo - zp) * scale)]));
+      const hi = this.#add(makeTensor(this.unique(`${base}__grid_max`), 'float32', [], [Math.fround((g.clip.hi - zp) * scale)]));
+      const dq = this.unique(`${base}__dequantized`);
+      this.#node('DequantizeLinear', [q, s, z], [dq], axis);
+      this.#node('Clip', [dq, lo, hi], [output]);
       return;
     }
     // The encoding's grid is narrower than the stored type: clamp the integers to it.
@@ -491,9 +535,24 @@ function dropOrphanedConstants(graph: GraphProto, readBefore: ReadonlySet<string
     const orphan = (name: string | undefined) => name !== undefined && readBefore.has(name) && !read.has(name);
     const before = graph.node.length + graph.initializer.length;
     graph.node = graph.node.filter(
-      (n) => !((n.opType === 'Constant' || n.opType === 'Identity') && n.domain === '' && n.output.length === 1 && orphan(n.output[0])),
+      (n) =>
+        !(
+          (n.opType === 'Constant' || n.opType === 'Identity') &&
+          n.domain === '' &&
+          n.output.length === 1 &&
+          orphan(n.output[0])
+        ),
     );
     graph.initializer = graph.initializer.filter((t) => inputs.has(t.name) || !orphan(t.name));
-    if (graph.node.length + graph.initializer.length === before) return;
+    if (graph.node.length + graph.initializer.length === before) {
+      // Declarations of the removed tensors go too.
+      const defined = new Set([
+        ...graph.input.map((v) => v.name),
+        ...graph.initializer.map((t) => t.name),
+        ...graph.node.flatMap((n) => n.output),
+      ]);
+      graph.valueInfo = graph.valueInfo.filter((v) => defined.has(v.name) || !readBefore.has(v.name));
+      return;
+    }
   }
 }

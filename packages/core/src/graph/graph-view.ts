@@ -2,6 +2,7 @@ import type { AttributeProto, GraphProto, NodeProto, TensorProto, TypeProto, Val
 import { AttributeProto_AttributeType } from 'onnx-buf';
 import { type DTypeName, dtypeName } from '../onnx/dtype.js';
 import { fixedOutputType, PARAM_INPUTS, type ParamRole, typeSourceInput } from './op-roles.js';
+import { stableTopologicalOrder } from './stable-order.js';
 
 /** What a tensor is in the graph. */
 export type TensorRole = 'graph-input' | 'param' | 'constant' | 'activation';
@@ -219,10 +220,8 @@ function topologicalOrder(graph: GraphProto, available: ReadonlySet<string>): nu
       producer.set(o, i);
     }
   });
-  const pending = new Array<number>(graph.node.length).fill(0);
-  const dependents: number[][] = graph.node.map(() => []);
+  const deps: number[][] = graph.node.map(() => []);
   graph.node.forEach((n, i) => {
-    const seen = new Set<number>();
     for (const inp of n.input) {
       if (inp === '') continue;
       const p = producer.get(inp);
@@ -234,30 +233,13 @@ function topologicalOrder(graph: GraphProto, available: ReadonlySet<string>): nu
         continue;
       }
       if (p === i) throw new GraphStructureError(`node ${i} (${n.opType}) reads its own output '${inp}'`);
-      if (!seen.has(p)) {
-        seen.add(p);
-        pending[i] = (pending[i] as number) + 1;
-        (dependents[p] as number[]).push(i);
-      }
+      (deps[i] as number[]).push(p);
     }
   });
-  // A binary heap would be O(n log n); models have at most tens of thousands of nodes, and the
-  // ready list stays short, so a sorted insert is simple and fast enough.
-  const ready: number[] = [];
-  pending.forEach((c, i) => {
-    if (c === 0) ready.push(i);
-  });
-  const order: number[] = [];
-  while (ready.length > 0) {
-    const i = ready.shift() as number;
-    order.push(i);
-    for (const d of dependents[i] as number[]) {
-      pending[d] = (pending[d] as number) - 1;
-      if (pending[d] === 0) insertSorted(ready, d);
-    }
-  }
+  const order = stableTopologicalOrder(graph.node.length, (i) => deps[i] as number[]);
   if (order.length !== graph.node.length) {
-    const stuck = pending.findIndex((c) => c > 0);
+    const placed = new Set(order);
+    const stuck = graph.node.findIndex((_, i) => !placed.has(i));
     throw new GraphStructureError(`the graph has a cycle through node ${stuck} (${graph.node[stuck]?.opType})`);
   }
   return order;
@@ -267,17 +249,6 @@ function topologicalOrder(graph: GraphProto, available: ReadonlySet<string>): nu
 // ONNX forbids it, but we report it only when the name is a local input or initializer.
 function isOuterOnly(name: string, graph: GraphProto): boolean {
   return !graph.input.some((v) => v.name === name) && !graph.initializer.some((t) => t.name === name);
-}
-
-function insertSorted(list: number[], value: number): void {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((list[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  list.splice(lo, 0, value);
 }
 
 /**

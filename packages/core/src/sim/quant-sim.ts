@@ -1,16 +1,17 @@
 import { create } from '@bufbuild/protobuf';
 import { type GraphProto, ValueInfoProtoSchema } from 'onnx-buf';
 import { checkFeeds, type FeedsLike } from '../calibrate/feeds.js';
-import type { Backend, BackendSession } from '../contracts/backend.js';
+import type { Backend, BackendSession, QdqElementType } from '../contracts/backend.js';
 import type { EncodingMap } from '../contracts/encoding.js';
 import type { TensorMap } from '../contracts/tensor.js';
 import { QuantsimError } from '../errors/quantsim-error.js';
-import { buildQdqModel } from '../export/qdq-model.js';
+import { buildQdqModel, QDQ_EXPORT_OPSET } from '../export/qdq-model.js';
 import type { Model } from '../model/model.js';
 import type { QuantBuilderImpl, ResolvedPlan } from '../quant/builder.js';
-import type { QuantBuilder } from '../quant/quant-builder.js';
 import type { QuantPlan } from '../quant/plan.js';
+import type { QuantBuilder } from '../quant/quant-builder.js';
 import { type ExportedFiles, type ExportOptions, exportSimulation } from './export-simulation.js';
+import { chooseForm, type QuantizerForm } from './qdq-form.js';
 import { buildSimulatedModel, type SimulatedModel } from './simulated-model.js';
 
 /** The simulation was asked to run before every enabled quantizer had an encoding. */
@@ -90,10 +91,19 @@ export class QuantSim {
 
   /** The simulated model (built on first use). */
   get simulatedModel(): SimulatedModel {
-    this.#simulated ??= buildSimulatedModel(this.#resolved.prepared, this.plan, this.encodings, {
-      mode: this.mode,
-      qdqTypes: this.backend.capabilities.qdqTypes,
-    });
+    if (this.#simulated) return this.#simulated;
+    const { prepared } = this.#resolved;
+    if (this.mode === 'emulate') {
+      // Emulation runs the deployable QDQ model itself (opset 21, integer weights, int32
+      // biases), so that what ONNX Runtime fuses here is what a device would run.
+      const model = buildQdqModel(prepared, this.plan, this.encodings, { unsupportedBitwidth: 'clip' });
+      const forms = new Map<string, QuantizerForm>();
+      for (const [id, enc] of this.encodings) forms.set(id, chooseForm(enc, QDQ_EXPORT_OPSET, ALL_QDQ_TYPES));
+      this.#simulated = { model, forms };
+    } else
+      this.#simulated = buildSimulatedModel(prepared, this.plan, this.encodings, {
+        qdqTypes: this.backend.capabilities.qdqTypes,
+      });
     return this.#simulated;
   }
 
@@ -222,6 +232,8 @@ export class QuantSim {
     for (const s of sessions) if (s) await (await s).release();
   }
 }
+
+const ALL_QDQ_TYPES: ReadonlySet<QdqElementType> = new Set(['int4', 'uint4', 'int8', 'uint8', 'int16', 'uint16']);
 
 /** A copy of a model with extra graph outputs (for comparisons). */
 function withOutputs(model: Model, tensors: readonly string[]): Model {

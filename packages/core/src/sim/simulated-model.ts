@@ -17,12 +17,10 @@ import type { QuantPlan } from '../quant/plan.js';
 import type { PreparedModel } from '../quant/prepared-model.js';
 import type { QuantizerSpec } from '../quant/spec.js';
 import { chooseForm, onnxQuantization, type QuantizerForm } from './qdq-form.js';
-import { fakeQuantizeWeights, quantizeToGrid } from './weights.js';
+import { fakeQuantizeWeights } from './weights.js';
 
 /** Options of {@link buildSimulatedModel}. */
 export interface SimulatedModelOptions {
-  /** `simulate`: weights are stored quantize-dequantized; `emulate`: as integers behind DequantizeLinear. */
-  readonly mode: 'simulate' | 'emulate';
   /** Q/DQ types the backend runs; other quantizers use the float fake-quant form. */
   readonly qdqTypes: ReadonlySet<QdqElementType>;
 }
@@ -172,37 +170,6 @@ export function buildSimulatedModel(
     if (!tensor) return;
     const values = tensorToFloat32(tensor, (tp) => model.externalBytes(tp) ?? new Uint8Array());
     const dims = tensor.dims.map(Number);
-    const q = onnxQuantization(enc);
-    if (options.mode === 'emulate' && form.kind === 'qdq' && q) {
-      // Integer weights behind DequantizeLinear: ONNX Runtime fuses them into integer kernels.
-      const grid = quantizeToGrid(values, dims, enc);
-      // Δ·g = Δ·(stored − zeroPoint), so the stored integer is g + zeroPoint.
-      const stored = Array.from(grid, (g, i) => g + zeroPointOf(q, enc, i, dims));
-      const w = typedTensor(unique(`${spec.tensor}__quantized`), form.type, dims, stored);
-      const s = makeTensor(
-        unique(`${spec.tensor}__qscale`),
-        'float32',
-        enc.axis === undefined ? [] : [q.scales.length],
-        q.scales,
-      );
-      const z = typedTensor(
-        unique(`${spec.tensor}__qzero`),
-        form.type,
-        enc.axis === undefined ? [] : [q.zeroPoints.length],
-        q.zeroPoints,
-      );
-      initializers.push(w, s, z);
-      if (form.domain === 'com.microsoft') usesMicrosoft = true;
-      const out = unique(`${spec.tensor}__dequantized`);
-      added.push(
-        node('DequantizeLinear', [w.name, s.name, z.name], [out], enc.axis === undefined ? {} : { axis: enc.axis }, form.domain),
-      );
-      for (const c of prepared.graph.tensor(spec.tensor)?.consumers ?? []) {
-        const n = cloneOf.get(c.node.proto);
-        if (n) n.input[c.index] = out;
-      }
-      return;
-    }
     if (form.kind === 'identity') return;
     const simulated =
       form.kind === 'fp16' ? Float32Array.from(values, (v) => Math.fround(toHalf(v))) : fakeQuantizeWeights(values, dims, enc);
@@ -217,12 +184,6 @@ export function buildSimulatedModel(
   if (usesMicrosoft && !model.proto.opsetImport.some((o) => o.domain === 'com.microsoft'))
     model.proto.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }));
   return { model, forms };
-}
-
-function zeroPointOf(q: { zeroPoints: readonly number[] }, enc: Encoding, i: number, dims: readonly number[]): number {
-  if (enc.axis === undefined) return q.zeroPoints[0] ?? 0;
-  const inner = dims.slice(enc.axis + 1).reduce((a, b) => a * b, 1);
-  return q.zeroPoints[Math.floor(i / inner) % q.zeroPoints.length] ?? 0;
 }
 
 function node(opType: string, input: string[], output: string[], attrs: Record<string, number> = {}, domain = ''): NodeProto {

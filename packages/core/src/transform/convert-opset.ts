@@ -1,10 +1,10 @@
 import { create } from '@bufbuild/protobuf';
 import {
   AttributeProto_AttributeType,
+  TensorProto_DataType as DT,
   type GraphProto,
   type NodeProto,
   type TensorProto,
-  TensorProto_DataType as DT,
   TensorProtoSchema,
 } from 'onnx-buf';
 import { InvalidArgumentError, UnsupportedError } from '../errors/quantsim-error.js';
@@ -91,7 +91,7 @@ export function convertToOpset(model: Model, target: number): Model {
  */
 export function convertOpset(model: Model, target: number): OpsetConversion {
   const from = model.opset;
-  if (!Number.isInteger(target) || target < from || target > MAX_CONVERTIBLE_OPSET)
+  if (!Number.isInteger(target) || target < from || (target > MAX_CONVERTIBLE_OPSET && target !== from))
     throw new InvalidArgumentError(
       `convertToOpset(model, ${JSON.stringify(target)}): the target must be an integer opset from the model's own (${from}) to ${MAX_CONVERTIBLE_OPSET}.`,
       { hint: `Pass an opset between ${from} and ${MAX_CONVERTIBLE_OPSET}; quantsim only upgrades models.` },
@@ -222,7 +222,14 @@ function convertGraph(
           }),
         ),
       floating: (base, values, dtype = DT.FLOAT, dims = [values.length]) =>
-        addTensor(create(TensorProtoSchema, { name: unique(base), dataType: dtype, dims: dims.map((d) => BigInt(d)), rawData: floatBytes(values, dtype) })),
+        addTensor(
+          create(TensorProtoSchema, {
+            name: unique(base),
+            dataType: dtype,
+            dims: dims.map((d) => BigInt(d)),
+            rawData: floatBytes(values, dtype),
+          }),
+        ),
       before: (n) => before.push(n),
       after: (n) => after.push(n),
     };
@@ -234,7 +241,11 @@ function convertGraph(
         break;
       }
       if (rule.minSource !== undefined && version < rule.minSource) {
-        state.refusals.push({ opType: node.opType, from: state.from, reason: `its form before opset ${rule.minSource} is not handled` });
+        state.refusals.push({
+          opType: node.opType,
+          from: state.from,
+          reason: `its form before opset ${rule.minSource} is not handled`,
+        });
         break;
       }
       const step = rule.steps?.find((s) => s.at > version && s.at <= state.target);
@@ -273,7 +284,10 @@ function dropOrphanedConstants(graph: GraphProto, readBefore: ReadonlySet<string
   const readNow = readNames(graph);
   const orphaned = (name: string | undefined) => name !== undefined && readBefore.has(name) && !readNow.has(name);
   const inputs = new Set(graph.input.map((v) => v.name));
-  graph.node = graph.node.filter((n) => !(n.opType === 'Constant' && (n.domain === '' || n.domain === 'ai.onnx') && n.output.length === 1 && orphaned(n.output[0])));
+  graph.node = graph.node.filter(
+    (n) =>
+      !(n.opType === 'Constant' && (n.domain === '' || n.domain === 'ai.onnx') && n.output.length === 1 && orphaned(n.output[0])),
+  );
   graph.initializer = graph.initializer.filter((t) => inputs.has(t.name) || !orphaned(t.name));
 }
 

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { type AttributeProto, type NodeProto, NodeProtoSchema, TensorProto_DataType as DT } from 'onnx-buf';
+import { type AttributeProto, TensorProto_DataType as DT, type NodeProto, NodeProtoSchema } from 'onnx-buf';
 import { type AttrValue, makeAttribute } from '../onnx/model-builder.js';
 import { castName, type TensorInfo } from './tensor-info.js';
 
@@ -45,6 +45,7 @@ export type Adapter = (node: NodeProto, ctx: AdapterContext) => string | undefin
 export interface OpStep {
   /** The opset that introduced the change. */
   readonly at: number;
+  /** Rewrites a node from the form before `at` to the form at `at`. */
   readonly adapt: Adapter;
 }
 
@@ -196,7 +197,8 @@ const padAttrsToInputs: Adapter = (node, ctx) => {
   node.input = [node.input[0] ?? ''];
   setInput(node, 1, ctx.int64(`${out}__pads`, intsOf(pads)));
   const mode = stringAttr(node, 'mode') ?? 'constant';
-  if (mode === 'constant' && value && value.f !== 0) setInput(node, 2, ctx.floating(`${out}__value`, [value.f], dataType(node, ctx), []));
+  if (mode === 'constant' && value && value.f !== 0)
+    setInput(node, 2, ctx.floating(`${out}__value`, [value.f], dataType(node, ctx), []));
   return undefined;
 };
 
@@ -423,7 +425,12 @@ const UNCHANGED = [
   'Atan',
   'Atanh',
   'AveragePool', // 7 count_include_pad, 10 ceil_mode, 19 dilations: defaults are the old behaviour
+  'Bernoulli',
   'BitShift',
+  'BitwiseAnd',
+  'BitwiseNot',
+  'BitwiseOr',
+  'BitwiseXor',
   'BlackmanWindow',
   'CastLike',
   'Ceil',
@@ -431,6 +438,7 @@ const UNCHANGED = [
   'CenterCropPad',
   'Col2Im',
   'Compress',
+  'ConcatFromSequence',
   'Constant',
   'ConstantOfShape',
   'Conv', // 11 clarified auto_pad; 22 types
@@ -495,6 +503,9 @@ const UNCHANGED = [
   'NonZero',
   'Not',
   'OneHot',
+  'Optional',
+  'OptionalGetElement',
+  'OptionalHasElement',
   'PRelu', // the version converter treats 6 → 7 as compatible
   'QLinearConv',
   'QLinearMatMul',
@@ -511,6 +522,13 @@ const UNCHANGED = [
   'ScatterElements',
   'ScatterND',
   'Selu',
+  'SequenceAt',
+  'SequenceConstruct',
+  'SequenceEmpty',
+  'SequenceErase',
+  'SequenceInsert',
+  'SequenceLength',
+  'SequenceMap',
   'Shape', // 15 start/end, defaults = the whole shape
   'Shrink',
   'Sigmoid',
@@ -519,13 +537,17 @@ const UNCHANGED = [
   'Sinh',
   'Size',
   'Softplus',
+  'SoftmaxCrossEntropyLoss',
   'Softsign',
   'SpaceToDepth',
   'Sqrt',
+  'SplitToSequence',
   'STFT',
+  'StringNormalizer',
   'Sum',
   'Tan',
   'Tanh',
+  'TfIdfVectorizer',
   'ThresholdedRelu',
   'Transpose',
   'Trilu',
@@ -534,7 +556,17 @@ const UNCHANGED = [
 ];
 
 const broadcastOps = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less'];
-const reduceAt18 = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'];
+const reduceAt18 = [
+  'ReduceMean',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
+];
 
 /**
  * Every default-domain operator the converter knows, with the changes to rewrite. An operator
@@ -619,6 +651,9 @@ export const OP_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
   ['LSTM', { minSource: 7 }],
   ['GRU', { minSource: 7 }],
   ['RNN', { minSource: 7 }],
-  ['GroupNormalization', { steps: [{ at: 21, adapt: refuse('GroupNormalization-21 takes per-channel scale and bias instead of per-group') }] }],
+  [
+    'GroupNormalization',
+    { steps: [{ at: 21, adapt: refuse('GroupNormalization-21 takes per-channel scale and bias instead of per-group') }] },
+  ],
   ['DFT', { steps: [{ at: 20, adapt: refuse('DFT-20 takes the axis as an input') }] }],
 ]);

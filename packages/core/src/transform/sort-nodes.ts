@@ -1,4 +1,5 @@
 import { AttributeProto_AttributeType, type GraphProto, type NodeProto } from 'onnx-buf';
+import { stableTopologicalOrder } from '../graph/stable-order.js';
 
 /**
  * Puts a graph's nodes in topological order (ONNX requires it), keeping the current order
@@ -12,36 +13,15 @@ export function sortNodes(graph: GraphProto): void {
   nodes.forEach((n, i) => {
     for (const o of n.output) if (o !== '') producer.set(o, i);
   });
-  const pending = new Array<number>(nodes.length).fill(0);
-  const dependents: number[][] = nodes.map(() => []);
-  nodes.forEach((n, i) => {
-    const seen = new Set<number>();
+  const order = stableTopologicalOrder(nodes.length, (i) => {
+    const n = nodes[i] as NodeProto;
+    const deps: number[] = [];
     for (const name of [...n.input, ...outerReads(n)]) {
       const p = name === '' ? undefined : producer.get(name);
-      if (p === undefined || p === i || seen.has(p)) continue;
-      seen.add(p);
-      pending[i] = (pending[i] as number) + 1;
-      (dependents[p] as number[]).push(i);
+      if (p !== undefined) deps.push(p);
     }
+    return deps;
   });
-  // The ready list is kept sorted by position: the lowest-numbered ready node goes first.
-  const ready: number[] = [];
-  pending.forEach((c, i) => {
-    if (c === 0) ready.push(i);
-  });
-  const order: number[] = [];
-  while (ready.length > 0) {
-    const i = ready.shift() as number;
-    order.push(i);
-    for (const d of dependents[i] as number[]) {
-      pending[d] = (pending[d] as number) - 1;
-      if (pending[d] === 0) {
-        let k = 0;
-        while (k < ready.length && (ready[k] as number) < d) k++;
-        ready.splice(k, 0, d);
-      }
-    }
-  }
   if (order.length === nodes.length) graph.node = order.map((i) => nodes[i] as NodeProto);
 }
 

@@ -1,4 +1,11 @@
-import { type AttributeProto, type GraphProto, type NodeProto, type TensorProto, TensorProto_DataType as DT, type TypeProto } from 'onnx-buf';
+import {
+  type AttributeProto,
+  TensorProto_DataType as DT,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+  type TypeProto,
+} from 'onnx-buf';
 import { tensorToFloat32 } from '../onnx/tensor-values.js';
 
 /** A dimension: a number when known, `undefined` when not. */
@@ -143,7 +150,18 @@ const SAME_SHAPE = new Set([
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'PRelu', 'Mod', 'BitShift']);
 const COMPARE = new Set(['Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
 /** Same rank as the input; spatial dims change. */
-const SAME_RANK = new Set(['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'LpPool', 'Pad', 'Resize', 'Upsample', 'Tile', 'GridSample']);
+const SAME_RANK = new Set([
+  'Conv',
+  'ConvTranspose',
+  'MaxPool',
+  'AveragePool',
+  'LpPool',
+  'Pad',
+  'Resize',
+  'Upsample',
+  'Tile',
+  'GridSample',
+]);
 const GLOBAL_POOL = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool']);
 const REDUCE = new Set([
   'ReduceMean',
@@ -213,7 +231,11 @@ function inferNode(
   }
   if (SAME_RANK.has(op)) {
     if (!shape) return [withDtype(undefined)];
-    return [withDtype(shape.map((d, i) => (i < 2 && op !== 'Pad' && op !== 'Resize' && op !== 'Upsample' && op !== 'Tile' ? d : undefined)))];
+    return [
+      withDtype(
+        shape.map((d, i) => (i < 2 && op !== 'Pad' && op !== 'Resize' && op !== 'Upsample' && op !== 'Tile' ? d : undefined)),
+      ),
+    ];
   }
   if (GLOBAL_POOL.has(op)) return [withDtype(shape?.map((d, i) => (i < 2 ? d : 1)))];
   if (op === 'Transpose') {
@@ -228,7 +250,10 @@ function inferNode(
       const minusOne = target.indexOf(-1);
       if (minusOne >= 0 && shape && shape.every((d) => d !== undefined)) {
         const total = (shape as number[]).reduce((a, b) => a * b, 1);
-        const rest = dims.reduce<number | undefined>((a, d, i) => (i === minusOne || a === undefined || d === undefined ? a : a * d), 1);
+        const rest = dims.reduce<number | undefined>(
+          (a, d, i) => (i === minusOne || a === undefined || d === undefined ? a : a * d),
+          1,
+        );
         if (rest) dims[minusOne] = total / rest;
       }
       return [withDtype(dims)];
@@ -329,7 +354,14 @@ function inferNode(
     return [withDtype(out, op.startsWith('Arg') ? DT.INT64 : dtype)];
   }
   if (op === 'Split') return node.output.map(() => withDtype(shape?.map(() => undefined)));
-  if (op === 'TopK') return [withDtype(shape?.map(() => undefined)), withDtype(shape?.map(() => undefined), DT.INT64)];
+  if (op === 'TopK')
+    return [
+      withDtype(shape?.map(() => undefined)),
+      withDtype(
+        shape?.map(() => undefined),
+        DT.INT64,
+      ),
+    ];
   if (op === 'Expand') {
     const len = node.input[1] ? get(node.input[1])?.shape?.[0] : undefined;
     if (!shape || len === undefined) return [withDtype(undefined)];
