@@ -42,6 +42,9 @@ SOURCES
 }
 install_lavapipe
 
+# Chromium for the HTML report test (playwright-core drives Debian's browser; it never downloads one).
+bash scripts/setup-cli-tests.sh
+
 if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version)" != 10.* ]]; then
   echo "setup: installing pnpm 10 with npm (corepack's signature check fails on some machines)"
   npm install -g pnpm@10.34.9 >/dev/null
