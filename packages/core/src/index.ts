@@ -62,10 +62,12 @@ export { RuleViolationError } from './errors/rule-violation-error.js';
 export { UnsupportedBitwidthError, type UnsupportedBitwidthQuantizer } from './errors/unsupported-bitwidth-error.js';
 export * from './export/index.js';
 export { buildQdqModel, QDQ_EXPORT_OPSET } from './export/qdq-model.js';
+export { dryRunShapes } from './graph/dry-run-shapes.js';
 export {
   constantValue,
   type Dim,
   GraphView,
+  type GraphViewOptions,
   type Layer,
   type NodeView,
   type ParamRef,

@@ -74,6 +74,16 @@ export interface Layer {
   readonly node: NodeView;
 }
 
+/** Options of {@link GraphView}'s constructor. */
+export interface GraphViewOptions {
+  /** `''` for the main graph; `<node>/<attribute>` for a subgraph (prefixes node names). */
+  readonly path?: string;
+  /** Names visible from an enclosing graph (for subgraphs). */
+  readonly outerScope?: ReadonlySet<string>;
+  /** Shapes measured by a dry run, used where the model declares none. */
+  readonly shapes?: ReadonlyMap<string, readonly number[]>;
+}
+
 /** Thrown inside the view builder; the loader turns it into a ModelLoadError. */
 export class GraphStructureError extends Error {}
 
@@ -102,7 +112,12 @@ export class GraphView {
   readonly path: string;
   readonly #nodesByName: Map<string, NodeView>;
 
-  constructor(graph: GraphProto, options: { path?: string; outerScope?: ReadonlySet<string> } = {}) {
+  readonly #proto: GraphProto;
+  readonly #outerScope: ReadonlySet<string> | undefined;
+
+  constructor(graph: GraphProto, options: GraphViewOptions = {}) {
+    this.#proto = graph;
+    this.#outerScope = options.outerScope;
     this.path = options.path ?? '';
     const outer = options.outerScope ?? new Set<string>();
     const initializers = new Map<string, TensorProto>(graph.initializer.map((t) => [t.name, t]));
@@ -166,7 +181,7 @@ export class GraphView {
     this.#nodesByName = nodesByName;
     this.subgraphs = allSubgraphs;
 
-    this.tensors = buildTensors(graph, nodes, initializers, constantNodeOutputs);
+    this.tensors = buildTensors(graph, nodes, initializers, constantNodeOutputs, options.shapes);
     this.layers = nodes
       .filter((n) => !(n.opType === 'Constant' && n.domain === ''))
       .map((node) => ({
@@ -177,6 +192,14 @@ export class GraphView {
         params: paramsOf(node, this.tensors),
         node,
       }));
+  }
+
+  /**
+   * A view with shapes filled in from a dry run (see `dryRunShapes`), for tensors whose shape
+   * the model does not declare; declared shapes are kept. `shapeSource` says `dry-run`.
+   */
+  withShapes(shapes: ReadonlyMap<string, readonly number[]>): GraphView {
+    return new GraphView(this.#proto, { path: this.path, ...(this.#outerScope ? { outerScope: this.#outerScope } : {}), shapes });
   }
 
   /** The tensor of this name, or `undefined`. */
@@ -312,6 +335,7 @@ function buildTensors(
   nodes: readonly NodeView[],
   initializers: ReadonlyMap<string, TensorProto>,
   constantNodeOutputs: ReadonlyMap<string, TensorProto>,
+  measured: ReadonlyMap<string, readonly number[]> | undefined,
 ): Map<string, TensorView> {
   const tensors = new Map<string, MutableTensor>();
   const get = (name: string): MutableTensor => {
@@ -393,6 +417,14 @@ function buildTensors(
     }
   }
   inferTypes(nodes, tensors);
+  if (measured)
+    for (const [name, dims] of measured) {
+      const t = tensors.get(name);
+      if (t && (!t.shape || t.shape.some((d) => typeof d !== 'number'))) {
+        t.shape = [...dims];
+        t.shapeSource = 'dry-run';
+      }
+    }
   markParams(nodes, tensors);
   return tensors as Map<string, TensorView>;
 }
