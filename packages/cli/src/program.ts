@@ -1,20 +1,78 @@
-import { QuantsimError } from '@quantsim/core';
-import { Command, CommanderError } from 'commander';
+import { EXPORT_FORMATS, InvalidArgumentError, QuantsimError } from '@quantsim/core';
+import { Command, CommanderError, Option } from 'commander';
 import { BUNDLED_MODELS } from './bundled-models.js';
+import { type AnalyzeMetric, analyzeCommand, parseAnalyses } from './commands/analyze.js';
+import { demoCommand } from './commands/demo.js';
 import { inspectCommand } from './commands/inspect.js';
+import {
+  layerPattern,
+  parseFormats,
+  positiveInteger,
+  type QuantPlanOptions,
+  quantPlanOptions,
+} from './commands/quant-options.js';
+import { type CommandIO, DEFAULT_CLI_FORMATS, quantizeCommand } from './commands/quantize.js';
+import { createProgress } from './progress.js';
 
 /** Where the CLI writes: injectable so that tests capture output. */
 export interface CliIO {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
+  /** A terminal for live progress bars; without one, progress is printed as plain lines on `err`. */
+  readonly terminal?: NodeJS.WritableStream;
 }
 
 const bundledHelp = Object.entries(BUNDLED_MODELS)
   .map(([name, m]) => `  ${name.padEnd(15)} ${m.description}`)
   .join('\n');
 
+const formatsHelp = `export formats, comma-separated: ${EXPORT_FORMATS.join(', ')} (default ${DEFAULT_CLI_FORMATS.join(',')})`;
+
+interface QuantizeFlags extends QuantPlanOptions {
+  calib: string;
+  out: string;
+  samples?: string;
+  formats?: string;
+  unsupportedBitwidth?: string;
+  showPlan?: boolean;
+}
+
+interface AnalyzeFlags extends QuantPlanOptions {
+  calib?: string;
+  eval?: string;
+  metric: AnalyzeMetric;
+  evalSamples?: string;
+  samples?: string;
+  layers?: string;
+  analyses?: string;
+  data?: string;
+  out: string;
+}
+
+interface DemoFlags {
+  out: string;
+  data?: string;
+  calibSamples?: string;
+  evalSamples?: string;
+  sensitive?: string;
+  sensitivitySamples?: string;
+  layers?: string;
+  backend?: string;
+  formats?: string;
+}
+
+function withPlanOptions(command: Command): Command {
+  for (const option of quantPlanOptions()) command.addOption(option);
+  return command;
+}
+
 /** Builds the `quantsim` command-line program. */
 export function createProgram(io: CliIO): Command {
+  const commandIO: CommandIO = {
+    out: io.out,
+    warn: io.err,
+    progress: createProgress({ ...(io.terminal ? { terminal: io.terminal } : {}), line: io.err }),
+  };
   const program = new Command('quantsim')
     .description('Quantization simulation for ONNX models: per-layer bitwidths, calibration, AIMET encodings.')
     .exitOverride()
@@ -28,6 +86,122 @@ export function createProgram(io: CliIO): Command {
     .option('--json', 'print the summary as JSON')
     .action(async (model: string, opts: { layers: boolean; json?: boolean }) => {
       await inspectCommand(model, opts, io.out);
+    });
+
+  withPlanOptions(
+    program
+      .command('quantize')
+      .description('Calibrate a model on .npy samples and export encodings, the model and the plan.')
+      .argument('<model>', 'an .onnx file, or a bundled model name')
+      .requiredOption(
+        '--calib <path>',
+        'a .npy file (samples along the first axis), a folder of .npy files, or one sub-folder per input',
+      )
+      .requiredOption('--out <prefix>', 'export prefix: writes <prefix>.encodings, <prefix>.onnx, ...')
+      .option('--samples <n>', 'calibrate on at most n samples')
+      .option('--formats <list>', formatsHelp)
+      .option(
+        '--unsupported-bitwidth <mode>',
+        "bitwidths without an ONNX type in the .qdq.onnx: 'error' or 'clip' (Quantize-Clip-Dequantize)",
+        'error',
+      )
+      .option('--show-plan', 'print the quantizers the options changed'),
+  ).action(async (model: string, flags: QuantizeFlags) => {
+    const { samples, formats, unsupportedBitwidth, ...rest } = flags;
+    const count = positiveInteger('--samples', samples);
+    if (unsupportedBitwidth !== 'error' && unsupportedBitwidth !== 'clip')
+      throw new InvalidArgumentError(`--unsupported-bitwidth must be 'error' or 'clip', received '${unsupportedBitwidth}'.`, {
+        hint: 'Use --unsupported-bitwidth clip to write such quantizers as Quantize-Clip-Dequantize.',
+      });
+    await quantizeCommand(
+      model,
+      {
+        ...rest,
+        ...(count === undefined ? {} : { samples: count }),
+        formats: parseFormats(formats, DEFAULT_CLI_FORMATS),
+        unsupportedBitwidth,
+      },
+      commandIO,
+    );
+  });
+
+  withPlanOptions(
+    program
+      .command('analyze')
+      .description(
+        'Per-layer sensitivity (AIMET QuantAnalyzer style): per-layer SQNR, each layer alone quantized and alone in float, weights vs activations. Writes sensitivity.html and sensitivity.json. Costs two simulations per layer, each running --eval-samples samples: use --layers to analyze fewer.',
+      )
+      .argument('<model>', 'an .onnx file, or a bundled model name')
+      .option('--calib <path>', 'calibration .npy data (optional for paddleocr-rec: the shipped lines)')
+      .option('--eval <path>', '.npy samples the metric runs on (default: the first calibration samples)')
+      .addOption(
+        new Option(
+          '--metric <name>',
+          'sqnr: output SQNR vs float; top1: top-1 agreement with float; cer: paddleocr-rec CER on the shipped lines',
+        )
+          .choices(['sqnr', 'top1', 'cer'])
+          .default('sqnr'),
+      )
+      .option('--eval-samples <n>', 'samples per measurement (default 4; 16 for cer)')
+      .option('--samples <n>', 'calibrate on at most n samples')
+      .option('--layers <regex>', 'analyze only the layers matching this, one by one (default all quantized layers)')
+      .option(
+        '--analyses <list>',
+        'comma-separated: per-layer-sqnr, weights-vs-activations, only-quantized, only-float (default all)',
+      )
+      .option('--data <dir>', 'OCR lines folder for paddleocr-rec (default data/ocr-lines)')
+      .option('--out <dir>', 'report folder', 'report'),
+  ).action(async (model: string, flags: AnalyzeFlags) => {
+    const { evalSamples: evalText, samples: samplesText, layers: layersText, analyses: analysesText, ...rest } = flags;
+    const evalSamples = positiveInteger('--eval-samples', evalText);
+    const samples = positiveInteger('--samples', samplesText);
+    const layers = layerPattern(layersText);
+    const analyses = parseAnalyses(analysesText);
+    await analyzeCommand(
+      model,
+      {
+        ...rest,
+        ...(evalSamples === undefined ? {} : { evalSamples }),
+        ...(samples === undefined ? {} : { samples }),
+        ...(layers ? { layers } : {}),
+        ...(analyses ? { analyses } : {}),
+      },
+      commandIO,
+    );
+  });
+
+  program
+    .command('demo')
+    .description(
+      'Quantize the bundled PaddleOCR recognizer on the shipped text lines: float vs W8A8 vs a mixed plan chosen by sensitivity; exports the mixed plan.',
+    )
+    .option('--out <prefix>', 'export prefix of the mixed plan', 'out/paddleocr-rec')
+    .option('--data <dir>', 'OCR lines folder (default data/ocr-lines)')
+    .option('--calib-samples <n>', 'calibration lines (default all 64)')
+    .option('--eval-samples <n>', 'evaluation lines (default all 96)')
+    .option('--sensitive <n>', 'layers the mixed plan raises to 16 bits (default 20)')
+    .option('--sensitivity-samples <n>', 'calibration lines the sensitivity measurement runs (default 4)')
+    .option(
+      '--layers <regex>',
+      'only layers matching this are candidates for 16 bits (default all; measuring all 367 takes one to two minutes)',
+    )
+    .option('--backend <name>', 'cpu, cuda or webgpu (default cpu)')
+    .option('--formats <list>', formatsHelp)
+    .action(async (flags: DemoFlags) => {
+      await demoCommand(
+        {
+          out: flags.out,
+          calibSamples: positiveInteger('--calib-samples', flags.calibSamples),
+          evalSamples: positiveInteger('--eval-samples', flags.evalSamples),
+          sensitive: positiveInteger('--sensitive', flags.sensitive),
+          sensitivitySamples: positiveInteger('--sensitivity-samples', flags.sensitivitySamples),
+          layers: layerPattern(flags.layers),
+          data: flags.data,
+          backend: flags.backend,
+          formats: parseFormats(flags.formats, DEFAULT_CLI_FORMATS),
+        },
+        commandIO,
+      );
     });
   return program;
 }
@@ -43,7 +217,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
     if (e instanceof QuantsimError) {
-      io.err(`quantsim: ${e.message}`);
+      io.err(`quantsim: ${e.message.replace(/\s*\n\s*/g, ' ')}`);
       return 1;
     }
     io.err(`quantsim: internal error: ${(e as Error)?.stack ?? String(e)}`);

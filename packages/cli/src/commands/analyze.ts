@@ -1,0 +1,182 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type FeedsLike, loadModel } from '@quantsim/core';
+import {
+  analyzeSensitivity,
+  mostSensitiveUnits,
+  SENSITIVITY_ANALYSES,
+  type SensitivityAnalysis,
+  type SensitivityResult,
+} from '../analyze/sensitivity.js';
+import { outputSqnrMetric, type SensitivityMetric, top1AgreementMetric } from '../analyze/sensitivity-metric.js';
+import { sensitivityReportHtml, sensitivityReportJson } from '../analyze/sensitivity-report.js';
+import { formatValue } from '../analyze/svg-bar-chart.js';
+import { BUNDLED_MODELS, bundledAssetsDir, resolveModelArgument } from '../bundled-models.js';
+import { createCliQuant } from '../cli-quant.js';
+import { openNpySamples } from '../data/calibration-files.js';
+import { CliInputError } from '../errors/cli-input-error.js';
+import { loadOcrDictionary } from '../ocr/ocr-dictionary.js';
+import { loadOcrLines } from '../ocr/ocr-lines-dataset.js';
+import { ocrCerMetric } from '../ocr/recognizer-evaluation.js';
+import type { ProgressTask } from '../progress.js';
+import { buildPlan, describePlan, type QuantPlanOptions } from './quant-options.js';
+import type { CommandIO } from './quantize.js';
+
+/** The metrics `analyze` offers. */
+export type AnalyzeMetric = 'sqnr' | 'top1' | 'cer';
+
+/** Options of `quantsim analyze`. */
+export interface AnalyzeOptions extends QuantPlanOptions {
+  /** Calibration `.npy` data; optional for the bundled recognizer (the shipped calibration split). */
+  readonly calib?: string;
+  /** Samples the metric runs on (`.npy`); default the first calibration samples. */
+  readonly eval?: string;
+  /** `sqnr` (default): output SQNR; `top1`: top-1 agreement with float; `cer`: the recognizer's CER on the shipped evaluation split. */
+  readonly metric?: AnalyzeMetric;
+  /** Samples per measurement (default 4; 16 for `cer`). */
+  readonly evalSamples?: number;
+  /** Calibration samples (default all). */
+  readonly samples?: number;
+  /** Only layers matching this are analyzed one by one. */
+  readonly layers?: RegExp;
+  readonly analyses?: readonly SensitivityAnalysis[];
+  /** The report folder. */
+  readonly out: string;
+  /** The shipped OCR lines folder (for the recognizer), default data/ocr-lines. */
+  readonly data?: string;
+}
+
+/** What `analyze` wrote and measured. */
+export interface AnalyzeOutcome {
+  readonly html: string;
+  readonly json: string;
+  readonly result: SensitivityResult;
+}
+
+/**
+ * Parses `--analyses`: a comma-separated subset of the analyses.
+ * @throws CliInputError naming the unknown analysis.
+ */
+export function parseAnalyses(value: string | undefined): SensitivityAnalysis[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const a of list)
+    if (!SENSITIVITY_ANALYSES.includes(a as SensitivityAnalysis))
+      throw new CliInputError(
+        `--analyses ${value}`,
+        `'${a}' is not an analysis`,
+        `Analyses: ${SENSITIVITY_ANALYSES.join(', ')}.`,
+      );
+  return list as SensitivityAnalysis[];
+}
+
+function isBundledRecognizer(resolved: string): boolean {
+  const rec = BUNDLED_MODELS['paddleocr-rec'];
+  return rec !== undefined && path.resolve(resolved) === path.resolve(bundledAssetsDir(), rec.file);
+}
+
+/**
+ * `quantsim analyze`: per-layer sensitivity in the manner of AIMET's QuantAnalyzer, written as
+ * a self-contained HTML report and a JSON file of the numbers.
+ */
+export async function analyzeCommand(modelArg: string, options: AnalyzeOptions, io: CommandIO): Promise<AnalyzeOutcome> {
+  const resolved = resolveModelArgument(modelArg);
+  const model = await loadModel(resolved);
+  const modelName = path.basename(modelArg);
+  const recognizer = isBundledRecognizer(resolved);
+  const metricName = options.metric ?? 'sqnr';
+  if (metricName === 'cer' && !recognizer)
+    throw new CliInputError(
+      `--metric cer`,
+      `needs the bundled recognizer, not ${modelName}`,
+      'Use --metric sqnr or top1, or analyze paddleocr-rec.',
+    );
+  let calibration: FeedsLike[] | (() => Iterable<FeedsLike>);
+  let calibCount: number;
+  let firstSamples: (n: number) => FeedsLike[];
+  if (options.calib) {
+    const data = openNpySamples(options.calib, model.graph, modelName);
+    calibCount = Math.min(data.count, options.samples ?? data.count);
+    calibration = () => data.samples(calibCount);
+    firstSamples = (n) => [...data.samples(Math.min(n, calibCount))];
+  } else if (recognizer) {
+    const lines = loadOcrLines('calibration', { dir: options.data, limit: options.samples });
+    calibCount = lines.length;
+    calibration = lines.map((l) => ({ x: l.input }));
+    firstSamples = (n) => (calibration as FeedsLike[]).slice(0, n);
+  } else {
+    throw new CliInputError(
+      '--calib',
+      `is required for ${modelName}`,
+      'Give a .npy file or a folder of .npy files, one sample per file.',
+    );
+  }
+  const evalCount = options.evalSamples ?? (metricName === 'cer' ? 16 : 4);
+  const evalFeeds = options.eval
+    ? [...openNpySamples(options.eval, model.graph, modelName, '--eval').samples(evalCount)]
+    : metricName === 'cer'
+      ? []
+      : firstSamples(evalCount);
+  const quant = createCliQuant({ warn: io.warn });
+  const builder = buildPlan(quant, model, modelName, options);
+  io.out(`Model       ${modelArg}: plan ${describePlan(builder)}`);
+  const task = io.progress('calibrating', calibCount);
+  const sim = await builder.calibrate(calibration, { onProgress: (p) => task.update(p.done) });
+  task.finish();
+  try {
+    let metric: SensitivityMetric;
+    if (metricName === 'cer') {
+      metric = ocrCerMetric(loadOcrLines('evaluation', { dir: options.data, limit: evalCount }), loadOcrDictionary());
+    } else if (metricName === 'top1') {
+      metric = top1AgreementMetric(evalFeeds, (f) => sim.runFloat(f));
+    } else {
+      metric = outputSqnrMetric(evalFeeds, (f) => sim.runFloat(f));
+    }
+    const compareSamples = (evalFeeds.length > 0 ? evalFeeds : firstSamples(4)).slice(0, 4);
+    io.out(
+      `Metric      ${metric.name} (${metric.unit}, ${metric.better} is better) on ${metric.samples} sample${metric.samples === 1 ? '' : 's'}`,
+    );
+    let analysis: ProgressTask | undefined;
+    const result = await analyzeSensitivity(sim, {
+      metric,
+      compareSamples,
+      ...(options.layers ? { layers: options.layers } : {}),
+      ...(options.analyses ? { analyses: options.analyses } : {}),
+      onProgress: (p) => {
+        analysis ??= io.progress('analyzing', p.total);
+        analysis.update(p.done, p.step);
+      },
+    });
+    analysis?.finish();
+    const context = {
+      model: modelArg,
+      plan: describePlan(builder),
+      calibrationSamples: calibCount,
+      backend: sim.backend.name,
+      generated: new Date().toISOString(),
+    };
+    await mkdir(options.out, { recursive: true });
+    const html = path.join(options.out, 'sensitivity.html');
+    const json = path.join(options.out, 'sensitivity.json');
+    await writeFile(html, sensitivityReportHtml(result, context));
+    await writeFile(json, `${JSON.stringify(sensitivityReportJson(result, context), null, 2)}\n`);
+    const v = (x: number | undefined) => `${formatValue(x, metric.unit === '%' ? 2 : 1)} ${metric.unit}`;
+    io.out(`Float       ${v(result.float)}`);
+    io.out(`Quantized   ${v(result.quantized)}`);
+    if (result.weightsOnly !== undefined) io.out(`Weights     ${v(result.weightsOnly)} (only weights quantized)`);
+    if (result.activationsOnly !== undefined) io.out(`Activations ${v(result.activationsOnly)} (only activations quantized)`);
+    const top = mostSensitiveUnits(result, 5);
+    if (top.length > 0) io.out(`Sensitive   ${top.map((u) => `${u.unit} (${v(u.onlyQuantized ?? u.onlyFloat)})`).join(', ')}`);
+    io.out(
+      `Analyzed    ${result.units.length} of ${result.unitCount} layers, ${result.configurations} simulations in ${(result.elapsedMs / 1000).toFixed(1)} s`,
+    );
+    io.out(`Wrote       ${html}`);
+    io.out(`Wrote       ${json}`);
+    return { html, json, result };
+  } finally {
+    await sim.release();
+  }
+}

@@ -1,0 +1,121 @@
+import { EXPORT_FORMATS, type ExportFormat, type Model, type QuantBuilder, type QuantFunction } from '@quantsim/core';
+import { Option } from 'commander';
+import { applyDefaults, applyOverrides, checkSelectors } from '../config/apply-quant-config.js';
+import type { QuantOverrideEntry } from '../config/quant-config-schema.js';
+import { readQuantConfigFile } from '../config/read-quant-config.js';
+import { parseSetShorthand } from '../config/set-shorthand.js';
+import { CliInputError } from '../errors/cli-input-error.js';
+
+/** The plan options shared by `quantize` and `analyze`. */
+export interface QuantPlanOptions {
+  /** A JSON or YAML file of `{ defaults, overrides }`. */
+  readonly config?: string;
+  /** `<regex>:a<bits>w<bits>` shorthands, applied after the config's overrides. */
+  readonly set?: readonly string[];
+  readonly scheme?: string;
+  readonly perChannel?: boolean;
+  readonly backend?: string;
+}
+
+/** Commander options for {@link QuantPlanOptions}. */
+export function quantPlanOptions(): Option[] {
+  return [
+    new Option(
+      '--config <file>',
+      'a JSON or YAML file: { defaults: {...}, overrides: [ { layers|ops|tensors, activations, params, ... } ] }',
+    ),
+    new Option(
+      '--set <regex:spec>',
+      "bits for matching layers, e.g. 'fc|bbox:a16w16' (a: activations, w: weights); repeatable",
+    ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    new Option('--scheme <name>', 'encoding scheme: minmax, tf-enhanced, percentile, mse, entropy (default tf-enhanced)'),
+    new Option('--per-channel', 'per-channel weight encodings (default per-tensor, as in AIMET)'),
+    new Option('--backend <name>', 'cpu, cuda or webgpu (default cpu)'),
+  ];
+}
+
+/**
+ * Builds the plan the options describe. Precedence, lowest first: AIMET defaults, the config's
+ * defaults, `--scheme` and `--per-channel`, the config's overrides, then each `--set` in order.
+ * Every selector is checked against the model first, so a typo is reported with the file and
+ * JSON path (or the `--set` value) that holds it.
+ * @throws QuantConfigError
+ */
+export function buildPlan(quant: QuantFunction, model: Model, modelName: string, options: QuantPlanOptions): QuantBuilder {
+  let builder = quant(model);
+  const config = options.config ? readQuantConfigFile(options.config) : undefined;
+  if (config) {
+    checkSelectors(model, modelName, { source: options.config ?? '', path: 'overrides', overrides: config.overrides ?? [] });
+    builder = applyDefaults(builder, config);
+  }
+  if (options.scheme !== undefined) builder = builder.defaults({ scheme: options.scheme });
+  if (options.perChannel) builder = builder.defaults({ perChannel: true });
+  if (config?.overrides) builder = applyOverrides(builder, config.overrides);
+  const sets: QuantOverrideEntry[] = [];
+  for (const value of options.set ?? []) {
+    const entry = parseSetShorthand(value);
+    checkSelectors(model, modelName, { source: `--set ${JSON.stringify(value)}`, path: '', overrides: [entry] });
+    sets.push(entry);
+  }
+  builder = applyOverrides(builder, sets);
+  if (options.backend) builder = builder.backend(options.backend);
+  return builder;
+}
+
+/** Describes a builder's plan in a few words, for tables and reports. */
+export function describePlan(builder: QuantBuilder): string {
+  const d = builder.state.defaults;
+  const overrides = builder.state.overrides.length;
+  return [
+    `W${d.params}A${d.activations}`,
+    d.scheme,
+    d.perChannel ? 'per-channel' : 'per-tensor',
+    ...(overrides > 0 ? [`${overrides} override${overrides === 1 ? '' : 's'}`] : []),
+  ].join(', ');
+}
+
+/**
+ * Parses `--formats`: a comma-separated list of export formats.
+ * @throws CliInputError naming the unknown format.
+ */
+export function parseFormats(value: string | undefined, fallback: readonly ExportFormat[]): ExportFormat[] {
+  if (value === undefined) return [...fallback];
+  const formats = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const f of formats)
+    if (!EXPORT_FORMATS.includes(f as ExportFormat))
+      throw new CliInputError(`--formats ${value}`, `'${f}' is not an export format`, `Formats: ${EXPORT_FORMATS.join(', ')}.`);
+  if (formats.length === 0) throw new CliInputError('--formats', 'names no format', `Formats: ${EXPORT_FORMATS.join(', ')}.`);
+  return formats as ExportFormat[];
+}
+
+/**
+ * Parses a positive integer option such as `--samples`.
+ * @throws CliInputError naming the option.
+ */
+export function positiveInteger(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CliInputError(`${option} ${value}`, 'expected a whole number of 1 or more', `For example ${option} 16.`);
+  return n;
+}
+
+/**
+ * Compiles a `--layers` regular expression.
+ * @throws CliInputError naming the option when it does not compile.
+ */
+export function layerPattern(value: string | undefined): RegExp | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return new RegExp(value);
+  } catch (e) {
+    throw new CliInputError(
+      `--layers ${value}`,
+      `is not a valid regular expression (${(e as Error).message})`,
+      "For example --layers 'Conv|MatMul'.",
+    );
+  }
+}
