@@ -7,7 +7,8 @@
 // Memory: each scheme calibrates 16 and then 256 samples in fresh processes; peak RSS of each.
 //
 // Environment: BENCH_SAMPLES (default 16), BENCH_REPEATS (default 3), BENCH_RSS=0 to skip the
-// memory runs, BENCH_MODELS=detector,recognizer, BENCH_SCHEMES=minmax,tf-enhanced,….
+// memory runs, BENCH_RSS_ALL=1 for every scheme on the detector too, BENCH_MODELS=detector,recognizer,
+// BENCH_SCHEMES=minmax,tf-enhanced,…. tf-enhanced is also timed with histogramStride 17.
 import os from 'node:os';
 import { CpuBackend } from '@quantsim/backends';
 import { checkFeeds, loadModel, quant } from 'quantsim';
@@ -50,9 +51,10 @@ for (const name of models) {
   await plain();
   await calibrate('minmax');
   const times: Record<string, number[]> = { plain: [] };
+  const configs = [...schemes, ...(schemes.includes('tf-enhanced') ? ['tf-enhanced/17'] : [])];
   for (let r = 0; r < repeats; r++) {
     (times.plain as number[]).push(await plain());
-    for (const s of schemes) {
+    for (const s of configs) {
       const list = times[s] ?? [];
       list.push(await calibrate(s));
       times[s] = list;
@@ -76,8 +78,12 @@ if (process.env.BENCH_RSS !== '0') {
     '| model | scheme | peak RSS, 16 samples | peak RSS, 256 samples | ratio | target ≤ 1.1× | ',
     '|---|---|---|---|---|---|',
   ];
+  // The detector's histogram schemes take about a second per 640×640 sample; unless BENCH_RSS_ALL=1
+  // its memory runs cover one scheme of each kind (minmax statistics, histogram statistics).
   for (const name of models)
-    for (const s of schemes) {
+    for (const s of name === 'detector' && process.env.BENCH_RSS_ALL !== '1'
+      ? schemes.filter((x) => x === 'minmax' || x === 'tf-enhanced')
+      : schemes) {
       const few = await calibrationRss(name, s, 16);
       const many = await calibrationRss(name, s, 256);
       const ratio = many.maxRssMiB / few.maxRssMiB;
