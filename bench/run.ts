@@ -39,11 +39,12 @@ for (const name of models) {
     await session.release();
     return (performance.now() - started) / 1000;
   };
-  const calibrate = async (scheme: string) => {
+  const calibrate = async (label: string) => {
+    const [scheme = label, stride] = label.split('/');
     const started = performance.now();
     const sim = await quant(model)
       .scheme(scheme)
-      .calibrate(() => samples(w, count));
+      .calibrate(() => samples(w, count), stride ? { histogramStride: Number(stride) } : {});
     const seconds = (performance.now() - started) / 1000;
     await sim.release();
     return seconds;
