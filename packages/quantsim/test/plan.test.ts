@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDetectorHead } from '../../../examples/detector-head/detector-head-model.js';
+import { buildDetectorHead, detectorImages } from '../../../examples/detector-head/detector-head-model.js';
 import { REAL_MODELS } from '../../../test-support/models.js';
 import { createQuant, loadModel, quant, RuleViolationError } from '../src/index.js';
 
@@ -131,6 +131,32 @@ describe('immutability and forking', () => {
     expect(plan.get('param:fc6.weight')?.provenance.symmetric).toBe('config <object>');
     expect(plan.get('activation:cls_prob')?.enabled).toBe(false);
     expect(plan.get('activation:fc6.relu_out')?.symmetric).toBe(true);
+  });
+});
+
+describe('input quantizers and config inputs', () => {
+  it('.inputs() adds quantizers on the activation inputs of the selected layers, and the sim runs them', async () => {
+    const b = quant(buildDetectorHead()).layers('fc7').inputs(16);
+    const plan = await b.plan();
+    const input = plan.get('input:fc7:0');
+    expect(input).toMatchObject({ kind: 'input', tensor: 'fc6.relu_out', layer: 'fc7', inputIndex: 0, bitwidth: 16, enabled: true });
+    expect(input?.provenance.bitwidth).toBe(".layers('fc7').inputs(16)");
+    // The weight of fc7 is a param, not an input.
+    expect(plan.get('input:fc7:1')).toBeUndefined();
+    const sim = await b.scheme('minmax').calibrate(detectorImages(3));
+    expect(sim.encodings.get('input:fc7:0')?.bitwidth).toBe(16);
+    const out = await sim.run(detectorImages(1)[0] as never);
+    expect(out.bbox_pred_out?.data.length).toBe(20);
+    await sim.release();
+  });
+
+  it('a config file can quantize model inputs off and op inputs on', async () => {
+    const plan = await quant(buildDetectorHead())
+      .config({ model_input: { is_input_quantized: 'False' }, op_type: { Gemm: { is_input_quantized: 'True' } } })
+      .plan();
+    expect(plan.get('activation:image')?.enabled).toBe(false);
+    expect(plan.get('input:fc6:0')?.enabled).toBe(true);
+    expect(plan.get('input:bbox_pred:0')?.tensor).toBe('fc7.relu_out');
   });
 });
 
