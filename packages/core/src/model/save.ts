@@ -1,9 +1,9 @@
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, StringStringEntryProtoSchema, type TensorProto, TensorProto_DataLocation } from 'onnx-buf';
 import { ModelSaveError } from '../errors/model-errors.js';
 import { writeFilesAtomically } from '../io/atomic-write.js';
+import { samePath } from '../io/same-path.js';
 import type { Model } from './model.js';
 import { forEachTensor } from './tensors.js';
 
@@ -103,15 +103,4 @@ export async function saveModel(model: Model, file: string, options: SaveModelOp
     { path: dest, data: toBinary(ModelProtoSchema, proto) },
   ]);
   return { modelPath: dest, dataPath };
-}
-
-function samePath(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  return real(a) === real(b);
 }

@@ -1,4 +1,3 @@
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { EncodingMap } from '../contracts/encoding.js';
 import { QuantsimError } from '../errors/quantsim-error.js';
@@ -7,6 +6,7 @@ import { serializeAimetEncodings } from '../export/aimet-writer.js';
 import { toOrtTensorQuantOverrides } from '../export/ort-overrides.js';
 import { stableJson } from '../export/stable-json.js';
 import { type FileToWrite, writeFilesAtomically } from '../io/atomic-write.js';
+import { samePath } from '../io/same-path.js';
 import type { Model } from '../model/model.js';
 import type { QuantPlan } from '../quant/plan.js';
 
@@ -109,15 +109,4 @@ function render(format: ExportFormat, source: ExportSource, options: ExportOptio
     case 'plan':
       return stableJson({ version: 1, ...source.plan.toJSON() });
   }
-}
-
-function samePath(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  return real(a) === real(b);
 }
