@@ -139,7 +139,14 @@ describe('input quantizers and config inputs', () => {
     const b = quant(buildDetectorHead()).layers('fc7').inputs(16);
     const plan = await b.plan();
     const input = plan.get('input:fc7:0');
-    expect(input).toMatchObject({ kind: 'input', tensor: 'fc6.relu_out', layer: 'fc7', inputIndex: 0, bitwidth: 16, enabled: true });
+    expect(input).toMatchObject({
+      kind: 'input',
+      tensor: 'fc6.relu_out',
+      layer: 'fc7',
+      inputIndex: 0,
+      bitwidth: 16,
+      enabled: true,
+    });
     expect(input?.provenance.bitwidth).toBe(".layers('fc7').inputs(16)");
     // The weight of fc7 is a param, not an input.
     expect(plan.get('input:fc7:1')).toBeUndefined();
