@@ -113,6 +113,8 @@ describe('BatchNorm folding', () => {
     const folded = await quant(model).simulate();
     const unfolded = await quant(model).foldBatchNorms(false).simulate();
     expect(folded.floatModel.graph.nodes.some((n) => n.opType === 'BatchNormalization')).toBe(false);
+    // Its parameters went with it: no dead weights in the folded (and exported) model.
+    for (const name of ['g', 'be', 'mu', 'var']) expect(folded.floatModel.graph.tensor(name), name).toBeUndefined();
     const a = (await folded.runFloat(feeds)).y?.data as Float32Array;
     const r = (await unfolded.runFloat(feeds)).y?.data as Float32Array;
     for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(r[i] as number, 5);

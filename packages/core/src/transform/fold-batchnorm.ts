@@ -28,6 +28,7 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
   const view = model.graph;
   const folded: FoldedBatchNorm[] = [];
   const removed = new Set<NodeProto>();
+  const orphaned = new Set<string>();
   const newConstants: NodeProto[] = [];
   const consumerCount = (t: string) => view.tensor(t)?.consumers.length ?? 0;
 
@@ -96,9 +97,18 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
     }
     layerInClone.output[0] = bnView.outputs.find((o) => o !== '') as string;
     removed.add(bnInClone);
+    for (const name of bnView.inputs.slice(1)) if (name) orphaned.add(name);
     folded.push({ layer: producer.name, batchNorm: bnView.name });
   }
   graph.node = [...newConstants, ...graph.node.filter((n) => !removed.has(n))];
+  // The folded BatchNorms' parameters are read by nothing now: drop their constants, so that
+  // the folded model carries no dead weights (and ONNX Runtime does not warn about them).
+  const read = new Set(graph.node.flatMap((n) => n.input));
+  for (const o of graph.output) read.add(o.name);
+  const dead = new Set([...orphaned].filter((name) => !read.has(name)));
+  graph.node = graph.node.filter((n) => !(n.opType === 'Constant' && n.output.length === 1 && dead.has(n.output[0] as string)));
+  graph.initializer = graph.initializer.filter((t) => !dead.has(t.name));
+  graph.input = graph.input.filter((v) => !dead.has(v.name));
   return { model: out, folded };
 }
 
