@@ -2,9 +2,10 @@ import os from 'node:os';
 import type { Backend, BackendCapabilities, BackendProbe, BackendSession, QdqElementType, SessionOptions } from '@quantsim/core';
 import { checkSessionDefaults } from '../ort/check-defaults.js';
 import { loadOrtNode } from '../ort/load-ort.js';
-import { createOrtBackendSession, firstLine } from '../ort/ort-backend-session.js';
+import { openOrtSession } from '../ort/open-ort-session.js';
+import { firstLine } from '../ort/ort-backend-session.js';
 import { ortNodeVersion } from '../ort/ort-package.js';
-import { type OrtSessionDefaults, toOrtSessionOptions } from '../ort/session-options.js';
+import type { OrtSessionDefaults } from '../ort/session-options.js';
 
 /** Options of {@link CpuBackend}: defaults for every session it creates. */
 export interface CpuBackendOptions extends OrtSessionDefaults {}
@@ -52,9 +53,7 @@ export class CpuBackend implements Backend {
 
   /** Creates a CPU session over serialised ONNX bytes. */
   async createSession(model: Uint8Array, options: SessionOptions): Promise<BackendSession> {
-    const ort = await loadOrtNode();
-    const sessionOptions = toOrtSessionOptions(options, this.#defaults, ['cpu']);
-    return createOrtBackendSession(this.name, () => ort.InferenceSession.create(model, sessionOptions), ort.Tensor);
+    return openOrtSession(this, model, options, this.#defaults, ['cpu'], false);
   }
 }
 

@@ -3,17 +3,14 @@ import {
   type BackendCapabilities,
   type BackendProbe,
   type BackendSession,
-  BackendUnavailableError,
   describeValue,
   InvalidArgumentError,
-  probeBackend,
   type QdqElementType,
   type SessionOptions,
 } from '@quantsim/core';
 import { checkSessionDefaults } from '../ort/check-defaults.js';
-import { loadOrtNode } from '../ort/load-ort.js';
-import { createOrtBackendSession } from '../ort/ort-backend-session.js';
-import { type OrtSessionDefaults, toOrtSessionOptions } from '../ort/session-options.js';
+import { openOrtSession } from '../ort/open-ort-session.js';
+import type { OrtSessionDefaults } from '../ort/session-options.js';
 import { defaultWebGpuProbeInputs, probeWebGpu, type WebGpuProbeInputs } from './webgpu-probe.js';
 
 /** Options of {@link WebGpuBackend}. */
@@ -83,12 +80,7 @@ export class WebGpuBackend implements Backend {
    * @throws BackendUnavailableError when the probe says WebGPU cannot run here.
    */
   async createSession(model: Uint8Array, options: SessionOptions): Promise<BackendSession> {
-    const probe = await probeBackend(this);
-    if (!probe.available)
-      throw new BackendUnavailableError(this.name, probe.reason ?? 'its probe gave no reason', { hint: probe.fix });
-    const ort = await loadOrtNode();
     const provider = this.#preferredLayout ? { name: 'webgpu', preferredLayout: this.#preferredLayout } : { name: 'webgpu' };
-    const sessionOptions = toOrtSessionOptions(options, this.#defaults, [provider]);
-    return createOrtBackendSession(this.name, () => ort.InferenceSession.create(model, sessionOptions), ort.Tensor);
+    return openOrtSession(this, model, options, this.#defaults, [provider], true);
   }
 }
