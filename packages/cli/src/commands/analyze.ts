@@ -1,23 +1,23 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type FeedsLike, loadModel } from '@quantsim/core';
 import {
   analyzeSensitivity,
+  formatValue,
   mostSensitiveUnits,
+  outputSqnrMetric,
   SENSITIVITY_ANALYSES,
   type SensitivityAnalysis,
+  type SensitivityMetric,
   type SensitivityResult,
-} from '../analyze/sensitivity.js';
-import { outputSqnrMetric, type SensitivityMetric, top1AgreementMetric } from '../analyze/sensitivity-metric.js';
-import { sensitivityReportHtml, sensitivityReportJson } from '../analyze/sensitivity-report.js';
-import { formatValue } from '../analyze/svg-bar-chart.js';
+  sensitivityReportHtml,
+  sensitivityReportJson,
+  top1AgreementMetric,
+} from '@quantsim/analyze';
+import { type FeedsLike, loadModel } from '@quantsim/core';
+import { loadOcrDictionary, loadOcrLines, ocrCerMetric, openNpySamples } from '@quantsim/data';
 import { BUNDLED_MODELS, bundledAssetsDir, resolveModelArgument } from '../bundled-models.js';
 import { createCliQuant } from '../cli-quant.js';
-import { openNpySamples } from '../data/calibration-files.js';
 import { CliInputError } from '../errors/cli-input-error.js';
-import { loadOcrDictionary } from '../ocr/ocr-dictionary.js';
-import { loadOcrLines } from '../ocr/ocr-lines-dataset.js';
-import { ocrCerMetric } from '../ocr/recognizer-evaluation.js';
 import type { ProgressTask } from '../progress.js';
 import { buildPlan, describePlan, type QuantPlanOptions } from './quant-options.js';
 import type { CommandIO } from './quantize.js';

@@ -1,10 +1,9 @@
 import path from 'node:path';
+import { formatValue, outputSqnrMetric } from '@quantsim/analyze';
 import { type ExportedFiles, type ExportFormat, loadModel } from '@quantsim/core';
-import { outputSqnrMetric } from '../analyze/sensitivity-metric.js';
-import { formatValue } from '../analyze/svg-bar-chart.js';
+import { openNpySamples } from '@quantsim/data';
 import { resolveModelArgument } from '../bundled-models.js';
 import { createCliQuant } from '../cli-quant.js';
-import { openNpySamples } from '../data/calibration-files.js';
 import { displayPath } from '../format.js';
 import type { ProgressFactory } from '../progress.js';
 import { buildPlan, describePlan, type QuantPlanOptions } from './quant-options.js';

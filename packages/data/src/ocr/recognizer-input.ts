@@ -1,5 +1,5 @@
 import type { TensorData } from '@quantsim/core';
-import type { RgbImage } from './png-image.js';
+import type { RgbImage } from '../image/png-image.js';
 
 /** The input geometry of a PaddleOCR recognizer. */
 export interface RecognizerGeometry {

@@ -10,6 +10,9 @@ export interface TextScore {
   readonly referenceChars: number;
 }
 
+// MERGE(issue 14, near-copies): this is one of the three `editDistance` copies. `@quantsim/core`
+// is getting the shared one; at merge, replace this body with a re-export of it (same name, same
+// code-point semantics). The only copy in @quantsim/data: call it, do not add another.
 /** Levenshtein distance between two strings, by Unicode code point (a CJK character counts once). */
 export function editDistance(a: string, b: string): number {
   const x = Array.from(a);

@@ -3,13 +3,13 @@ import path from 'node:path';
 import { ModelBuilder } from '@quantsim/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDetectorHead } from '../../../examples/detector-head/detector-head-model.js';
-import { openNpySamples } from '../src/data/calibration-files.js';
-import { encodeNpy } from '../src/data/npy-format.js';
-import { type DetectorFixture, detectorFixture } from './support/detector-fixture.js';
+import { openNpySamples } from '../src/npy/calibration-files.js';
+import { encodeNpy } from '../src/npy/npy-format.js';
+import { type NpyFixture, npyFixture } from './support/npy-fixture.js';
 
-let f: DetectorFixture;
-beforeAll(async () => {
-  f = await detectorFixture();
+let f: NpyFixture;
+beforeAll(() => {
+  f = npyFixture();
 });
 
 const graph = () => buildDetectorHead().graph;

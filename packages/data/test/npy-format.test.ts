@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeNpy, encodeNpy, parseNpyHeader, readNpy, readNpyHeader } from '../src/data/npy-format.js';
-import { CliInputError } from '../src/errors/cli-input-error.js';
+import { DataInputError } from '../src/errors/data-input-error.js';
+import { decodeNpy, encodeNpy, parseNpyHeader, readNpy, readNpyHeader } from '../src/npy/npy-format.js';
 
 /** A .npy file written by hand, as numpy would for the given version and header text. */
 function npy(version: 1 | 2 | 3, header: string, data: Uint8Array): Uint8Array {
@@ -87,7 +87,7 @@ describe('.npy reader', () => {
     expect(f("{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }")).toThrow(
       /has dtype '<f2', which quantsim does not read/,
     );
-    expect(f("{'descr': '<U5', 'fortran_order': False, 'shape': (2,), }")).toThrow(CliInputError);
+    expect(f("{'descr': '<U5', 'fortran_order': False, 'shape': (2,), }")).toThrow(DataInputError);
     expect(f("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }")).toThrow(/structured array/);
     expect(() => parseNpyHeader(new TextEncoder().encode('PK\u0003\u0004 not npy'), 'x.npz')).toThrow(
       /x\.npz: is not a \.npy file/,

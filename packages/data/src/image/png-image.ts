@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { convertIndexedToRgb, type DecodedPng, decode, encode } from 'fast-png';
-import { CliInputError } from '../errors/cli-input-error.js';
+import { DataInputError } from '../errors/data-input-error.js';
 
 /** An image as 8-bit-range RGB values, row-major, 3 values per pixel. */
 export interface RgbImage {
@@ -13,14 +13,14 @@ export interface RgbImage {
 /**
  * Decodes a PNG (grey, grey+alpha, RGB, RGBA or palette; 1 to 16 bits) into {@link RgbImage}.
  * `source` names the file in errors.
- * @throws CliInputError when the bytes are not a PNG.
+ * @throws DataInputError when the bytes are not a PNG.
  */
 export function decodePngImage(bytes: Uint8Array, source: string): RgbImage {
   let png: DecodedPng;
   try {
     png = decode(bytes);
   } catch (e) {
-    throw new CliInputError(source, `is not a readable PNG image (${(e as Error).message})`, 'Give a PNG file.');
+    throw new DataInputError(source, `is not a readable PNG image (${(e as Error).message})`, 'Give a PNG file.');
   }
   const { width, height } = png;
   let channels = png.channels;
@@ -51,13 +51,13 @@ export function decodePngImage(bytes: Uint8Array, source: string): RgbImage {
   return { width, height, data: out };
 }
 
-/** Reads and decodes a PNG file. @throws CliInputError naming the file when it is missing or not a PNG. */
+/** Reads and decodes a PNG file. @throws DataInputError naming the file when it is missing or not a PNG. */
 export function readPngImage(file: string): RgbImage {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw new CliInputError(
+    throw new DataInputError(
       file,
       `cannot read the image (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
       'Check the path.',

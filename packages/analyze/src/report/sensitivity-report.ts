@@ -1,9 +1,9 @@
-import type { SensitivityResult, UnitSensitivity } from './sensitivity.js';
+import type { SensitivityResult, UnitSensitivity } from '../sensitivity/sensitivity.js';
 import { barChartSvg, escapeXml, formatValue } from './svg-bar-chart.js';
 
 /** What the report says about the run, besides the numbers. */
 export interface SensitivityReportContext {
-  /** The model as given on the command line. */
+  /** The model as the user named it (a path, or the CLI's name of a bundled model). */
   readonly model: string;
   /** The quantization plan analyzed, in words (e.g. `W8A8, tf-enhanced, per-tensor`). */
   readonly plan: string;

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TensorData } from '@quantsim/core';
-import { CliInputError } from '../errors/cli-input-error.js';
-import { readPngImage } from './png-image.js';
+import { DataInputError } from '../errors/data-input-error.js';
+import { readPngImage } from '../image/png-image.js';
 import { PPOCR_V4_GEOMETRY, type RecognizerGeometry, recognizerInput } from './recognizer-input.js';
 
 /** The `format` tag of `labels.json`, checked on load. */
@@ -49,12 +49,12 @@ export function defaultOcrLinesDir(): string {
 
 /**
  * Reads `labels.json` of an OCR lines folder.
- * @throws CliInputError naming the folder when it has no labels or they are not of this format.
+ * @throws DataInputError naming the folder when it has no labels or they are not of this format.
  */
 export function readOcrLinesLabels(dir: string = defaultOcrLinesDir()): OcrLinesLabels {
   const file = path.join(dir, 'labels.json');
   if (!existsSync(file))
-    throw new CliInputError(
+    throw new DataInputError(
       dir,
       'has no labels.json, so it is not an OCR lines dataset',
       'Use data/ocr-lines of the quantsim repository, or pass --data <folder>.',
@@ -63,7 +63,7 @@ export function readOcrLinesLabels(dir: string = defaultOcrLinesDir()): OcrLines
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new CliInputError(
+    throw new DataInputError(
       file,
       `is not valid JSON (${(e as Error).message})`,
       'Re-render it with scripts/render-ocr-lines.ts.',
@@ -71,13 +71,13 @@ export function readOcrLinesLabels(dir: string = defaultOcrLinesDir()): OcrLines
   }
   const d = doc as Partial<OcrLinesLabels>;
   if (d.format !== OCR_LINES_FORMAT || !Array.isArray(d.lines))
-    throw new CliInputError(file, `is not in format ${OCR_LINES_FORMAT}`, 'Re-render it with scripts/render-ocr-lines.ts.');
+    throw new DataInputError(file, `is not in format ${OCR_LINES_FORMAT}`, 'Re-render it with scripts/render-ocr-lines.ts.');
   return d as OcrLinesLabels;
 }
 
 /**
  * Loads one split as recognizer inputs, one sample per line. `limit` keeps the first lines only.
- * @throws CliInputError naming the image that is missing or unreadable.
+ * @throws DataInputError naming the image that is missing or unreadable.
  */
 export function loadOcrLines(
   split: OcrLinesSplit,

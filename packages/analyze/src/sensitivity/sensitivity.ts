@@ -1,7 +1,7 @@
 import type { FeedsLike, QuantSim } from '@quantsim/core';
 import { QuantsimError } from '@quantsim/core';
+import type { SensitivityMetric } from '../metric/sensitivity-metric.js';
 import { type QuantUnit, quantUnits } from './quant-units.js';
-import type { SensitivityMetric } from './sensitivity-metric.js';
 import { withQuantizersDisabled } from './sim-variant.js';
 
 /** The analyses `analyzeSensitivity` can run. */

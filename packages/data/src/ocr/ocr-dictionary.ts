@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundledAssetsDir } from '../bundled-models.js';
-import { CliInputError } from '../errors/cli-input-error.js';
+import { DataInputError } from '../errors/data-input-error.js';
+import { ocrModelsAssetsDir } from './ocr-assets.js';
 
 /**
  * The classes of a PaddleOCR recognizer: class 0 is the CTC blank, class i is line i − 1 of the
@@ -16,19 +16,19 @@ export interface OcrDictionary {
 
 /** The dictionary of the bundled PP-OCRv4 recognizer, `ppocr_keys_v1.txt` (6625 classes with blank and space). */
 export function bundledOcrDictionaryPath(): string {
-  return path.join(bundledAssetsDir(), 'ppocr_keys_v1.txt');
+  return path.join(ocrModelsAssetsDir(), 'ppocr_keys_v1.txt');
 }
 
 /**
  * Reads a PaddleOCR character dictionary (one character per line).
- * @throws CliInputError when the file cannot be read.
+ * @throws DataInputError when the file cannot be read.
  */
 export function loadOcrDictionary(file: string = bundledOcrDictionaryPath()): OcrDictionary {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CliInputError(
+    throw new DataInputError(
       file,
       `cannot read the OCR dictionary (${(e as Error).message})`,
       'Give the ppocr_keys file of the recognizer.',

@@ -1,6 +1,6 @@
+import type { ModelRunner, SensitivityMetric } from '@quantsim/analyze';
 import type { TensorData } from '@quantsim/core';
-import type { ModelRunner, SensitivityMetric } from '../analyze/sensitivity-metric.js';
-import { CliInputError } from '../errors/cli-input-error.js';
+import { DataInputError } from '../errors/data-input-error.js';
 import { ctcGreedyDecode } from './ctc-decode.js';
 import type { OcrDictionary } from './ocr-dictionary.js';
 import type { OcrLineSample } from './ocr-lines-dataset.js';
@@ -26,7 +26,7 @@ export async function evaluateRecognizer(
     const outputs = await run({ x: sample.input });
     const first = Object.values(outputs)[0] as TensorData | undefined;
     if (!first)
-      throw new CliInputError('recognizer', 'returned no output', 'Use a PaddleOCR recognizer with one [N, T, classes] output.');
+      throw new DataInputError('recognizer', 'returned no output', 'Use a PaddleOCR recognizer with one [N, T, classes] output.');
     predictions.push(...ctcGreedyDecode(first, dictionary));
     onProgress?.(i + 1);
   }

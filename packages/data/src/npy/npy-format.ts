@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { DTypeName, TensorArray } from '@quantsim/core';
-import { CliInputError } from '../errors/cli-input-error.js';
+import { DataInputError } from '../errors/data-input-error.js';
 
 /** What a `.npy` header says: element type, shape, and where the data starts. */
 export interface NpyHeader {
@@ -40,7 +40,7 @@ const DTYPES: Readonly<Record<string, { dtype: DTypeName; size: number; make: Ar
 };
 
 const fix = (file: string, what: string) =>
-  new CliInputError(
+  new DataInputError(
     file,
     what,
     'Save the array with numpy.save() as a little-endian, C-ordered array of a plain numeric type, e.g. np.save(path, np.ascontiguousarray(a, dtype="<f4")).',
@@ -49,7 +49,7 @@ const fix = (file: string, what: string) =>
 /**
  * Parses the header of a `.npy` file (format versions 1.0, 2.0 and 3.0): little-endian (or
  * byte-order-free) numeric types, C order. `file` names the file in errors.
- * @throws CliInputError for a file that is not `.npy`, big-endian data, Fortran order, or a
+ * @throws DataInputError for a file that is not `.npy`, big-endian data, Fortran order, or a
  * structured, object, string or float16 dtype.
  */
 export function parseNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
@@ -75,7 +75,7 @@ export function parseNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
   }
   if (fortran === undefined || shapeText === undefined) throw fix(file, `has a malformed header (${header.trim().slice(0, 80)})`);
   if (fortran === 'True')
-    throw new CliInputError(
+    throw new DataInputError(
       file,
       'is stored in Fortran (column-major) order, which quantsim does not read',
       'Save a C-ordered copy: np.save(path, np.ascontiguousarray(a)).',
@@ -83,7 +83,7 @@ export function parseNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
   const order = descr[0];
   const code = descr.slice(1);
   if (order === '>' || (order === '=' && code.length > 0 && !isLittleEndianHost()))
-    throw new CliInputError(
+    throw new DataInputError(
       file,
       `holds big-endian data ('${descr}')`,
       `Save it little-endian: np.save(path, a.astype('<${code}')).`,
@@ -129,7 +129,7 @@ export function readNpyHeader(file: string): NpyHeader {
 
 /**
  * Reads a whole `.npy` file.
- * @throws CliInputError naming the file when it is missing, not `.npy`, of an unsupported layout,
+ * @throws DataInputError naming the file when it is missing, not `.npy`, of an unsupported layout,
  * or shorter than its shape needs.
  */
 export function readNpy(file: string): NpyArray {
@@ -161,9 +161,9 @@ export function decodeNpy(bytes: Uint8Array, file: string): NpyArray {
   return { ...header, data: type.make(buffer) };
 }
 
-function missing(file: string, e: unknown): CliInputError {
+function missing(file: string, e: unknown): DataInputError {
   const code = (e as NodeJS.ErrnoException).code;
-  return new CliInputError(
+  return new DataInputError(
     file,
     code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? (e as Error).message})`,
     'Check the path given to --calib or --eval.',

@@ -3,11 +3,11 @@ import path from 'node:path';
 import { CpuBackend } from '@quantsim/backends';
 import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { resolveModelArgument } from '../src/bundled-models.js';
+import { decodePngImage, encodeGrayscalePng } from '../src/image/png-image.js';
 import { ctcGreedyDecode } from '../src/ocr/ctc-decode.js';
+import { ocrModelsAssetsDir } from '../src/ocr/ocr-assets.js';
 import { loadOcrDictionary } from '../src/ocr/ocr-dictionary.js';
 import { defaultOcrLinesDir, loadOcrLines, readOcrLinesLabels } from '../src/ocr/ocr-lines-dataset.js';
-import { decodePngImage, encodeGrayscalePng } from '../src/ocr/png-image.js';
 import { evaluateRecognizer } from '../src/ocr/recognizer-evaluation.js';
 import { recognizerInput } from '../src/ocr/recognizer-input.js';
 import { editDistance, scoreLines } from '../src/ocr/text-metrics.js';
@@ -107,7 +107,10 @@ describe('the shipped OCR lines', () => {
 
   it('reads well with the float recognizer (CER under 2% on the first 24 evaluation lines)', async () => {
     const lines = loadOcrLines('evaluation', { limit: 24 });
-    const session = await new CpuBackend().createSession(readFileSync(resolveModelArgument('paddleocr-rec')), { mode: 'float' });
+    const session = await new CpuBackend().createSession(
+      readFileSync(path.join(ocrModelsAssetsDir(), 'ch_PP-OCRv4_rec_infer.onnx')),
+      { mode: 'float' },
+    );
     try {
       const result = await evaluateRecognizer((feeds) => session.run(feeds as never), lines, dictionary);
       expect(result.cer).toBeLessThan(0.02);

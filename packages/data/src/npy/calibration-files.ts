@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Dim, Feeds, GraphView, TensorData } from '@quantsim/core';
-import { CliInputError } from '../errors/cli-input-error.js';
+import { DataInputError } from '../errors/data-input-error.js';
 import { type NpyHeader, readNpy, readNpyHeader } from './npy-format.js';
 
 /** Calibration or evaluation samples read from `.npy` files, checked against the model's inputs. */
@@ -33,7 +33,7 @@ interface FileSlices {
 }
 
 /**
- * Opens calibration data for a model from the command line's `--calib` (or `--eval`) path:
+ * Opens calibration (or evaluation) data for a model from a path, such as the CLI's `--calib`:
  *
  * - one `.npy` file (single-input models): a leading batch dimension holds the samples: an array
  *   one rank above the input gives one sample per slice; one of the input's rank is cut along
@@ -42,8 +42,9 @@ interface FileSlices {
  * - a folder with one sub-folder per input name: sample i is the i-th file of each.
  *
  * Every header is read and checked (element type, rank, fixed dimensions) before any data is,
- * and errors name the file and the input that disagree.
- * @throws CliInputError
+ * and errors name the file and the input that disagree. `modelName` and `option` (the CLI option
+ * or argument that gave the path) only appear in messages.
+ * @throws DataInputError
  */
 export function openNpySamples(where: string, graph: GraphView, modelName: string, option = '--calib'): NpySamples {
   const inputs: InputSpec[] = graph.inputs.map((name) => {
@@ -54,7 +55,7 @@ export function openNpySamples(where: string, graph: GraphView, modelName: strin
   try {
     stat = statSync(where);
   } catch {
-    throw new CliInputError(where, 'no such file or folder', `Give ${option} a .npy file or a folder of .npy files.`);
+    throw new DataInputError(where, 'no such file or folder', `Give ${option} a .npy file or a folder of .npy files.`);
   }
   const names = inputs.map((i) => `'${i.name}'`).join(', ');
   if (stat.isFile()) {
@@ -83,14 +84,14 @@ export function openNpySamples(where: string, graph: GraphView, modelName: strin
   if (folders.length > 0) {
     for (const folder of folders)
       if (!inputs.some((i) => i.name === folder))
-        throw new CliInputError(
+        throw new DataInputError(
           path.join(where, folder),
           `is not named after an input of ${modelName}`,
           `Sub-folders of ${option} hold one input each and are named after it: ${names}.`,
         );
     for (const input of inputs) {
       if (!folders.includes(input.name))
-        throw new CliInputError(
+        throw new DataInputError(
           where,
           `has no sub-folder for input '${input.name}' of ${modelName}`,
           `Add ${path.join(where, input.name)}/ with one .npy file per sample.`,
@@ -105,7 +106,7 @@ export function openNpySamples(where: string, graph: GraphView, modelName: strin
   const count = counts[0]?.count ?? 0;
   const odd = counts.find((c) => c.count !== count);
   if (odd)
-    throw new CliInputError(
+    throw new DataInputError(
       where,
       `has ${counts[0]?.count} files for input '${counts[0]?.name}' but ${odd.count} for '${odd.name}'`,
       'Give every input the same number of samples, one file per sample.',
@@ -137,7 +138,7 @@ export function openNpySamples(where: string, graph: GraphView, modelName: strin
 function single(inputs: readonly InputSpec[], where: string, modelName: string, option: string): InputSpec {
   const [only] = inputs;
   if (only && inputs.length === 1) return only;
-  throw new CliInputError(
+  throw new DataInputError(
     where,
     `holds .npy files for one input, but ${modelName} has ${inputs.length} inputs (${inputs.map((i) => `'${i.name}'`).join(', ')})`,
     `Give ${option} a folder with one sub-folder per input, named after it, each with one .npy file per sample.`,
@@ -150,7 +151,7 @@ function npyFiles(dir: string, option: string): string[] {
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
     .map((f) => path.join(dir, f));
   if (files.length === 0)
-    throw new CliInputError(dir, 'holds no .npy files', `Put one .npy file per sample in the folder given to ${option}.`);
+    throw new DataInputError(dir, 'holds no .npy files', `Put one .npy file per sample in the folder given to ${option}.`);
   return files;
 }
 
@@ -162,7 +163,7 @@ function fileSlices(file: string, input: InputSpec, modelName: string, batched: 
     ? `[${shape.map((d) => (typeof d === 'number' && d > 0 ? d : (d ?? '?'))).join(', ')}]`
     : 'of unknown shape';
   const disagree = (what: string, hint: string) =>
-    new CliInputError(file, `${what}, but input '${input.name}' of ${modelName} is ${input.dtype ?? '?'} ${modelShape}`, hint);
+    new DataInputError(file, `${what}, but input '${input.name}' of ${modelName} is ${input.dtype ?? '?'} ${modelShape}`, hint);
   if (input.dtype && header.dtype !== input.dtype)
     throw disagree(
       `holds ${header.dtype} ('${header.descr}')`,
