@@ -48,6 +48,7 @@ export type { EncodingScheme } from './contracts/scheme.js';
 export type { HistogramData, TensorStats } from './contracts/stats.js';
 export type { Feeds, TensorArray, TensorData, TensorMap } from './contracts/tensor.js';
 export * from './encoding/index.js';
+export { type EditDistanceOptions, editDistance } from './errors/edit-distance.js';
 export { ExternalDataError, ModelLoadError, ModelSaveError } from './errors/model-errors.js';
 export {
   describeValue,
@@ -87,11 +88,13 @@ export {
   type AttrValue,
   FloatAttr,
   float,
-  ModelBuilder,
   makeAttribute,
+  makeNode,
   makeTensor,
   makeValueInfo,
-} from './onnx/model-builder.js';
+  typedTensor,
+} from './onnx/factory.js';
+export { ModelBuilder } from './onnx/model-builder.js';
 export {
   type ExternalReader,
   elementCount,
@@ -138,7 +141,7 @@ export {
 } from './sim/export-simulation.js';
 export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './sim/qdq-form.js';
 export { NotCalibratedError, QuantSim, type TensorComparison } from './sim/quant-sim.js';
-export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions, typedTensor } from './sim/simulated-model.js';
+export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions } from './sim/simulated-model.js';
 export { fakeQuantizeWeights, quantizeToGrid } from './sim/weights.js';
 export { convertOpset, convertToOpset, MAX_CONVERTIBLE_OPSET, type OpsetConversion } from './transform/convert-opset.js';
 export { type FoldedBatchNorm, foldBatchNorms } from './transform/fold-batchnorm.js';

@@ -1,3 +1,4 @@
+import { editDistance } from '../errors/edit-distance.js';
 import { QuantsimError } from '../errors/quantsim-error.js';
 
 /**
@@ -37,29 +38,11 @@ function closestName(name: string, names: readonly string[]): string | undefined
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of names) {
-    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase(), { transpositions: true });
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
     }
   }
   return best;
-}
-
-/** Edit distance where swapping two neighbouring letters counts as one edit (`cdua` → `cuda`). */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number) => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
-  for (let i = 1; i <= a.length; i++) {
-    const row = d[i] ?? [];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
-      row[j] = best;
-    }
-  }
-  return at(a.length, b.length);
 }

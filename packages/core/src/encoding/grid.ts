@@ -67,8 +67,10 @@ export function checkGridShape(spec: GridShape, where: string): GridShape {
  * The number of steps of the grid, N: 2^bitwidth - 1, less one for strict symmetric grids, so that
  * an encoding covers `offset * scale` to `(offset + N) * scale`.
  */
-export function gridSteps(spec: GridShape): number {
-  checkGridShape(spec, 'gridSteps');
+export function gridSteps(
+  spec: Pick<GridShape, 'bitwidth' | 'dtype' | 'symmetric'> & { readonly strictSymmetric?: boolean | undefined },
+): number {
+  checkGridShape(spec as GridShape, 'gridSteps');
   const n = 2 ** spec.bitwidth - 1;
   return spec.symmetric && spec.strictSymmetric ? n - 1 : n;
 }

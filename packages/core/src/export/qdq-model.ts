@@ -1,28 +1,22 @@
 import { create } from '@bufbuild/protobuf';
-import {
-  AttributeProto_AttributeType,
-  TensorProto_DataType as DT,
-  type GraphProto,
-  type NodeProto,
-  NodeProtoSchema,
-  type TensorProto,
-  TensorProtoSchema,
-} from 'onnx-buf';
+import { TensorProto_DataType as DT, type GraphProto, type NodeProto, type TensorProto, TensorProtoSchema } from 'onnx-buf';
 import type { QdqElementType } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
+import { gridSteps } from '../encoding/grid.js';
+import { roundHalfEven } from '../encoding/rounding.js';
 import { InvalidArgumentError } from '../errors/quantsim-error.js';
 import { UnsupportedBitwidthError, type UnsupportedBitwidthQuantizer } from '../errors/unsupported-bitwidth-error.js';
 import type { Layer } from '../graph/graph-view.js';
+import { VALUE_FORWARDING_OPS } from '../graph/op-roles.js';
 import type { Model } from '../model/model.js';
-import { dtypeCode } from '../onnx/dtype.js';
+import { type AttrValue, int32Tensor, makeNode, makeTensor, typedTensor } from '../onnx/factory.js';
 import { float16ToBytes } from '../onnx/float16.js';
-import { type AttrValue, makeAttribute, makeTensor } from '../onnx/model-builder.js';
-import { float32ToBytes, tensorToFloat32 } from '../onnx/tensor-values.js';
+import { definedNames, overwriteWeights, pruneOrphans, readNames, uniqueNames } from '../onnx/graph-edit.js';
+import { tensorToFloat32 } from '../onnx/tensor-values.js';
 import type { QuantPlan } from '../quant/plan.js';
 import type { PreparedModel } from '../quant/prepared-model.js';
 import type { QuantizerSpec } from '../quant/spec.js';
 import type { ExportOptions } from '../sim/export-simulation.js';
-import { typedTensor } from '../sim/simulated-model.js';
 import { fakeQuantizeWeights, quantizeToGrid } from '../sim/weights.js';
 import { convertOpset } from '../transform/convert-opset.js';
 import { sortNodes } from '../transform/sort-nodes.js';
@@ -37,29 +31,6 @@ export const QDQ_EXPORT_OPSET = 21;
 
 /** Bitwidths with an ONNX QuantizeLinear element type. */
 const NATIVE_BITWIDTHS: ReadonlySet<number> = new Set([4, 8, 16]);
-
-/** Ops whose output holds the same values as their (first) input: the bias's input scale is found through them. */
-const PASS_THROUGH: ReadonlySet<string> = new Set([
-  'Reshape',
-  'Transpose',
-  'Squeeze',
-  'Unsqueeze',
-  'Flatten',
-  'Identity',
-  'Split',
-  'Slice',
-  'Gather',
-  'GatherElements',
-  'GatherND',
-  'Expand',
-  'Tile',
-  'DepthToSpace',
-  'SpaceToDepth',
-  'MaxPool',
-  'Dropout',
-  'Resize',
-  'Upsample',
-]);
 
 /** The integer grid of a quantizer in its ONNX storage type. */
 interface QdqGrid {
@@ -168,7 +139,7 @@ export function buildQdqModel(prepared: PreparedModel, plan: QuantPlan, encoding
   }
   for (const { spec, enc, form } of active) if (spec.kind === 'activation') builder.activation(spec.tensor, enc, form);
 
-  dropOrphanedConstants(graph, readBefore);
+  pruneOrphans(graph, readBefore);
   sortNodes(graph);
   return model;
 }
@@ -182,7 +153,7 @@ function qdqGrid(enc: Encoding): QdqGrid {
   const b = enc.bitwidth;
   const signed = enc.symmetric;
   const wide = b < 8 ? 8 : 16;
-  const n = 2 ** b - 1 - (enc.strictSymmetric && enc.symmetric ? 1 : 0);
+  const n = gridSteps(enc);
   const zeroPoint = enc.channels.map((c) => zeroPointFromOffset(c.offset, b, signed));
   const first = enc.channels[0];
   if (!first)
@@ -285,43 +256,23 @@ function inputEncoding(
   for (let hops = 0; tensor && hops < 64; hops++) {
     if (plan.get(`activation:${tensor}`)) return usable(`activation:${tensor}`);
     const producer = prepared.graph.tensor(tensor)?.producer;
-    if (producer?.domain !== '' || !PASS_THROUGH.has(producer.opType)) return undefined;
+    if (producer?.domain !== '' || !VALUE_FORWARDING_OPS.has(producer.opType)) return undefined;
     tensor = producer.inputs[0];
   }
   return undefined;
-}
-
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** Adds quantizer nodes and tensors to a graph, with names unique in the model. */
 class QdqWriter {
   readonly model: Model;
   readonly #graph: GraphProto;
-  readonly #names = new Set<string>();
+  /** A name unique in the model. */
+  readonly unique: (base: string) => string;
 
   constructor(model: Model, graph: GraphProto) {
     this.model = model;
     this.#graph = graph;
-    for (const v of [...graph.input, ...graph.output, ...graph.valueInfo]) this.#names.add(v.name);
-    for (const t of graph.initializer) this.#names.add(t.name);
-    const visit = (g: GraphProto) => {
-      for (const n of g.node) {
-        for (const o of n.output) this.#names.add(o);
-        for (const a of n.attribute) for (const s of subgraphs(a)) visit(s);
-      }
-      for (const t of g.initializer) this.#names.add(t.name);
-    };
-    visit(graph);
-  }
-
-  unique(base: string): string {
-    let n = base;
-    for (let k = 2; this.#names.has(n); k++) n = `${base}_${k}`;
-    this.#names.add(n);
-    return n;
+    this.unique = uniqueNames(definedNames(graph));
   }
 
   /** A quantized activation keeps its name; the producer's output becomes `<name>__float`. */
@@ -369,10 +320,7 @@ class QdqWriter {
     let out: string;
     if (form.kind === 'float-grid') {
       // No integer type holds 17–32 bits: the weight keeps float storage, on its grid.
-      tensor.rawData = float32ToBytes(fakeQuantizeWeights(values, dims, enc)) as Uint8Array<ArrayBuffer>;
-      tensor.floatData = [];
-      tensor.dataLocation = 0;
-      tensor.externalData = [];
+      overwriteWeights(tensor, fakeQuantizeWeights(values, dims, enc));
       return;
     }
     if (form.kind === 'fp16') {
@@ -435,7 +383,7 @@ class QdqWriter {
         hint: 'Calibrate the quantizer before exporting it.',
       });
     if (form.kind === 'float-grid') {
-      const n = 2 ** enc.bitwidth - 1 - (enc.strictSymmetric && enc.symmetric ? 1 : 0);
+      const n = gridSteps(enc);
       const delta = this.#add(makeTensor(this.unique(`${base}__scale`), 'float32', [], [ch.scale]));
       const lo = this.#add(makeTensor(this.unique(`${base}__qmin`), 'float32', [], [ch.offset]));
       const hi = this.#add(makeTensor(this.unique(`${base}__qmax`), 'float32', [], [ch.offset + n]));
@@ -486,73 +434,6 @@ class QdqWriter {
 
   #node(opType: string, input: string[], output: string[], attrs: Record<string, AttrValue> = {}): void {
     // Appended at the end (later quantizers see them as readers); sortNodes puts them in place.
-    this.#graph.node.push(
-      create(NodeProtoSchema, {
-        opType,
-        domain: '',
-        name: this.unique(`${output[0] ?? opType}_${opType}`),
-        input,
-        output,
-        attribute: Object.entries(attrs).map(([k, v]) => makeAttribute(k, v)),
-      }),
-    );
-  }
-}
-
-function int32Tensor(name: string, dims: readonly number[], values: readonly number[]): TensorProto {
-  return create(TensorProtoSchema, {
-    name,
-    dataType: dtypeCode('int32'),
-    dims: dims.map((d) => BigInt(d)),
-    rawData: new Uint8Array(Int32Array.from(values).buffer) as Uint8Array<ArrayBuffer>,
-  });
-}
-
-function subgraphs(a: NodeProto['attribute'][number]): GraphProto[] {
-  if (a.type === AttributeProto_AttributeType.GRAPH && a.g) return [a.g];
-  if (a.type === AttributeProto_AttributeType.GRAPHS) return a.graphs;
-  return [];
-}
-
-function readNames(graph: GraphProto, into = new Set<string>()): Set<string> {
-  for (const n of graph.node) {
-    for (const i of n.input) if (i !== '') into.add(i);
-    for (const a of n.attribute) for (const g of subgraphs(a)) readNames(g, into);
-  }
-  for (const o of graph.output) into.add(o.name);
-  return into;
-}
-
-/**
- * The float weights that now sit behind a DequantizeLinear are read by nothing: they are removed
- * (initializers, Constant nodes, and Identity nodes that only forwarded them), so that the file
- * holds each weight once, as integers. Constants that were unused before the export stay.
- */
-function dropOrphanedConstants(graph: GraphProto, readBefore: ReadonlySet<string>): void {
-  const inputs = new Set(graph.input.map((v) => v.name));
-  for (;;) {
-    const read = readNames(graph);
-    const orphan = (name: string | undefined) => name !== undefined && readBefore.has(name) && !read.has(name);
-    const before = graph.node.length + graph.initializer.length;
-    graph.node = graph.node.filter(
-      (n) =>
-        !(
-          (n.opType === 'Constant' || n.opType === 'Identity') &&
-          n.domain === '' &&
-          n.output.length === 1 &&
-          orphan(n.output[0])
-        ),
-    );
-    graph.initializer = graph.initializer.filter((t) => inputs.has(t.name) || !orphan(t.name));
-    if (graph.node.length + graph.initializer.length === before) {
-      // Declarations of the removed tensors go too.
-      const defined = new Set([
-        ...graph.input.map((v) => v.name),
-        ...graph.initializer.map((t) => t.name),
-        ...graph.node.flatMap((n) => n.output),
-      ]);
-      graph.valueInfo = graph.valueInfo.filter((v) => defined.has(v.name) || !readBefore.has(v.name));
-      return;
-    }
+    this.#graph.node.push(makeNode(opType, input, output, attrs, { name: this.unique(`${output[0] ?? opType}_${opType}`) }));
   }
 }

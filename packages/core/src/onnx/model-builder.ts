@@ -1,8 +1,5 @@
 import { create } from '@bufbuild/protobuf';
 import {
-  AttributeProto_AttributeType as AT,
-  type AttributeProto,
-  AttributeProtoSchema,
   type GraphProto,
   GraphProtoSchema,
   type ModelProto,
@@ -11,87 +8,11 @@ import {
   NodeProtoSchema,
   OperatorSetIdProtoSchema,
   type TensorProto,
-  TensorProtoSchema,
-  TensorShapeProto_DimensionSchema,
-  TensorShapeProtoSchema,
-  TypeProto_TensorSchema,
-  TypeProtoSchema,
   type ValueInfoProto,
-  ValueInfoProtoSchema,
 } from 'onnx-buf';
-import { InvalidArgumentError } from '../errors/quantsim-error.js';
 import { Model } from '../model/model.js';
-import { type DTypeName, dtypeCode } from './dtype.js';
-import { float32ToBytes, int64ToBytes } from './tensor-values.js';
-
-/** A float attribute that would otherwise be taken for an integer (`1.0`). */
-export class FloatAttr {
-  constructor(readonly value: number) {}
-}
-
-/** Values accepted as node attributes. Integers become INT, other numbers FLOAT. */
-export type AttrValue = number | bigint | string | readonly number[] | Float32Array | FloatAttr | TensorProto | GraphProto;
-
-/** Makes a float attribute explicitly: `{ alpha: float(1) }`. */
-export function float(value: number): FloatAttr {
-  return new FloatAttr(value);
-}
-
-/** Builds a `TensorProto` from values (raw little-endian data). */
-export function makeTensor(
-  name: string,
-  dtype: 'float32' | 'int64',
-  dims: readonly number[],
-  values: ArrayLike<number>,
-): TensorProto {
-  const count = dims.reduce((a, b) => a * b, 1);
-  if (values.length !== count)
-    throw new InvalidArgumentError(`Tensor '${name}' has ${values.length} values but shape [${dims.join(', ')}] needs ${count}.`);
-  const rawData = (
-    dtype === 'float32' ? float32ToBytes(Float32Array.from(values)) : int64ToBytes(Array.from(values))
-  ) as Uint8Array<ArrayBuffer>;
-  return create(TensorProtoSchema, { name, dataType: dtypeCode(dtype), dims: dims.map((d) => BigInt(d)), rawData });
-}
-
-/** Builds a tensor `ValueInfoProto`; a string dimension is symbolic. */
-export function makeValueInfo(name: string, dtype: DTypeName, shape?: readonly (number | string)[]): ValueInfoProto {
-  const tensorType = create(TypeProto_TensorSchema, {
-    elemType: dtypeCode(dtype),
-    ...(shape
-      ? {
-          shape: create(TensorShapeProtoSchema, {
-            dim: shape.map((d) =>
-              create(TensorShapeProto_DimensionSchema, {
-                value: typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : { case: 'dimParam', value: d },
-              }),
-            ),
-          }),
-        }
-      : {}),
-  });
-  return create(ValueInfoProtoSchema, {
-    name,
-    type: create(TypeProtoSchema, { value: { case: 'tensorType', value: tensorType } }),
-  });
-}
-
-/** Builds an attribute from a plain value. */
-export function makeAttribute(name: string, value: AttrValue): AttributeProto {
-  if (value instanceof FloatAttr) return create(AttributeProtoSchema, { name, type: AT.FLOAT, f: value.value });
-  if (typeof value === 'bigint') return create(AttributeProtoSchema, { name, type: AT.INT, i: value });
-  if (typeof value === 'number')
-    return Number.isInteger(value)
-      ? create(AttributeProtoSchema, { name, type: AT.INT, i: BigInt(value) })
-      : create(AttributeProtoSchema, { name, type: AT.FLOAT, f: value });
-  if (typeof value === 'string')
-    return create(AttributeProtoSchema, { name, type: AT.STRING, s: new TextEncoder().encode(value) });
-  if (value instanceof Float32Array) return create(AttributeProtoSchema, { name, type: AT.FLOATS, floats: Array.from(value) });
-  if (Array.isArray(value)) return create(AttributeProtoSchema, { name, type: AT.INTS, ints: value.map((v) => BigInt(v)) });
-  const msg = value as TensorProto | GraphProto;
-  if (msg.$typeName === 'onnx.TensorProto') return create(AttributeProtoSchema, { name, type: AT.TENSOR, t: msg });
-  if (msg.$typeName === 'onnx.GraphProto') return create(AttributeProtoSchema, { name, type: AT.GRAPH, g: msg });
-  throw new InvalidArgumentError(`Attribute '${name}' has a value quantsim cannot encode.`);
-}
+import type { DTypeName } from './dtype.js';
+import { type AttrValue, makeAttribute, makeTensor, makeValueInfo } from './factory.js';
 
 /**
  * A small helper to build ONNX models in code, for tests, examples and synthetic fixtures.

@@ -1,18 +1,15 @@
 import { create } from '@bufbuild/protobuf';
-import {
-  type GraphProto,
-  type NodeProto,
-  NodeProtoSchema,
-  OperatorSetIdProtoSchema,
-  type TensorProto,
-  TensorProtoSchema,
-} from 'onnx-buf';
+import { type GraphProto, type NodeProto, OperatorSetIdProtoSchema, type TensorProto } from 'onnx-buf';
 import type { QdqElementType } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
+import { gridSteps } from '../encoding/grid.js';
+import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
 import type { Model } from '../model/model.js';
 import { dtypeCode } from '../onnx/dtype.js';
-import { makeAttribute, makeTensor } from '../onnx/model-builder.js';
-import { float32ToBytes, tensorToFloat32 } from '../onnx/tensor-values.js';
+import { makeNode, makeTensor, typedTensor } from '../onnx/factory.js';
+import { floatToHalfBits } from '../onnx/float16.js';
+import { overwriteWeights, uniqueNames } from '../onnx/graph-edit.js';
+import { halfToFloat, tensorToFloat32 } from '../onnx/tensor-values.js';
 import type { QuantPlan } from '../quant/plan.js';
 import type { PreparedModel } from '../quant/prepared-model.js';
 import type { QuantizerSpec } from '../quant/spec.js';
@@ -49,13 +46,7 @@ export function buildSimulatedModel(
   const graph = model.proto.graph as GraphProto;
   const opset = prepared.model.opset;
   const forms = new Map<string, QuantizerForm>();
-  const names = new Set<string>([...prepared.graph.tensors.keys()]);
-  const unique = (base: string) => {
-    let n = base;
-    for (let k = 2; names.has(n); k++) n = `${base}_${k}`;
-    names.add(n);
-    return n;
-  };
+  const unique = uniqueNames(new Set(prepared.graph.tensors.keys()));
   const original = prepared.model.proto.graph?.node ?? [];
   const cloneOf = new Map<NodeProto, NodeProto>(original.map((n, i) => [n, graph.node[i] as NodeProto]));
   const added: NodeProto[] = [];
@@ -76,13 +67,16 @@ export function buildSimulatedModel(
       return;
     }
     const ch = enc.channels[0];
-    if (!ch) throw new Error(`quantizer ${id} has no encoding channels`);
+    if (!ch)
+      throw new InvalidArgumentError(`Quantizer ${id} has an integer encoding without channels.`, {
+        hint: 'Calibrate the quantizer (or load its encoding) before simulating it.',
+      });
     if (form.kind === 'fake-quant') {
       // Δ · round(clamp(x / Δ, offset, offset + N)): clamping first keeps |x / Δ| below 2^22, where
       // adding and subtracting 1.5·2^23 rounds a float32 half to even, exactly like ONNX Round.
       // That form needs only Add and Sub, so it runs at any opset and on backends without a
       // Round kernel (WebGPU); wider grids use Round (opset 11+) or floor(x + 0.5).
-      const n = 2 ** enc.bitwidth - 1 - (enc.strictSymmetric && enc.symmetric ? 1 : 0);
+      const n = gridSteps(enc);
       const delta = scalar(unique(`${output}__scale`), ch.scale);
       const lo = scalar(unique(`${output}__qmin`), ch.offset);
       const hi = scalar(unique(`${output}__qmax`), ch.offset + n);
@@ -112,7 +106,10 @@ export function buildSimulatedModel(
       return;
     }
     const q = onnxQuantization(enc);
-    if (!q) throw new Error(`quantizer ${id} has no ONNX form`);
+    if (!q)
+      throw new QuantsimError('UNSUPPORTED', `Quantizer ${id} has no ONNX Q/DQ form for its encoding.`, {
+        hint: 'This is a bug in quantsim: such encodings take the fake-quant form.',
+      });
     const s = makeTensor(unique(`${output}__qscale`), 'float32', [], [ch.scale]);
     const z = typedTensor(unique(`${output}__qzero`), form.type, [], [q.zeroPoints[0] ?? 0]);
     initializers.push(s, z);
@@ -172,11 +169,10 @@ export function buildSimulatedModel(
     const dims = tensor.dims.map(Number);
     if (form.kind === 'identity') return;
     const simulated =
-      form.kind === 'fp16' ? Float32Array.from(values, (v) => Math.fround(toHalf(v))) : fakeQuantizeWeights(values, dims, enc);
-    tensor.rawData = float32ToBytes(simulated) as Uint8Array<ArrayBuffer>;
-    tensor.floatData = [];
-    tensor.dataLocation = 0;
-    tensor.externalData = [];
+      form.kind === 'fp16'
+        ? Float32Array.from(values, (v) => halfToFloat(floatToHalfBits(v)))
+        : fakeQuantizeWeights(values, dims, enc);
+    overwriteWeights(tensor, simulated);
   }
 
   graph.node = [...graph.node, ...added];
@@ -187,13 +183,7 @@ export function buildSimulatedModel(
 }
 
 function node(opType: string, input: string[], output: string[], attrs: Record<string, number> = {}, domain = ''): NodeProto {
-  return create(NodeProtoSchema, {
-    opType,
-    domain,
-    input,
-    output,
-    attribute: Object.entries(attrs).map(([k, v]) => makeAttribute(k, v)),
-  });
+  return makeNode(opType, input, output, attrs, { domain });
 }
 
 /** 1.5·2^23: float32 addition of it rounds any |x| < 2^22 to an integer, ties to even. */
@@ -201,39 +191,4 @@ const MAGIC = 12582912;
 
 function scalar(name: string, value: number): TensorProto {
   return makeTensor(name, 'float32', [], [value]);
-}
-
-/** An integer tensor of a Q/DQ element type, with 4-bit values packed two to a byte. */
-export function typedTensor(name: string, type: QdqElementType, dims: readonly number[], values: readonly number[]): TensorProto {
-  const n = values.length;
-  let raw: Uint8Array;
-  if (type === 'int4' || type === 'uint4') {
-    raw = new Uint8Array(Math.ceil(n / 2));
-    for (let i = 0; i < n; i++) {
-      const nibble = (values[i] as number) & 0x0f;
-      raw[i >> 1] = (raw[i >> 1] as number) | (i % 2 === 0 ? nibble : nibble << 4);
-    }
-  } else if (type === 'int8') raw = new Uint8Array(Int8Array.from(values).buffer);
-  else if (type === 'uint8') raw = Uint8Array.from(values);
-  else if (type === 'int16') raw = new Uint8Array(Int16Array.from(values).buffer);
-  else raw = new Uint8Array(Uint16Array.from(values).buffer);
-  return create(TensorProtoSchema, {
-    name,
-    dataType: dtypeCode(type),
-    dims: dims.map((d) => BigInt(d)),
-    rawData: raw as Uint8Array<ArrayBuffer>,
-  });
-}
-
-/** Rounds a number to the nearest float16 value (ties to even), returned as a number. */
-function toHalf(v: number): number {
-  if (!Number.isFinite(v) || v === 0) return v;
-  const a = Math.abs(v);
-  if (a >= 65520) return Math.sign(v) * Number.POSITIVE_INFINITY;
-  const e = Math.max(Math.floor(Math.log2(a)), -14);
-  const step = 2 ** (e - 10);
-  const q = a / step;
-  const r = Math.round(q);
-  const even = Math.abs(q % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-  return Math.sign(v) * even * step;
 }

@@ -1,10 +1,6 @@
 import type { Encoding } from '../contracts/encoding.js';
-
-/** Rounds to the nearest integer, ties to even, as ONNX QuantizeLinear does. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+import { gridSteps } from '../encoding/grid.js';
+import { roundHalfEven } from '../encoding/rounding.js';
 
 /**
  * Quantizes values onto an encoding's grid and returns the integers `q + offset` (the value
@@ -17,7 +13,7 @@ export function quantizeToGrid(values: Float32Array, dims: readonly number[], en
   const channels = encoding.channels;
   const inner = axis === undefined ? values.length : dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const count = channels.length;
-  const n = 2 ** encoding.bitwidth - 1 - (encoding.strictSymmetric && encoding.symmetric ? 1 : 0);
+  const n = gridSteps(encoding);
   for (let i = 0; i < values.length; i++) {
     const c = axis === undefined ? 0 : Math.floor(i / inner) % count;
     const ch = channels[c];
