@@ -1,8 +1,12 @@
 import type { ChannelEncoding, Encoding } from '../contracts/encoding.js';
+
+export type { ParsedEncoding, ParsedEncodings } from '../contracts/aimet-encodings.js';
+
+import type { ParsedEncoding, ParsedEncodings } from '../contracts/aimet-encodings.js';
+import type { AimetEncodingsVersion } from '../contracts/aimet-format.js';
+import { integerRange, offsetFromZeroPoint } from '../encode/onnx-quant-params.js';
+import { EncodingsFormatError, type EncodingsFormatProblem } from '../errors/encodings-errors.js';
 import { describeValue } from '../errors/quantsim-error.js';
-import type { AimetEncodingsVersion } from './aimet-format.js';
-import { EncodingsFormatError, type EncodingsFormatProblem } from './encodings-errors.js';
-import { integerRange, offsetFromZeroPoint } from './onnx-quant-params.js';
 
 /*
  * Reading follows AIMET's own readers: aimet_onnx `encodings.py` (`_infer_encoding_version`,
@@ -10,45 +14,6 @@ import { integerRange, offsetFromZeroPoint } from './onnx-quant-params.js';
  * (`_get_symmetric_properties`: strict symmetric when offset == -2^(bw-1) + 1; unsigned symmetric
  * when a symmetric offset is 0).
  */
-
-/** One tensor's encoding read from an AIMET encodings file. */
-export interface ParsedEncoding {
-  /** The tensor name the file gives. */
-  readonly tensor: string;
-  /**
-   * The section it came from: `activation` (`activation_encodings`) or `param`
-   * (`param_encodings`); `undefined` in 2.0.0 files, whose single list does not say.
-   */
-  readonly kind: 'activation' | 'param' | undefined;
-  /** JSONPath of the entry, for messages. */
-  readonly path: string;
-  /**
-   * The encoding. Per-channel encodings of 0.6.1 and 1.0.0 files have no `axis` (those formats
-   * do not record it); matching takes it from the plan.
-   */
-  readonly encoding: Encoding;
-  /**
-   * Whether the file says per-channel: 0.6.1 entries with several items, 1.0.0 `PER_CHANNEL`,
-   * 2.0.0 entries with an `axis`. `undefined` when the file cannot tell (a 0.6.1 entry with one item).
-   */
-  readonly perChannel: boolean | undefined;
-}
-
-/** The content of an AIMET encodings file, checked and converted to quantsim's {@link Encoding}s. */
-export interface ParsedEncodings {
-  /** The file name given to the parser, or `<encodings>`. */
-  readonly source: string;
-  /** The layout the file uses; files without `version` that have 0.6.1's layout read as 0.6.1. */
-  readonly version: AimetEncodingsVersion;
-  /** The `version` string as written (`0.4.0`, `0.6.1`…), or `undefined` when the file has none. */
-  readonly declaredVersion: string | undefined;
-  /** Every encoding, in file order (activations, then parameters, for 0.6.1 and 1.0.0). */
-  readonly entries: readonly ParsedEncoding[];
-  /** `excluded_layers`, or an empty list. */
-  readonly excludedLayers: readonly string[];
-  /** `quantizer_args` as written, for information; `undefined` when absent. */
-  readonly quantizerArgs: Readonly<Record<string, unknown>> | undefined;
-}
 
 /** Versions whose layout is 0.6.1's (dictionaries of per-channel lists), per AIMET's spec. */
 const LEGACY_VERSIONS: ReadonlySet<string> = new Set(['0.4.0', '0.5.0', '0.6.1']);

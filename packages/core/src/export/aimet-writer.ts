@@ -1,7 +1,3 @@
-import type { Encoding, EncodingMap } from '../contracts/encoding.js';
-import { describeValue } from '../errors/quantsim-error.js';
-import type { QuantPlan } from '../quant/plan.js';
-import type { QuantizerSpec } from '../quant/spec.js';
 import type {
   AimetEncodingsFile,
   AimetEncodingsVersion,
@@ -9,9 +5,13 @@ import type {
   AimetQuantizerArgs,
   AimetV1Encoding,
   AimetV2Encoding,
-} from './aimet-format.js';
-import { EncodingsExportError } from './encodings-errors.js';
-import { zeroPointFromOffset } from './onnx-quant-params.js';
+} from '../contracts/aimet-format.js';
+import type { Encoding, EncodingMap } from '../contracts/encoding.js';
+import { zeroPointFromOffset } from '../encode/onnx-quant-params.js';
+import { EncodingsExportError } from '../errors/encodings-errors.js';
+import { describeValue } from '../errors/quantsim-error.js';
+import type { QuantPlan } from '../plan/plan.js';
+import type { QuantizerSpec } from '../plan/spec.js';
 import { stableJson } from './stable-json.js';
 
 /** Options of {@link toAimetEncodings} and {@link serializeAimetEncodings}. */

@@ -1,8 +1,8 @@
 import type { EncodingMap } from '../contracts/encoding.js';
+import { onnxQuantParams } from '../encode/onnx-quant-params.js';
+import { EncodingsExportError } from '../errors/encodings-errors.js';
 import { QuantsimError } from '../errors/quantsim-error.js';
-import type { QuantPlan } from '../quant/plan.js';
-import { EncodingsExportError } from './encodings-errors.js';
-import { onnxQuantParams } from './onnx-quant-params.js';
+import type { QuantPlan } from '../plan/plan.js';
 import { stableJson } from './stable-json.js';
 
 /*

@@ -2,8 +2,10 @@ import { create } from '@bufbuild/protobuf';
 import { TensorProto_DataType as DT, type GraphProto, type NodeProto, type TensorProto, TensorProtoSchema } from 'onnx-buf';
 import type { QdqElementType } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
-import { gridSteps } from '../encoding/grid.js';
-import { roundHalfEven } from '../encoding/rounding.js';
+import { gridSteps } from '../encode/grid.js';
+import { onnxQuantParams, zeroPointFromOffset } from '../encode/onnx-quant-params.js';
+import { fakeQuantizeWeights, quantizeToGrid } from '../encode/quantize-to-grid.js';
+import { roundHalfEven } from '../encode/rounding.js';
 import { InvalidArgumentError } from '../errors/quantsim-error.js';
 import { UnsupportedBitwidthError, type UnsupportedBitwidthQuantizer } from '../errors/unsupported-bitwidth-error.js';
 import type { Layer } from '../graph/graph-view.js';
@@ -13,14 +15,12 @@ import { type AttrValue, int32Tensor, makeNode, makeTensor, typedTensor } from '
 import { float16ToBytes } from '../onnx/float16.js';
 import { definedNames, overwriteWeights, pruneOrphans, readNames, uniqueNames } from '../onnx/graph-edit.js';
 import { tensorToFloat32 } from '../onnx/tensor-values.js';
-import type { QuantPlan } from '../quant/plan.js';
-import type { PreparedModel } from '../quant/prepared-model.js';
-import type { QuantizerSpec } from '../quant/spec.js';
-import type { ExportOptions } from '../sim/export-simulation.js';
-import { fakeQuantizeWeights, quantizeToGrid } from '../sim/weights.js';
+import type { QuantPlan } from '../plan/plan.js';
+import type { PreparedModel } from '../plan/prepared-model.js';
+import type { QuantizerSpec } from '../plan/spec.js';
 import { convertOpset } from '../transform/convert-opset.js';
 import { sortNodes } from '../transform/sort-nodes.js';
-import { onnxQuantParams, zeroPointFromOffset } from './onnx-quant-params.js';
+import type { ExportOptions } from './export-simulation.js';
 
 /**
  * The default-domain opset of the exported QDQ model: the first at which standard

@@ -1,78 +1,11 @@
-import type { AttributeProto, GraphProto, NodeProto, TensorProto, TypeProto, ValueInfoProto } from 'onnx-buf';
+import type { GraphProto, NodeProto, TensorProto, TypeProto, ValueInfoProto } from 'onnx-buf';
 import { AttributeProto_AttributeType } from 'onnx-buf';
+import type { Dim, GraphReader, Layer, NodeView, ParamRef, ShapeSource, TensorRole, TensorView } from '../contracts/graph.js';
 import { type DTypeName, dtypeName } from '../onnx/dtype.js';
 import { fixedOutputType, PARAM_INPUTS, type ParamRole, typeSourceInput } from './op-roles.js';
 import { stableTopologicalOrder } from './stable-order.js';
 
-/** What a tensor is in the graph. */
-export type TensorRole = 'graph-input' | 'param' | 'constant' | 'activation';
-
-/**
- * Where a tensor's shape came from: the model's own declarations (`value_info`, graph inputs and
- * outputs, initializers and Constant nodes) or a dry run of the model on sample data.
- */
-export type ShapeSource = 'value_info' | 'graph-input' | 'graph-output' | 'initializer' | 'constant-node' | 'dry-run';
-
-/** A dimension: a number when fixed, a string for a named symbolic dimension, `null` when unknown. */
-export type Dim = number | string | null;
-
-/** A read-only view of one tensor. */
-export interface TensorView {
-  readonly name: string;
-  /** Element type, if declared or inferred. */
-  readonly dtype: DTypeName | undefined;
-  /** `declared` (value_info, inputs, constants) or `inferred` (propagated through ops). */
-  readonly dtypeSource: 'declared' | 'inferred' | undefined;
-  readonly shape: readonly Dim[] | undefined;
-  readonly shapeSource: ShapeSource | undefined;
-  /** The node that computes it; `undefined` for graph inputs, initializers and outer-scope values. */
-  readonly producer: NodeView | undefined;
-  /** Every (node, input index) that reads it. */
-  readonly consumers: readonly { readonly node: NodeView; readonly index: number }[];
-  readonly role: TensorRole;
-  readonly isGraphOutput: boolean;
-  /** For constants: where the value lives. */
-  readonly constantSource: 'initializer' | 'constant-node' | undefined;
-}
-
-/** A parameter tensor of a layer. */
-export interface ParamRef {
-  readonly tensor: string;
-  readonly role: ParamRole;
-  /** Which input of the layer it feeds. */
-  readonly inputIndex: number;
-  readonly source: 'initializer' | 'constant-node';
-  readonly shape: readonly Dim[] | undefined;
-}
-
-/** A read-only view of one node. */
-export interface NodeView {
-  /** The stable name (see {@link stableNodeNames}); what selectors match. */
-  readonly name: string;
-  /** The node's own `name` field, possibly empty. */
-  readonly protoName: string;
-  readonly opType: string;
-  /** Operator domain, `''` for the default ONNX domain. */
-  readonly domain: string;
-  /** Position in topological order. */
-  readonly index: number;
-  readonly inputs: readonly string[];
-  readonly outputs: readonly string[];
-  readonly attributes: readonly AttributeProto[];
-  /** Subgraphs of If/Loop/Scan, by attribute name. */
-  readonly subgraphs: readonly { readonly attribute: string; readonly graph: GraphView }[];
-  readonly proto: NodeProto;
-}
-
-/** A computational node with its parameters: what `.layers()` selects. Constant nodes are not layers. */
-export interface Layer {
-  readonly name: string;
-  readonly opType: string;
-  readonly inputs: readonly string[];
-  readonly outputs: readonly string[];
-  readonly params: readonly ParamRef[];
-  readonly node: NodeView;
-}
+export type { Dim, GraphReader, Layer, NodeView, ParamRef, ShapeSource, TensorRole, TensorView } from '../contracts/graph.js';
 
 /** Options of {@link GraphView}'s constructor. */
 export interface GraphViewOptions {
@@ -96,7 +29,7 @@ export class GraphStructureError extends Error {}
  * A name that is still taken gets `_2`, `_3`… in file order. Nodes in subgraphs are prefixed with
  * `<parent>/<attribute>/`. The rule uses only the file's contents, so names are identical across loads.
  */
-export class GraphView {
+export class GraphView implements GraphReader {
   /** Nodes in topological order (stable: file order wherever the dependencies allow). */
   readonly nodes: readonly NodeView[];
   /** Graph input names, initializers excluded. */

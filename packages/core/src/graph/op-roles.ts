@@ -1,5 +1,6 @@
-/** The role a parameter plays in the op that reads it. */
-export type ParamRole = 'weight' | 'bias' | 'scale' | 'mean' | 'variance' | 'recurrence' | 'slope';
+import type { ParamRole } from '../contracts/spec.js';
+
+export type { ParamRole } from '../contracts/spec.js';
 
 /**
  * Which inputs of an op are parameters when they are constant (initializers or Constant-node

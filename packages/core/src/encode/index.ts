@@ -1,6 +1,5 @@
 // Encoding grid, quantize-dequantize, power-of-two histograms and calibration statistics.
-export { assembleEncoding } from './assemble-encoding.js';
-export { computeGrid, type GridShape, gridSteps, MIN_ENCODING_RANGE } from './grid.js';
+
 export {
   emptyHistogram,
   foldHistogram,
@@ -8,9 +7,7 @@ export {
   HISTOGRAM_MIN_LOG2_WIDTH,
   histogramQuantile,
   mergeHistograms,
-} from './histogram.js';
-export { type QuantizeDequantizeOptions, quantizeDequantize, type RoundingMode } from './quantize-dequantize.js';
-export { roundHalfAway, roundHalfEven } from './rounding.js';
+} from '../calibrate/histogram.js';
 export {
   createStatsAccumulator,
   mergeTensorStats,
@@ -18,5 +15,9 @@ export {
   type StatsAccumulatorOptions,
   type StatsFromValuesOptions,
   statsFromValues,
-} from './stats.js';
+} from '../calibrate/stats.js';
+export { assembleEncoding } from './assemble-encoding.js';
+export { computeGrid, type GridShape, gridSteps, MIN_ENCODING_RANGE } from './grid.js';
+export { type QuantizeDequantizeOptions, quantizeDequantize, type RoundingMode } from './quantize-dequantize.js';
+export { roundHalfAway, roundHalfEven } from './rounding.js';
 export { uniformBins } from './uniform-bins.js';

@@ -1,6 +1,6 @@
 import type { Encoding } from '../contracts/encoding.js';
-import { gridSteps } from '../encoding/grid.js';
-import { roundHalfEven } from '../encoding/rounding.js';
+import { gridSteps } from './grid.js';
+import { roundHalfEven } from './rounding.js';
 
 /**
  * Quantizes values onto an encoding's grid and returns the integers `q + offset` (the value

@@ -1,16 +1,13 @@
-import type { QuantizerField, QuantizerSpec } from './spec.js';
+import type { QuantPlanView, SkippedTensor } from '../contracts/plan.js';
+import type { QuantizerField, QuantizerSpec } from '../contracts/spec.js';
 
-/** A quantizer the planner decided not to place, with the reason (for reports). */
-export interface SkippedTensor {
-  readonly tensor: string;
-  readonly reason: string;
-}
+export type { SkippedTensor } from '../contracts/plan.js';
 
 /**
  * The resolved quantization plan: one row per quantizer with its settings and, for each field,
  * the call that set it. Computed from the model and the builder's state without running anything.
  */
-export class QuantPlan {
+export class QuantPlan implements QuantPlanView {
   readonly quantizers: readonly QuantizerSpec[];
   /** Tensors that get no quantizer of their own, and why (data movement, supergroup, not float…). */
   readonly skipped: readonly SkippedTensor[];

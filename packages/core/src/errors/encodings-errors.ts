@@ -1,5 +1,5 @@
-import { QuantsimError, type QuantsimErrorOptions } from '../errors/quantsim-error.js';
-import type { EncodingMismatch } from './match-encodings.js';
+import type { EncodingMismatch } from '../contracts/aimet-encodings.js';
+import { QuantsimError, type QuantsimErrorOptions } from './quantsim-error.js';
 
 /** One problem in an encodings file: where it is (a JSON path such as `$.param_encodings[0].bw`) and what is wrong. */
 export interface EncodingsFormatProblem {

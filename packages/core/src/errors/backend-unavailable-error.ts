@@ -1,4 +1,4 @@
-import { QuantsimError, type QuantsimErrorOptions } from '../errors/quantsim-error.js';
+import { QuantsimError, type QuantsimErrorOptions } from './quantsim-error.js';
 
 /**
  * A backend cannot run on this machine. The message gives the probe's reason, and the hint

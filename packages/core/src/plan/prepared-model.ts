@@ -2,6 +2,7 @@ import type { GraphView } from '../graph/graph-view.js';
 import type { Model } from '../model/model.js';
 import { foldBatchNorms } from '../transform/fold-batchnorm.js';
 import { DEFAULT_SUPERGROUPS, type Placement, placeQuantizers } from './placement.js';
+import type { QuantPlan } from './plan.js';
 
 /** A model ready for planning: BatchNorms folded (if asked) and quantizers placed. */
 export interface PreparedModel {
@@ -13,6 +14,15 @@ export interface PreparedModel {
   readonly placement: Placement;
   /** Folded BatchNormalization name → the layer that absorbed it. */
   readonly foldedInto: ReadonlyMap<string, string>;
+}
+
+/**
+ * A resolved plan and the model it was resolved on: what the stages after planning read
+ * (statistics requests, calibration, encodings, simulation, export).
+ */
+export interface PlannedModel {
+  readonly plan: QuantPlan;
+  readonly prepared: PreparedModel;
 }
 
 /**

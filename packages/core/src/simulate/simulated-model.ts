@@ -2,7 +2,8 @@ import { create } from '@bufbuild/protobuf';
 import { type GraphProto, type NodeProto, OperatorSetIdProtoSchema, type TensorProto } from 'onnx-buf';
 import type { QdqElementType } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
-import { gridSteps } from '../encoding/grid.js';
+import { gridSteps } from '../encode/grid.js';
+import { fakeQuantizeWeights } from '../encode/quantize-to-grid.js';
 import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
 import type { Model } from '../model/model.js';
 import { dtypeCode } from '../onnx/dtype.js';
@@ -10,11 +11,10 @@ import { makeNode, makeTensor, typedTensor } from '../onnx/factory.js';
 import { floatToHalfBits } from '../onnx/float16.js';
 import { overwriteWeights, uniqueNames } from '../onnx/graph-edit.js';
 import { halfToFloat, tensorToFloat32 } from '../onnx/tensor-values.js';
-import type { QuantPlan } from '../quant/plan.js';
-import type { PreparedModel } from '../quant/prepared-model.js';
-import type { QuantizerSpec } from '../quant/spec.js';
+import type { QuantPlan } from '../plan/plan.js';
+import type { PreparedModel } from '../plan/prepared-model.js';
+import type { QuantizerSpec } from '../plan/spec.js';
 import { chooseForm, onnxQuantization, type QuantizerForm } from './qdq-form.js';
-import { fakeQuantizeWeights } from './weights.js';
 
 /** Options of {@link buildSimulatedModel}. */
 export interface SimulatedModelOptions {

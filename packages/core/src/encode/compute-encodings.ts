@@ -1,12 +1,12 @@
+import type { CalibrationStats } from '../calibrate/collect.js';
 import type { Encoding } from '../contracts/encoding.js';
 import type { EncodingScheme } from '../contracts/scheme.js';
 import type { TensorStats } from '../contracts/stats.js';
-import { assembleEncoding, statsFromValues } from '../encoding/index.js';
 import { QuantsimError } from '../errors/quantsim-error.js';
-import type { QuantPlan } from '../quant/plan.js';
-import type { PreparedModel } from '../quant/prepared-model.js';
-import type { QuantizerSpec } from '../quant/spec.js';
-import type { CalibrationStats } from './collect.js';
+import type { QuantPlan } from '../plan/plan.js';
+import type { PreparedModel } from '../plan/prepared-model.js';
+import type { QuantizerSpec } from '../plan/spec.js';
+import { assembleEncoding, statsFromValues } from './index.js';
 
 /** Computes one quantizer's encoding from statistics with its scheme, per tensor or per channel. */
 export function encodingFromStats(spec: QuantizerSpec, stats: TensorStats, scheme: EncodingScheme): Encoding {

@@ -1,7 +1,7 @@
-import type { QuantConfig } from './config-file.js';
-import type { QuantDefaults } from './defaults.js';
-import type { OverrideData } from './overrides.js';
-import type { SelectorData } from './selector.js';
+import type { QuantConfig } from '../plan/config-file.js';
+import type { QuantDefaults } from '../plan/defaults.js';
+import type { OverrideData } from '../plan/overrides.js';
+import type { SelectorData } from '../plan/selector.js';
 
 /**
  * The builder's state: plain data only, produced with immer and frozen. Services (model,

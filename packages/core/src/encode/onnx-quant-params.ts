@@ -99,3 +99,32 @@ export function onnxQuantParams(encoding: Encoding): OnnxQuantParams {
   const base = { type, scale: encoding.channels.map((c) => c.scale), zeroPoint, qmin, qmax };
   return encoding.axis === undefined ? base : { ...base, axis: encoding.axis };
 }
+
+/** The ONNX element type and zero points of an integer encoding. */
+export interface OnnxQuantization {
+  readonly type: QdqElementType;
+  readonly scales: readonly number[];
+  readonly zeroPoints: readonly number[];
+}
+
+/**
+ * Maps an AIMET grid (q in [0, N] represents Δ·(q + offset)) onto an ONNX type, for bitwidths
+ * ONNX has (4, 8, 16): signed symmetric grids (offset −2^(b−1)) become intN with zero point 0;
+ * every other grid becomes uintN with zero point −offset. Strict symmetric grids have no exact
+ * ONNX form (Q would saturate at −2^(b−1), one step past the grid), so they return `undefined`.
+ */
+export function onnxQuantization(encoding: Encoding): OnnxQuantization | undefined {
+  const b = encoding.bitwidth;
+  if (encoding.dtype !== 'int' || !QDQ_BITWIDTHS.has(b) || encoding.channels.length === 0) return undefined;
+  // The same offset ↔ zero point rule as onnxQuantParams; only the choice of signedness differs.
+  const signed = encoding.channels.every((c) => zeroPointFromOffset(c.offset, b, true) === 0);
+  if (!signed && encoding.strictSymmetric && encoding.symmetric) return undefined;
+  const { qmin, qmax } = integerRange(b, signed);
+  const zeroPoints = encoding.channels.map((c) => zeroPointFromOffset(c.offset, b, signed));
+  if (zeroPoints.some((z) => !Number.isInteger(z) || z < qmin || z > qmax)) return undefined;
+  return {
+    type: `${signed ? 'int' : 'uint'}${b}` as QdqElementType,
+    scales: encoding.channels.map((c) => c.scale),
+    zeroPoints,
+  };
+}

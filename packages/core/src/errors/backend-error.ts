@@ -1,4 +1,4 @@
-import { QuantsimError, type QuantsimErrorOptions } from '../errors/quantsim-error.js';
+import { QuantsimError, type QuantsimErrorOptions } from './quantsim-error.js';
 
 /**
  * A backend failed while loading or running a model, for example when ONNX Runtime rejects

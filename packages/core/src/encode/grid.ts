@@ -20,7 +20,7 @@
  */
 import type { ChannelEncoding } from '../contracts/encoding.js';
 import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
-import type { GridSpec } from '../quant/spec.js';
+import type { GridSpec } from '../plan/spec.js';
 import { roundHalfAway } from './rounding.js';
 
 /** The fields of a {@link GridSpec} that fix the integer grid (everything but the scheme's options). */

@@ -2,12 +2,12 @@ import type { CalibrateOptions, CalibrationStats } from '../calibrate/collect.js
 import type { CalibrationData } from '../calibrate/feeds.js';
 import type { Backend } from '../contracts/backend.js';
 import type { Plugin } from '../contracts/plugin.js';
-import type { QuantSim } from '../sim/quant-sim.js';
+import type { QuantDefaults } from '../plan/defaults.js';
+import type { QuantPlan } from '../plan/plan.js';
+import type { LayerPredicate } from '../plan/selector.js';
 import type { LoadEncodingsOptions, QuantizerOptions } from './builder.js';
 import type { BuilderState } from './builder-state.js';
-import type { QuantDefaults } from './defaults.js';
-import type { QuantPlan } from './plan.js';
-import type { LayerPredicate } from './selector.js';
+import type { QuantSim } from './quant-sim.js';
 
 /**
  * The fluent, immutable quantization builder returned by `quant(model)`.

@@ -7,10 +7,10 @@ import type { Plugin } from '../contracts/plugin.js';
 import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
 import { loadModel } from '../model/load.js';
 import { Model } from '../model/model.js';
+import { AIMET_DEFAULTS } from '../plan/defaults.js';
+import { PreparedModelCache } from '../plan/prepared-model.js';
 import { QuantBuilderImpl } from './builder.js';
-import { AIMET_DEFAULTS } from './defaults.js';
 import { PluginSet } from './plugin-set.js';
-import { PreparedModelCache } from './prepared-model.js';
 import type { QuantBuilder } from './quant-builder.js';
 
 /** What a `quant` function starts every builder with. */

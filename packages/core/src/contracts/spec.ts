@@ -1,4 +1,5 @@
-import type { ParamRole } from '../graph/op-roles.js';
+/** The role a parameter plays in the op that reads it. */
+export type ParamRole = 'weight' | 'bias' | 'scale' | 'mean' | 'variance' | 'recurrence' | 'slope';
 
 /** Where a quantizer sits: on an op's output, on a parameter, or on a layer's input. */
 export type QuantizerKind = 'activation' | 'param' | 'input';
@@ -47,16 +48,3 @@ export interface QuantizerSpec extends GridSpec {
   /** For each field, the call that set it (`defaults`, `config`, `.layers(/fc/).params(16)`…). */
   readonly provenance: Readonly<Partial<Record<QuantizerField, string>>>;
 }
-
-/** Every {@link QuantizerField}, in a fixed order. */
-export const QUANTIZER_FIELDS: readonly QuantizerField[] = Object.freeze([
-  'bitwidth',
-  'dtype',
-  'symmetric',
-  'strictSymmetric',
-  'unsignedSymmetric',
-  'scheme',
-  'schemeOptions',
-  'perChannelAxis',
-  'enabled',
-]);

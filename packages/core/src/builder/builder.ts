@@ -4,28 +4,28 @@ import type { DependencyContainer } from 'tsyringe';
 import { createBackendContainer, registerBackend, registeredBackends } from '../backend/backend-container.js';
 import { resolveBackend } from '../backend/resolve-backend.js';
 import { type CalibrateOptions, type CalibrationStats, collectStats, statisticsRequests } from '../calibrate/collect.js';
-import { computeEncodings } from '../calibrate/compute-encodings.js';
 import type { CalibrationData } from '../calibrate/feeds.js';
 import type { Backend } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import type { Plugin } from '../contracts/plugin.js';
 import type { QuantizerChange, RuleContext, SelectorReport } from '../contracts/rule.js';
+import { computeEncodings } from '../encode/compute-encodings.js';
 import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
 import { type ParsedEncodings, parseAimetEncodings } from '../export/aimet-reader.js';
 import { matchEncodings } from '../export/match-encodings.js';
 import type { Model } from '../model/model.js';
-import { QuantSim } from '../sim/quant-sim.js';
+import { readQuantConfig } from '../plan/config-file.js';
+import { mergeDefaults, type QuantDefaults } from '../plan/defaults.js';
+import type { OverrideFields, OverrideTarget } from '../plan/overrides.js';
+import type { QuantPlan } from '../plan/plan.js';
+import type { PreparedModel, PreparedModelCache } from '../plan/prepared-model.js';
+import { resolvePlan } from '../plan/resolve.js';
+import { type LayerPredicate, type SelectorData, toPatterns } from '../plan/selector.js';
+import { QUANTIZER_FIELDS } from '../plan/spec.js';
 import type { BuilderState } from './builder-state.js';
-import { readQuantConfig } from './config-file.js';
-import { mergeDefaults, type QuantDefaults } from './defaults.js';
-import type { OverrideFields, OverrideTarget } from './overrides.js';
-import type { QuantPlan } from './plan.js';
 import type { PluginSet, WarningSink } from './plugin-set.js';
-import type { PreparedModel, PreparedModelCache } from './prepared-model.js';
 import type { QuantBuilder } from './quant-builder.js';
-import { resolvePlan } from './resolve.js';
-import { type LayerPredicate, type SelectorData, toPatterns } from './selector.js';
-import { QUANTIZER_FIELDS } from './spec.js';
+import { QuantSim } from './quant-sim.js';
 
 /** Settings of one kind of quantizer, as accepted by `.activations()`, `.params()` and `.inputs()`. */
 export interface QuantizerOptions {

@@ -1,14 +1,14 @@
 import path from 'node:path';
+import type { AimetEncodingsVersion } from '../contracts/aimet-format.js';
 import type { EncodingMap } from '../contracts/encoding.js';
 import { QuantsimError } from '../errors/quantsim-error.js';
-import type { AimetEncodingsVersion } from '../export/aimet-format.js';
-import { serializeAimetEncodings } from '../export/aimet-writer.js';
-import { toOrtTensorQuantOverrides } from '../export/ort-overrides.js';
-import { stableJson } from '../export/stable-json.js';
 import { type FileToWrite, writeFilesAtomically } from '../io/atomic-write.js';
 import { samePath } from '../io/same-path.js';
 import type { Model } from '../model/model.js';
-import type { QuantPlan } from '../quant/plan.js';
+import type { QuantPlan } from '../plan/plan.js';
+import { serializeAimetEncodings } from './aimet-writer.js';
+import { toOrtTensorQuantOverrides } from './ort-overrides.js';
+import { stableJson } from './stable-json.js';
 
 /** The files `sim.export` can write. */
 export type ExportFormat = 'encodings' | 'onnx' | 'qdq' | 'ort-overrides' | 'plan';

@@ -1,6 +1,6 @@
+import { pow2 } from '../calibrate/pow2.js';
 import type { HistogramData } from '../contracts/stats.js';
 import { InvalidArgumentError } from '../errors/quantsim-error.js';
-import { pow2 } from './pow2.js';
 
 /**
  * Resamples a power-of-two histogram to `bins` equal bins over [lo, hi], the form that encoding

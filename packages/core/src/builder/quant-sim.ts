@@ -5,14 +5,14 @@ import type { Backend, BackendSession, QdqElementType } from '../contracts/backe
 import type { EncodingMap } from '../contracts/encoding.js';
 import type { TensorMap } from '../contracts/tensor.js';
 import { QuantsimError } from '../errors/quantsim-error.js';
+import { type ExportedFiles, type ExportOptions, exportSimulation } from '../export/export-simulation.js';
 import { buildQdqModel, QDQ_EXPORT_OPSET } from '../export/qdq-model.js';
 import type { Model } from '../model/model.js';
-import type { QuantBuilderImpl, ResolvedPlan } from '../quant/builder.js';
-import type { QuantPlan } from '../quant/plan.js';
-import type { QuantBuilder } from '../quant/quant-builder.js';
-import { type ExportedFiles, type ExportOptions, exportSimulation } from './export-simulation.js';
-import { chooseForm, type QuantizerForm } from './qdq-form.js';
-import { buildSimulatedModel, type SimulatedModel } from './simulated-model.js';
+import type { QuantPlan } from '../plan/plan.js';
+import { chooseForm, type QuantizerForm } from '../simulate/qdq-form.js';
+import { buildSimulatedModel, type SimulatedModel } from '../simulate/simulated-model.js';
+import type { QuantBuilderImpl, ResolvedPlan } from './builder.js';
+import type { QuantBuilder } from './quant-builder.js';
 
 /** The simulation was asked to run before every enabled quantizer had an encoding. */
 export class NotCalibratedError extends QuantsimError {

@@ -1,5 +1,5 @@
-import { editDistance } from '../errors/edit-distance.js';
-import { QuantsimError } from '../errors/quantsim-error.js';
+import { editDistance } from './edit-distance.js';
+import { QuantsimError } from './quantsim-error.js';
 
 /**
  * No backend of the requested name is registered. The message lists the registered names and,

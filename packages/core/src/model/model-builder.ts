@@ -10,9 +10,9 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from 'onnx-buf';
-import { Model } from '../model/model.js';
-import type { DTypeName } from './dtype.js';
-import { type AttrValue, makeAttribute, makeTensor, makeValueInfo } from './factory.js';
+import type { DTypeName } from '../onnx/dtype.js';
+import { type AttrValue, makeAttribute, makeTensor, makeValueInfo } from '../onnx/factory.js';
+import { Model } from './model.js';
 
 /**
  * A small helper to build ONNX models in code, for tests, examples and synthetic fixtures.

@@ -1,8 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { type GraphProto, ValueInfoProtoSchema } from 'onnx-buf';
-import { checkFeeds, type FeedsLike } from '../calibrate/feeds.js';
 import type { Backend } from '../contracts/backend.js';
 import type { Model } from '../model/model.js';
+import { checkFeeds, type FeedsLike } from './feeds.js';
 
 /**
  * Measures the shape of every tensor of the main graph by running the model once on `feeds`
