@@ -6,6 +6,8 @@
  */
 
 export * from './backend/index.js';
+export type { BuilderState } from './builder/builder-state.js';
+export { createQuant, type QuantCallOptions, type QuantFunction, type QuantSetup } from './builder/create-quant.js';
 export type {
   BuilderServices,
   CarriedEncodings,
@@ -13,12 +15,16 @@ export type {
   LoadedEncodings,
   QuantizerOptions,
   ResolvedPlan,
-} from './builder/builder.js';
-export type { BuilderState } from './builder/builder-state.js';
-export { createQuant, type QuantCallOptions, type QuantFunction, type QuantSetup } from './builder/create-quant.js';
+} from './builder/options.js';
 export { PluginSet, type WarningSink } from './builder/plugin-set.js';
 export type { QuantBuilder } from './builder/quant-builder.js';
-export { NotCalibratedError, QuantSim, type TensorComparison } from './builder/quant-sim.js';
+export {
+  NotCalibratedError,
+  QuantSim,
+  type SimulationCallbacks,
+  type SimulationInput,
+  type TensorComparison,
+} from './builder/quant-sim.js';
 export {
   type CalibrateOptions,
   CalibrationError,
@@ -138,7 +144,7 @@ export { AIMET_DEFAULTS, MAX_BITWIDTH, MIN_BITWIDTH, type QuantDefaults } from '
 export type { OverrideData, OverrideFields, OverrideTarget } from './plan/overrides.js';
 export { DEFAULT_SUPERGROUPS, type Placement, placeQuantizers, type QuantizerSlot } from './plan/placement.js';
 export { QuantPlan, type SkippedTensor } from './plan/plan.js';
-export { type PreparedModel, PreparedModelCache } from './plan/prepared-model.js';
+export { type PlannedModel, type PreparedModel, PreparedModelCache } from './plan/prepared-model.js';
 export type { LayerPredicate, PatternData, SelectorData } from './plan/selector.js';
 export { type GridSpec, QUANTIZER_FIELDS, type QuantizerField, type QuantizerKind, type QuantizerSpec } from './plan/spec.js';
 export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './simulate/qdq-form.js';

@@ -10,27 +10,26 @@ export type WarningSink = (message: string) => void;
 
 /**
  * The plugins of a builder, applied in the order they were added. A plugin whose name is already
- * present is not applied again. Immutable: `with` returns a new set.
+ * present replaces the earlier one, in the earlier one's place (so the order of the others stays),
+ * and never runs twice. Immutable: `with` returns a new set.
  */
 export class PluginSet {
   readonly plugins: readonly Plugin[];
 
   constructor(plugins: readonly Plugin[] = []) {
-    const seen = new Set<string>();
-    const unique: Plugin[] = [];
+    const list: Plugin[] = [];
     for (const p of plugins) {
       checkPlugin(p);
-      if (seen.has(p.name)) continue;
-      seen.add(p.name);
-      unique.push(p);
+      const at = list.findIndex((q) => q.name === p.name);
+      if (at >= 0) list[at] = p;
+      else list.push(p);
     }
-    this.plugins = Object.freeze(unique);
+    this.plugins = Object.freeze(list);
   }
 
-  /** A set with `plugin` added at the end, unless one of that name is already there. */
+  /** A set with `plugin` added at the end, or in the place of the plugin of the same name, which it replaces. */
   with(plugin: Plugin): PluginSet {
     checkPlugin(plugin);
-    if (this.plugins.some((p) => p.name === plugin.name)) return this;
     return new PluginSet([...this.plugins, plugin]);
   }
 

@@ -5,8 +5,8 @@ import type { Plugin } from '../contracts/plugin.js';
 import type { QuantDefaults } from '../plan/defaults.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { LayerPredicate } from '../plan/selector.js';
-import type { LoadEncodingsOptions, QuantizerOptions } from './builder.js';
 import type { BuilderState } from './builder-state.js';
+import type { LoadEncodingsOptions, QuantizerOptions } from './options.js';
 import type { QuantSim } from './quant-sim.js';
 
 /**
@@ -78,7 +78,7 @@ export interface QuantBuilder {
   backend(backend: string | Backend, options?: { fallback?: 'cpu' }): QuantBuilder;
   /** `simulate` (default): Q/DQ as float arithmetic; `emulate`: integer kernels, as on a device. */
   mode(mode: 'simulate' | 'emulate'): QuantBuilder;
-  /** Adds a plugin's schemes, rules and backends; a plugin of the same name is not added twice. */
+  /** Adds a plugin's schemes, rules and backends; a plugin of the same name replaces the earlier one, in its place. */
   use(plugin: Plugin): QuantBuilder;
   /**
    * Loads AIMET encodings (0.6.1, 1.0.0 or 2.0.0) from a file or object. They are matched when

@@ -9,9 +9,10 @@ import { type ExportedFiles, type ExportOptions, exportSimulation } from '../exp
 import { buildQdqModel, QDQ_EXPORT_OPSET } from '../export/qdq-model.js';
 import type { Model } from '../model/model.js';
 import type { QuantPlan } from '../plan/plan.js';
+import type { PreparedModel } from '../plan/prepared-model.js';
 import { chooseForm, type QuantizerForm } from '../simulate/qdq-form.js';
 import { buildSimulatedModel, type SimulatedModel } from '../simulate/simulated-model.js';
-import type { QuantBuilderImpl, ResolvedPlan } from './builder.js';
+import type { CarriedEncodings } from './options.js';
 import type { QuantBuilder } from './quant-builder.js';
 
 /** The simulation was asked to run before every enabled quantizer had an encoding. */
@@ -40,43 +41,57 @@ export interface TensorComparison {
  * `run` executes the simulated model on the builder's backend, `runFloat` the float model,
  * `compare` reports per-layer SQNR, `edit` returns a builder carrying these encodings.
  */
+/** What a simulation is made of: plain data from the pipeline. */
+export interface SimulationInput {
+  readonly plan: QuantPlan;
+  readonly prepared: PreparedModel;
+  /** Encodings by quantizer id (float quantizers without one get theirs from the plan). */
+  readonly encodings: EncodingMap;
+  readonly backend: Backend;
+  readonly mode: 'simulate' | 'emulate';
+  /** Quantizer ids whose encodings are frozen. */
+  readonly frozen: ReadonlySet<string>;
+}
+
+/** What a simulation asks of the builder that made it. */
+export interface SimulationCallbacks {
+  /** A builder carrying these encodings, for `sim.edit()`. */
+  readonly edit: (carried: CarriedEncodings) => QuantBuilder;
+  /** Runs the `export` rules over the encodings about to be exported; throws on errors. */
+  readonly checkExport: (encodings: EncodingMap) => void;
+}
+
 export class QuantSim {
   readonly plan: QuantPlan;
   readonly encodings: EncodingMap;
   readonly mode: 'simulate' | 'emulate';
   readonly backend: Backend;
-  readonly #resolved: ResolvedPlan;
-  readonly #builder: QuantBuilderImpl;
+  readonly #prepared: PreparedModel;
+  readonly #callbacks: SimulationCallbacks;
   readonly #frozen: ReadonlySet<string>;
   #simulated: SimulatedModel | undefined;
   #session: Promise<BackendSession> | undefined;
   #floatSession: Promise<BackendSession> | undefined;
 
-  /** @internal Made by `calibrate()`. */
-  constructor(
-    resolved: ResolvedPlan,
-    encodings: EncodingMap,
-    backend: Backend,
-    builder: QuantBuilderImpl,
-    frozen: ReadonlySet<string>,
-  ) {
-    this.#resolved = resolved;
-    this.plan = resolved.plan;
+  /** @internal Made by `calibrate()`, `fromStats()` and `simulate()`. */
+  constructor(input: SimulationInput, callbacks: SimulationCallbacks) {
+    this.plan = input.plan;
+    this.#prepared = input.prepared;
     // Float (fp16/fp32) quantizers need no statistics: their encoding is their type.
-    const all = new Map(encodings);
-    for (const q of resolved.plan.quantizers)
+    const all = new Map(input.encodings);
+    for (const q of input.plan.quantizers)
       if (q.enabled && q.dtype === 'float' && !all.has(q.id))
         all.set(q.id, { dtype: 'float', bitwidth: q.bitwidth, symmetric: q.symmetric, channels: [] });
     this.encodings = all;
-    this.mode = resolved.state.mode;
-    this.backend = backend;
-    this.#builder = builder;
-    this.#frozen = frozen;
+    this.mode = input.mode;
+    this.backend = input.backend;
+    this.#callbacks = callbacks;
+    this.#frozen = input.frozen;
   }
 
   /** The float model that was simulated (BatchNorms folded when folding is on). */
   get floatModel(): Model {
-    return this.#resolved.prepared.model;
+    return this.#prepared.model;
   }
 
   /** Quantizer ids whose encodings are frozen (loaded with `freeze`). */
@@ -92,7 +107,7 @@ export class QuantSim {
   /** The simulated model (built on first use). */
   get simulatedModel(): SimulatedModel {
     if (this.#simulated) return this.#simulated;
-    const { prepared } = this.#resolved;
+    const prepared = this.#prepared;
     if (this.mode === 'emulate') {
       // Emulation runs the deployable QDQ model itself (opset 21, integer weights, int32
       // biases), so that what ONNX Runtime fuses here is what a device would run.
@@ -114,13 +129,13 @@ export class QuantSim {
     this.#session ??= this.backend.createSession(this.simulatedModel.model.toBytes({ inlineExternal: true }), {
       mode: this.mode,
     });
-    return (await this.#session).run(checkFeeds(feeds, this.#resolved.prepared.graph, 'sim.run'), fetches);
+    return (await this.#session).run(checkFeeds(feeds, this.#prepared.graph, 'sim.run'), fetches);
   }
 
   /** Runs the float model, on the same backend, for reference. */
   async runFloat(feeds: FeedsLike, fetches?: readonly string[]): Promise<TensorMap> {
     this.#floatSession ??= this.backend.createSession(this.floatModel.toBytes({ inlineExternal: true }), { mode: 'float' });
-    return (await this.#floatSession).run(checkFeeds(feeds, this.#resolved.prepared.graph, 'sim.runFloat'), fetches);
+    return (await this.#floatSession).run(checkFeeds(feeds, this.#prepared.graph, 'sim.runFloat'), fetches);
   }
 
   /**
@@ -132,7 +147,7 @@ export class QuantSim {
     const missing = this.missingEncodings;
     if (missing.length > 0) throw new NotCalibratedError(missing);
     const list = Array.isArray(samples) ? (samples as readonly FeedsLike[]) : [samples as FeedsLike];
-    const graph = this.#resolved.prepared.graph;
+    const graph = this.#prepared.graph;
     const tensors = [
       ...new Set([
         ...this.plan.quantizers
@@ -192,7 +207,7 @@ export class QuantSim {
    * an encoding is an error (rule `overrides-before-encodings`) unless you call `.recalibrate()`.
    */
   edit(): QuantBuilder {
-    return this.#builder.withCarried({ plan: this.plan, encodings: this.encodings, frozen: this.#frozen });
+    return this.#callbacks.edit({ plan: this.plan, encodings: this.encodings, frozen: this.#frozen });
   }
 
   /**
@@ -205,19 +220,15 @@ export class QuantSim {
   async export(prefix: string, options: ExportOptions = {}): Promise<ExportedFiles> {
     const missing = this.missingEncodings;
     if (missing.length > 0) throw new NotCalibratedError(missing);
-    this.#resolved.services.plugins.check(
-      'export',
-      { ...this.#resolved.context, encodings: this.encodings },
-      this.#resolved.services.warn,
-    );
-    const source = this.#resolved.prepared.original.origin.source;
+    this.#callbacks.checkExport(this.encodings);
+    const source = this.#prepared.original.origin.source;
     return exportSimulation(
       {
         plan: this.plan,
         encodings: this.encodings,
         floatModel: this.floatModel,
         sourcePath: source.startsWith('<') ? undefined : source,
-        qdqModel: (o) => buildQdqModel(this.#resolved.prepared, this.plan, this.encodings, o).toBytes({ inlineExternal: true }),
+        qdqModel: (o) => buildQdqModel(this.#prepared, this.plan, this.encodings, o).toBytes({ inlineExternal: true }),
       },
       prefix,
       options,
