@@ -19,7 +19,6 @@ export type {
 export { PluginSet, type WarningSink } from './builder/plugin-set.js';
 export type { QuantBuilder } from './builder/quant-builder.js';
 export {
-  NotCalibratedError,
   QuantSim,
   type SimulationCallbacks,
   type SimulationInput,
@@ -27,7 +26,6 @@ export {
 } from './builder/quant-sim.js';
 export {
   type CalibrateOptions,
-  CalibrationError,
   type CalibrationProgress,
   type CalibrationStats,
   collectStats,
@@ -38,7 +36,6 @@ export { dryRunShapes } from './calibrate/dry-run-shapes.js';
 export {
   type CalibrationData,
   checkFeeds,
-  FeedError,
   type FeedsLike,
   iterateData,
   type TensorLike,
@@ -69,8 +66,14 @@ export type { Feeds, TensorArray, TensorData, TensorMap } from './contracts/tens
 export { computeEncodings, encodingFromStats, paramStats } from './encode/compute-encodings.js';
 export * from './encode/index.js';
 export { fakeQuantizeWeights, quantizeToGrid } from './encode/quantize-to-grid.js';
+export { CalibrationError } from './errors/calibration-error.js';
+export { QUANTSIM_ERROR_CODES } from './errors/codes.js';
+export { ConfigFileError } from './errors/config-file-error.js';
 export { type EditDistanceOptions, editDistance } from './errors/edit-distance.js';
+export { FeedError } from './errors/feed-error.js';
+export { GraphStructureError } from './errors/graph-structure-error.js';
 export { ExternalDataError, ModelLoadError, ModelSaveError } from './errors/model-errors.js';
+export { NotCalibratedError } from './errors/not-calibrated-error.js';
 export {
   describeValue,
   InvalidArgumentError,
@@ -133,7 +136,6 @@ export {
   tensorToFloat32,
 } from './onnx/tensor-values.js';
 export {
-  ConfigFileError,
   type ConfigOpSettings,
   type ConfigQuantizerSettings,
   parseQuantConfig,

@@ -4,7 +4,7 @@ import { checkFeeds, type FeedsLike } from '../calibrate/feeds.js';
 import type { Backend, BackendSession, QdqElementType } from '../contracts/backend.js';
 import type { EncodingMap } from '../contracts/encoding.js';
 import type { TensorMap } from '../contracts/tensor.js';
-import { QuantsimError } from '../errors/quantsim-error.js';
+import { NotCalibratedError } from '../errors/not-calibrated-error.js';
 import { type ExportedFiles, type ExportOptions, exportSimulation } from '../export/export-simulation.js';
 import { buildQdqModel, QDQ_EXPORT_OPSET } from '../export/qdq-model.js';
 import type { Model } from '../model/model.js';
@@ -15,16 +15,7 @@ import { buildSimulatedModel, type SimulatedModel } from '../simulate/simulated-
 import type { CarriedEncodings } from './options.js';
 import type { QuantBuilder } from './quant-builder.js';
 
-/** The simulation was asked to run before every enabled quantizer had an encoding. */
-export class NotCalibratedError extends QuantsimError {
-  constructor(missing: readonly string[]) {
-    super(
-      'NOT_CALIBRATED',
-      `The simulation has no encodings for ${missing.length} enabled quantizer${missing.length === 1 ? '' : 's'} (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}), so it would run unquantized.`,
-      { hint: 'Call .calibrate(data) on the builder first (or load encodings with .loadEncodings(file)).' },
-    );
-  }
-}
+export { NotCalibratedError } from '../errors/not-calibrated-error.js';
 
 /** Signal-to-quantization-noise ratio of one tensor, float versus quantized. */
 export interface TensorComparison {

@@ -3,21 +3,17 @@ import type { CalibrateOptions, CalibrationStats } from '../contracts/calibratio
 import type { EncodingScheme } from '../contracts/scheme.js';
 import type { TensorStats } from '../contracts/stats.js';
 import type { TensorData } from '../contracts/tensor.js';
-import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
+import { InvalidArgumentError } from '../errors/quantsim-error.js';
 import type { PlannedModel } from '../plan/prepared-model.js';
 import { createStatsAccumulator, mergeTensorStats, type StatsAccumulator } from './stats.js';
 
 export type { CalibrateOptions, CalibrationProgress, CalibrationStats } from '../contracts/calibration.js';
 
+import { CalibrationError } from '../errors/calibration-error.js';
 import { type CalibrationData, checkFeeds, iterateData } from './feeds.js';
 import { buildStatisticsGraph, type StatisticsOutputs, type TensorRequest } from './statistics-graph.js';
 
-/** Calibration stopped on a NaN or infinity, or could not run. */
-export class CalibrationError extends QuantsimError {
-  constructor(code: 'CALIBRATION' | 'NON_FINITE' | 'ABORTED', message: string, hint?: string) {
-    super(code, message, hint ? { hint } : {});
-  }
-}
+export { CalibrationError } from '../errors/calibration-error.js';
 
 /** The tensors whose activation statistics a plan needs, and whether each needs a histogram. */
 export function statisticsRequests(

@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from '../errors/quantsim-error.js';
+
 const scratch = new DataView(new ArrayBuffer(8));
 
 /**
@@ -9,7 +11,7 @@ const scratch = new DataView(new ArrayBuffer(8));
  */
 export function pow2(exponent: number): number {
   if (!Number.isInteger(exponent) || exponent < -1022 || exponent > 1023) {
-    throw new RangeError(`pow2 takes an integer exponent in [-1022, 1023], received ${exponent}.`);
+    throw new InvalidArgumentError(`pow2 takes an integer exponent in [-1022, 1023], received ${exponent}.`);
   }
   scratch.setBigUint64(0, BigInt(exponent + 1023) << 52n);
   return scratch.getFloat64(0);

@@ -146,7 +146,7 @@ function collectRows(plan: QuantPlan, encodings: EncodingMap): Row[] {
   }
   if (problems.length > 0) {
     throw new EncodingsExportError('AIMET encodings', problems, {
-      hint: 'Calibrate the model (sim.computeEncodings) before exporting, or disable the quantizers you do not want.',
+      hint: 'Calibrate the model (builder.calibrate(data)) or load its encodings (builder.loadEncodings(file)) before exporting, or disable the quantizers you do not want.',
     });
   }
   return rows;

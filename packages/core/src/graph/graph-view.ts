@@ -1,11 +1,13 @@
 import type { GraphProto, NodeProto, TensorProto, TypeProto, ValueInfoProto } from 'onnx-buf';
 import { AttributeProto_AttributeType } from 'onnx-buf';
 import type { Dim, GraphReader, Layer, NodeView, ParamRef, ShapeSource, TensorRole, TensorView } from '../contracts/graph.js';
+import { GraphStructureError } from '../errors/graph-structure-error.js';
 import { type DTypeName, dtypeName } from '../onnx/dtype.js';
 import { fixedOutputType, PARAM_INPUTS, type ParamRole, typeSourceInput } from './op-roles.js';
 import { stableTopologicalOrder } from './stable-order.js';
 
 export type { Dim, GraphReader, Layer, NodeView, ParamRef, ShapeSource, TensorRole, TensorView } from '../contracts/graph.js';
+export { GraphStructureError } from '../errors/graph-structure-error.js';
 
 /** Options of {@link GraphView}'s constructor. */
 export interface GraphViewOptions {
@@ -16,9 +18,6 @@ export interface GraphViewOptions {
   /** Shapes measured by a dry run, used where the model declares none. */
   readonly shapes?: ReadonlyMap<string, readonly number[]>;
 }
-
-/** Thrown inside the view builder; the loader turns it into a ModelLoadError. */
-export class GraphStructureError extends Error {}
 
 /**
  * A read-only view over an ONNX graph: nodes in topological order, tensors with producers,

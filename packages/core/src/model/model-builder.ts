@@ -12,6 +12,7 @@ import {
 } from 'onnx-buf';
 import type { DTypeName } from '../onnx/dtype.js';
 import { type AttrValue, makeAttribute, makeTensor, makeValueInfo } from '../onnx/factory.js';
+import { uniqueNames } from '../onnx/graph-edit.js';
 import { Model } from './model.js';
 
 /**
@@ -33,7 +34,7 @@ export class ModelBuilder {
   readonly #initializers: TensorProto[] = [];
   readonly #opset: number;
   readonly #extraOpsets: Record<string, number>;
-  readonly #names = new Set<string>();
+  readonly #unique = uniqueNames(new Set<string>());
   #counter = 0;
 
   constructor(options: { opset?: number; opsets?: Record<string, number> } = {}) {
@@ -123,13 +124,5 @@ export class ModelBuilder {
   /** The finished model, ready for `quant()` or `saveModel`. */
   build(source = '<memory>'): Model {
     return Model.fromProto(this.buildProto(), source);
-  }
-
-  #unique(name: string): string {
-    let n = name;
-    let k = 2;
-    while (this.#names.has(n)) n = `${name}_${k++}`;
-    this.#names.add(n);
-    return n;
   }
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { QuantsimError } from '../errors/quantsim-error.js';
+import { ConfigFileError } from '../errors/config-file-error.js';
 import type { ParamRole } from '../graph/op-roles.js';
+
+export { ConfigFileError } from '../errors/config-file-error.js';
 
 /** Settings of one kind of quantizer in an AIMET config: `is_quantized`, `is_symmetric`. */
 export interface ConfigQuantizerSettings {
@@ -39,15 +41,6 @@ export interface QuantConfig {
   readonly supergroups: readonly (readonly string[])[];
   readonly modelInputQuantized?: boolean;
   readonly modelOutputQuantized?: boolean;
-}
-
-/** A config file could not be read or is not an AIMET quantsim config. */
-export class ConfigFileError extends QuantsimError {
-  constructor(source: string, message: string, hint?: string) {
-    super('INVALID_ARGUMENT', `Quantsim config ${source}: ${message}.`, {
-      hint: hint ?? 'See AIMET\'s "Quantization simulation configuration" format.',
-    });
-  }
 }
 
 const PARAM_NAMES: Record<string, ParamRole> = {
