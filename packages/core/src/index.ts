@@ -95,7 +95,7 @@ export {
   exportSimulation,
 } from './export/export-simulation.js';
 export * from './export/index.js';
-export { buildQdqModel, QDQ_EXPORT_OPSET } from './export/qdq-model.js';
+export { buildQdqModel, QDQ_EXPORT_OPSET } from './export/qdq/build.js';
 export {
   constantValue,
   type Dim,

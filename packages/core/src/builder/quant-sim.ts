@@ -6,7 +6,7 @@ import type { EncodingMap } from '../contracts/encoding.js';
 import type { TensorMap } from '../contracts/tensor.js';
 import { NotCalibratedError } from '../errors/not-calibrated-error.js';
 import { type ExportedFiles, type ExportOptions, exportSimulation } from '../export/export-simulation.js';
-import { buildQdqModel, QDQ_EXPORT_OPSET } from '../export/qdq-model.js';
+import { buildQdqModel, QDQ_EXPORT_OPSET } from '../export/qdq/build.js';
 import type { Model } from '../model/model.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
