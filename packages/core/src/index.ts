@@ -51,6 +51,9 @@ export type {
   SessionOptions,
 } from './contracts/backend.js';
 export type { ChannelEncoding, Encoding, EncodingMap } from './contracts/encoding.js';
+export type { GraphReader } from './contracts/graph.js';
+export type { ModelView } from './contracts/model.js';
+export type { QuantPlanView } from './contracts/plan.js';
 export type { Plugin } from './contracts/plugin.js';
 export type {
   Diagnostic,
