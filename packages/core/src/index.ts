@@ -112,7 +112,7 @@ export {
   type TensorRole,
   type TensorView,
 } from './graph/graph-view.js';
-export { DATA_MOVEMENT_OPS, PARAM_INPUTS, type ParamRole } from './graph/op-roles.js';
+export { DATA_MOVEMENT_OPS, PARAM_INPUTS, type ParamRole, VALUE_FORWARDING_OPS } from './graph/op-roles.js';
 export { type FileToWrite, writeFileAtomically, writeFilesAtomically } from './io/atomic-write.js';
 export { type LoadModelOptions, loadModel, loadModelSync, MAX_IR_VERSION, MIN_IR_VERSION } from './model/load.js';
 export { Model, type ModelOrigin } from './model/model.js';

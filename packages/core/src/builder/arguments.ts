@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Backend } from '../contracts/backend.js';
 import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
-import { type ParsedEncodings, parseAimetEncodings } from '../export/aimet-reader.js';
+import { type ParsedEncodings, parseAimetEncodings } from '../export/aimet/read.js';
 import type { OverrideFields } from '../plan/overrides.js';
 import { type LayerPredicate, type SelectorData, toPatterns } from '../plan/selector.js';
 import type { QuantizerOptions } from './options.js';

@@ -2,7 +2,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { Backend } from '../contracts/backend.js';
 import type { EncodingMap } from '../contracts/encoding.js';
 import type { QuantizerChange, RuleContext, SelectorReport } from '../contracts/rule.js';
-import type { ParsedEncodings } from '../export/aimet-reader.js';
+import type { ParsedEncodings } from '../export/aimet/read.js';
 import type { Model } from '../model/model.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { PlannedModel, PreparedModelCache } from '../plan/prepared-model.js';

@@ -6,7 +6,7 @@ import { type FileToWrite, writeFilesAtomically } from '../io/atomic-write.js';
 import { samePath } from '../io/same-path.js';
 import type { Model } from '../model/model.js';
 import type { QuantPlan } from '../plan/plan.js';
-import { serializeAimetEncodings } from './aimet-writer.js';
+import { serializeAimetEncodings } from './aimet/write.js';
 import { toOrtTensorQuantOverrides } from './ort-overrides.js';
 import { stableJson } from './stable-json.js';
 

@@ -23,8 +23,8 @@ export {
   type EncodingsFormatProblem,
   EncodingsMismatchError,
 } from '../errors/encodings-errors.js';
-export { type ParsedEncoding, type ParsedEncodings, parseAimetEncodings } from './aimet-reader.js';
-export { type AimetEncodingsOptions, aimetQuantizerArgs, serializeAimetEncodings, toAimetEncodings } from './aimet-writer.js';
+export { type ParsedEncoding, type ParsedEncodings, parseAimetEncodings } from './aimet/read.js';
+export { type AimetEncodingsOptions, aimetQuantizerArgs, serializeAimetEncodings, toAimetEncodings } from './aimet/write.js';
 export {
   type EncodingMismatch,
   type EncodingMismatchField,

@@ -1,18 +1,13 @@
-import type {
-  AimetEncodingsFile,
-  AimetEncodingsVersion,
-  AimetLegacyEncoding,
-  AimetQuantizerArgs,
-  AimetV1Encoding,
-  AimetV2Encoding,
-} from '../contracts/aimet-format.js';
-import type { Encoding, EncodingMap } from '../contracts/encoding.js';
-import { zeroPointFromOffset } from '../encode/onnx-quant-params.js';
-import { EncodingsExportError } from '../errors/encodings-errors.js';
-import { describeValue } from '../errors/quantsim-error.js';
-import type { QuantPlan } from '../plan/plan.js';
-import type { QuantizerSpec } from '../plan/spec.js';
-import { stableJson } from './stable-json.js';
+import type { AimetEncodingsFile, AimetEncodingsVersion, AimetQuantizerArgs } from '../../contracts/aimet-format.js';
+import type { Encoding, EncodingMap } from '../../contracts/encoding.js';
+import { EncodingsExportError } from '../../errors/encodings-errors.js';
+import { describeValue } from '../../errors/quantsim-error.js';
+import type { QuantPlan } from '../../plan/plan.js';
+import type { QuantizerSpec } from '../../plan/spec.js';
+import { stableJson } from '../stable-json.js';
+import { writeLegacyEntry } from './v0-6-1.js';
+import { writeV1Entry } from './v1-0-0.js';
+import { writeV2Entry } from './v2-0-0.js';
 
 /** Options of {@link toAimetEncodings} and {@link serializeAimetEncodings}. */
 export interface AimetEncodingsOptions {
@@ -181,51 +176,6 @@ function dedupe<T>(items: readonly { key: string; quantizer: QuantizerSpec; entr
   return out;
 }
 
-/** A 0.6.1 entry: one item per channel; float encodings only name their width. */
-function legacyEntry(e: Encoding): AimetLegacyEncoding[] {
-  if (e.dtype === 'float') return [{ bitwidth: e.bitwidth, dtype: 'float' }];
-  return e.channels.map((c) => ({
-    bitwidth: e.bitwidth,
-    dtype: 'int',
-    is_symmetric: e.symmetric ? 'True' : 'False',
-    max: c.max,
-    min: c.min,
-    offset: c.offset,
-    scale: c.scale,
-  }));
-}
-
-/** A 1.0.0 entry. */
-function v1Entry(name: string, e: Encoding): AimetV1Encoding {
-  if (e.dtype === 'float') return { bw: e.bitwidth, dtype: 'FLOAT', enc_type: 'PER_TENSOR', name };
-  return {
-    bw: e.bitwidth,
-    dtype: 'INT',
-    enc_type: e.axis === undefined ? 'PER_TENSOR' : 'PER_CHANNEL',
-    is_sym: e.symmetric,
-    name,
-    offset: e.channels.map((c) => c.offset),
-    scale: e.channels.map((c) => c.scale),
-  };
-}
-
-/** A 2.0.0 entry; `undefined` for float encodings, which AIMET leaves out of 2.0.0 files. */
-function v2Entry(name: string, e: Encoding): AimetV2Encoding | undefined {
-  if (e.dtype === 'float') return undefined;
-  const signed = e.symmetric;
-  const zeroPoints = e.channels.map((c) => zeroPointFromOffset(c.offset, e.bitwidth, signed));
-  const scales = e.channels.map((c) => c.scale);
-  const perTensor = e.axis === undefined;
-  const allZero = zeroPoints.every((z) => z === 0);
-  return {
-    ...(perTensor ? {} : { axis: e.axis }),
-    name,
-    output_dtype: `${signed ? 'int' : 'uint'}${e.bitwidth}`,
-    y_scale: perTensor ? (scales[0] ?? 0) : scales,
-    ...(allZero ? {} : { y_zero_point: perTensor ? (zeroPoints[0] ?? 0) : zeroPoints }),
-  };
-}
-
 /**
  * The AIMET encodings file of a plan and its encodings, as a plain object ready for JSON.
  *
@@ -246,7 +196,7 @@ export function toAimetEncodings(
   const rows = collectRows(plan, encodings);
   if (version === '2.0.0') {
     const items = rows.flatMap((r) => {
-      const entry = v2Entry(r.quantizer.tensor, r.encoding);
+      const entry = writeV2Entry(r.quantizer.tensor, r.encoding);
       return entry ? [{ key: r.quantizer.tensor, quantizer: r.quantizer, entry }] : [];
     });
     return { encodings: dedupe(items), version };
@@ -261,12 +211,12 @@ export function toAimetEncodings(
   };
   if (version === '0.6.1') {
     const dict = (which: Section) =>
-      Object.fromEntries(section(which, (r) => [r.quantizer.tensor, legacyEntry(r.encoding)] as const));
+      Object.fromEntries(section(which, (r) => [r.quantizer.tensor, writeLegacyEntry(r.encoding)] as const));
     return { activation_encodings: dict('activation'), param_encodings: dict('param'), ...common, version };
   }
   return {
-    activation_encodings: section('activation', (r) => v1Entry(r.quantizer.tensor, r.encoding)),
-    param_encodings: section('param', (r) => v1Entry(r.quantizer.tensor, r.encoding)),
+    activation_encodings: section('activation', (r) => writeV1Entry(r.quantizer.tensor, r.encoding)),
+    param_encodings: section('param', (r) => writeV1Entry(r.quantizer.tensor, r.encoding)),
     ...common,
     version,
   };
