@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { GraphStructureError, GraphView, ModelBuilder, QUANTSIM_ERROR_CODES, QuantsimError } from '../src/index.js';
 
 const PACKAGES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** Library packages: every error they throw is a QuantsimError. (The CLI's data readers are checked where they live.) */
-const LIBRARIES = ['core', 'plugins', 'backends', 'quantsim'];
+/** Library packages: every error they throw is a QuantsimError. */
+const LIBRARIES = ['core', 'plugins', 'backends', 'quantsim', 'analyze', 'data', 'cli'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -14,7 +14,10 @@ export interface EditDistanceOptions {
  * editDistance('cdua', 'cuda', { transpositions: true }); // 1
  * ```
  */
-export function editDistance(a: string, b: string, options: EditDistanceOptions = {}): number {
+export function editDistance(left: string, right: string, options: EditDistanceOptions = {}): number {
+  // By Unicode code point, so a character outside the BMP (a surrogate pair) counts once.
+  const a = Array.from(left);
+  const b = Array.from(right);
   // Three rows of the dynamic programme: two before (for transpositions), the previous, the current.
   let before = new Array<number>(b.length + 1).fill(0);
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
