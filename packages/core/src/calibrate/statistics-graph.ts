@@ -19,10 +19,11 @@ export interface TensorRequest {
 export interface StatisticsOutputs {
   readonly tensor: string;
   /**
-   * Where the tensor's reductions sit in the packed outputs ({@link PackedStatistics}): its
-   * minimum is `stats[index]`, its maximum `stats[count + index]`, its sum (the non-finite check)
-   * `stats[2 · count + index]` and its element count `sizes[index]`. Absent when the whole tensor
-   * crosses into JavaScript (`values` with stride 1), which gives all of them exactly.
+   * Where the tensor's reductions sit in the packed outputs (`packed` of
+   * {@link buildStatisticsGraph}'s result): its minimum is `stats[index]`, its maximum
+   * `stats[count + index]`, its sum (the non-finite check) `stats[2 · count + index]` and its
+   * element count `sizes[index]`. Absent when the whole tensor crosses into JavaScript (`values`
+   * with stride 1), which gives all of them exactly.
    */
   readonly index?: number;
   /** Former per-tensor scalar outputs; no longer produced (the reductions are packed). */
@@ -36,19 +37,6 @@ export interface StatisticsOutputs {
   readonly stride: number;
 }
 
-/**
- * The two outputs that carry every reduced tensor's statistics, so that a run returns two
- * tensors however many activations are observed (each graph output costs a run a fixed overhead).
- */
-export interface PackedStatistics {
-  /** float32 `[3 · count]`: every minimum, then every maximum, then every sum. */
-  readonly stats: string;
-  /** int64 `[count]`: element counts. */
-  readonly sizes: string;
-  /** The number of reduced tensors. */
-  readonly count: number;
-}
-
 /** Output names of the packed statistics. */
 const PACKED_STATS = 'quantsim::stats';
 const PACKED_SIZES = 'quantsim::sizes';
@@ -57,17 +45,23 @@ const PACKED_SIZES = 'quantsim::sizes';
  * Builds the statistics graph: the model plus in-graph reductions for each requested tensor, or
  * the tensor itself as an output when its histogram needs every element. Each reduced tensor is
  * flattened (a Reshape, which ONNX Runtime aliases) and reduced by ReduceMin, ReduceMax and
- * ReduceSum to one element each, and its element count taken with Shape; one Concat packs every
+ * ReduceSum to one element each, and its element count taken with Shape. One Concat packs every
  * minimum, maximum and sum into a single float32 output and another every count into a single
- * int64 output ({@link PackedStatistics}). The reductions are placed right after the node that
- * computes their tensor, so that they read it while it is recent. ReduceSum is the cheap
- * non-finite check: the sum is NaN or infinite exactly when the tensor holds a NaN or infinity
- * (barring overflow, which only sends a sample down the exact slow path).
+ * int64 output (`packed`: `stats`, float32 `[3 · count]`, every minimum, then every maximum, then
+ * every sum; `sizes`, int64 `[count]`), so that a run returns two tensors however many
+ * activations are observed (each graph output costs a run a fixed overhead). The reductions are
+ * placed right after the node that computes their tensor, so that they read it while it is
+ * recent. ReduceSum is the cheap non-finite check: the sum is NaN or infinite exactly when the
+ * tensor holds a NaN or infinity (barring overflow).
  */
 export function buildStatisticsGraph(
   model: Model,
   requests: readonly TensorRequest[],
-): { model: Model; outputs: StatisticsOutputs[]; packed?: PackedStatistics } {
+): {
+  model: Model;
+  outputs: StatisticsOutputs[];
+  packed?: { readonly stats: string; readonly sizes: string; readonly count: number };
+} {
   const copy = model.clone();
   const graph = copy.proto.graph as GraphProto;
   const existing = new Set(graph.output.map((o) => o.name));
