@@ -84,6 +84,37 @@ describe('power-of-two histogram', () => {
     }
   });
 
+  it('gives the same statistics for tensors added one by one as for one add, past NaN, infinities and range growth', () => {
+    // The first add sets the bins; the second mostly falls inside them but holds values past
+    // both ends, NaN and infinities part-way. Per tensor and per channel (long channels).
+    const first = sample(40_000, 11);
+    const second = sample(60_000, 12);
+    second[30_000] = Number.NaN;
+    second[30_001] = Number.POSITIVE_INFINITY;
+    second[45_000] = 1e6;
+    second[50_000] = -2e6;
+    const third = sample(50_000, 13);
+    const all = new Float32Array([...first, ...second, ...third]);
+    expect(gather([first, second, third])).toEqual(gather([all]));
+    expect(gather([first, third])).toEqual(gather([new Float32Array([...first, ...third])]));
+    const perChannel = (parts: Float32Array[]) => {
+      const accumulator = createStatsAccumulator({ histogram: true, channelAxis: 0 });
+      for (const p of parts) accumulator.add(p, [2, p.length / 2]);
+      return accumulator.toStats();
+    };
+    expect(perChannel([first, second])).toEqual(
+      statsFromValues(
+        new Float32Array([
+          ...first.subarray(0, 20_000),
+          ...second.subarray(0, 30_000),
+          ...first.subarray(20_000),
+          ...second.subarray(30_000),
+        ]),
+        { histogram: true, axis: 0, dims: [2, 50_000] },
+      ),
+    );
+  });
+
   it('merges associatively and commutatively, and ignores the order of the values', () => {
     const [a, b, c] = [1, 2, 3].map((seed) => gather([sample(5000 * seed, seed)]));
     if (!a || !b || !c) throw new Error('unreachable');
