@@ -138,6 +138,7 @@ export {
 } from './sim/export-simulation.js';
 export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './sim/qdq-form.js';
 export { NotCalibratedError, QuantSim, type TensorComparison } from './sim/quant-sim.js';
+export { findStaleEncodings, type StaleEncoding, StaleEncodingsError } from './sim/stale-encodings.js';
 export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions, typedTensor } from './sim/simulated-model.js';
 export { fakeQuantizeWeights, quantizeToGrid } from './sim/weights.js';
 export { convertOpset, convertToOpset, MAX_CONVERTIBLE_OPSET, type OpsetConversion } from './transform/convert-opset.js';

@@ -9,6 +9,7 @@ export type QuantsimErrorCode =
   | 'SELECTOR_NO_MATCH'
   | 'RULE_VIOLATION'
   | 'NOT_CALIBRATED'
+  | 'STALE_ENCODINGS'
   | 'CALIBRATION'
   | 'NON_FINITE'
   | 'BACKEND_UNAVAILABLE'

@@ -15,6 +15,7 @@ import { type ParsedEncodings, parseAimetEncodings } from '../export/aimet-reade
 import { matchEncodings } from '../export/match-encodings.js';
 import type { Model } from '../model/model.js';
 import { QuantSim } from '../sim/quant-sim.js';
+import { findStaleEncodings, StaleEncodingsError } from '../sim/stale-encodings.js';
 import type { BuilderState } from './builder-state.js';
 import { readQuantConfig } from './config-file.js';
 import { mergeDefaults, type QuantDefaults } from './defaults.js';
@@ -425,8 +426,11 @@ export class QuantBuilderImpl implements QuantBuilder {
 
   async simulate(): Promise<QuantSim> {
     const resolved = await this.resolve();
+    const kept = this.#kept(resolved, true);
+    const stale = findStaleEncodings(resolved.plan, kept);
+    if (stale.length > 0) throw new StaleEncodingsError('simulate()', stale);
     const backend = await this.#backend();
-    return new QuantSim(resolved, this.#kept(resolved, true), backend, this, resolved.carried?.frozen ?? new Set());
+    return new QuantSim(resolved, kept, backend, this, resolved.carried?.frozen ?? new Set());
   }
 
   async calibrate(data: CalibrationData, options: CalibrateOptions = {}): Promise<QuantSim> {

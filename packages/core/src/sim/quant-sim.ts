@@ -13,6 +13,7 @@ import type { QuantBuilder } from '../quant/quant-builder.js';
 import { type ExportedFiles, type ExportOptions, exportSimulation } from './export-simulation.js';
 import { chooseForm, type QuantizerForm } from './qdq-form.js';
 import { buildSimulatedModel, type SimulatedModel } from './simulated-model.js';
+import { findStaleEncodings, StaleEncodingsError } from './stale-encodings.js';
 
 /** The simulation was asked to run before every enabled quantizer had an encoding. */
 export class NotCalibratedError extends QuantsimError {
@@ -205,6 +206,8 @@ export class QuantSim {
   async export(prefix: string, options: ExportOptions = {}): Promise<ExportedFiles> {
     const missing = this.missingEncodings;
     if (missing.length > 0) throw new NotCalibratedError(missing);
+    const stale = findStaleEncodings(this.plan, this.encodings);
+    if (stale.length > 0) throw new StaleEncodingsError('export()', stale);
     this.#resolved.services.plugins.check(
       'export',
       { ...this.#resolved.context, encodings: this.encodings },
