@@ -78,6 +78,8 @@ export {
 } from './graph/graph-view.js';
 export { DATA_MOVEMENT_OPS, PARAM_INPUTS, type ParamRole } from './graph/op-roles.js';
 export { type FileToWrite, writeFileAtomically, writeFilesAtomically } from './io/atomic-write.js';
+export type { FileIdentity } from './io/file-identity.js';
+export { fileSetFolder, type WriteFileSetOptions, writeFileSet } from './io/file-set.js';
 export { type LoadModelOptions, loadModel, loadModelSync, MAX_IR_VERSION, MIN_IR_VERSION } from './model/load.js';
 export { Model, type ModelOrigin } from './model/model.js';
 export { PROTOBUF_LIMIT, type SavedModel, type SaveModelOptions, saveModel } from './model/save.js';
@@ -138,8 +140,8 @@ export {
 } from './sim/export-simulation.js';
 export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './sim/qdq-form.js';
 export { NotCalibratedError, QuantSim, type TensorComparison } from './sim/quant-sim.js';
-export { findStaleEncodings, type StaleEncoding, StaleEncodingsError } from './sim/stale-encodings.js';
 export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions, typedTensor } from './sim/simulated-model.js';
+export { findStaleEncodings, type StaleEncoding, StaleEncodingsError } from './sim/stale-encodings.js';
 export { fakeQuantizeWeights, quantizeToGrid } from './sim/weights.js';
 export { convertOpset, convertToOpset, MAX_CONVERTIBLE_OPSET, type OpsetConversion } from './transform/convert-opset.js';
 export { type FoldedBatchNorm, foldBatchNorms } from './transform/fold-batchnorm.js';

@@ -5,8 +5,10 @@ import type { AimetEncodingsVersion } from '../export/aimet-format.js';
 import { serializeAimetEncodings } from '../export/aimet-writer.js';
 import { toOrtTensorQuantOverrides } from '../export/ort-overrides.js';
 import { stableJson } from '../export/stable-json.js';
-import { type FileToWrite, writeFilesAtomically } from '../io/atomic-write.js';
-import { samePath } from '../io/same-path.js';
+import type { FileToWrite } from '../io/atomic-write.js';
+import type { FileIdentity } from '../io/file-identity.js';
+import { writeFileSet } from '../io/file-set.js';
+import { assertNotSource } from '../io/source-guard.js';
 import type { Model } from '../model/model.js';
 import type { QuantPlan } from '../quant/plan.js';
 
@@ -40,6 +42,8 @@ export interface ExportSource {
   readonly floatModel: Model;
   /** The model the user loaded, which must never be overwritten. */
   readonly sourcePath: string | undefined;
+  /** The files the model was read from, by identity (see `ModelOrigin.files`). */
+  readonly sourceFiles?: readonly FileIdentity[];
   /** Builds the deployable QDQ model bytes. */
   readonly qdqModel?: (options: ExportOptions) => Uint8Array;
 }
@@ -77,16 +81,17 @@ export async function exportSimulation(
   const paths = exportPaths(prefix);
   const files: FileToWrite[] = [];
   const written: ExportedFiles = {};
+  assertNotSource(
+    formats.map((f) => paths[f]),
+    { path: source.sourcePath, files: source.sourceFiles },
+    'Choose another prefix: quantsim never overwrites the model it was given.',
+  );
   for (const f of formats) {
     const file = paths[f];
-    if (source.sourcePath && samePath(file, source.sourcePath))
-      throw new QuantsimError('EXPORT', `export() would overwrite the source model ${source.sourcePath}.`, {
-        hint: 'Choose another prefix: quantsim never overwrites the model it was given.',
-      });
     files.push({ path: file, data: render(f, source, options) });
     written[f] = path.resolve(file);
   }
-  await writeFilesAtomically(files);
+  await writeFileSet(files, { userPath: prefix, base: path.basename(prefix) });
   return written;
 }
 

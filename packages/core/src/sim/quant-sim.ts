@@ -213,13 +213,15 @@ export class QuantSim {
       { ...this.#resolved.context, encodings: this.encodings },
       this.#resolved.services.warn,
     );
-    const source = this.#resolved.prepared.original.origin.source;
+    const origin = this.#resolved.prepared.original.origin;
+    const source = origin.source;
     return exportSimulation(
       {
         plan: this.plan,
         encodings: this.encodings,
         floatModel: this.floatModel,
         sourcePath: source.startsWith('<') ? undefined : source,
+        ...(origin.files ? { sourceFiles: origin.files } : {}),
         qdqModel: (o) => buildQdqModel(this.#resolved.prepared, this.plan, this.encodings, o).toBytes({ inlineExternal: true }),
       },
       prefix,
