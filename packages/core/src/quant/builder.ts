@@ -17,7 +17,10 @@ import type { Model } from '../model/model.js';
 import { QuantSim } from '../sim/quant-sim.js';
 import { findStaleEncodings, StaleEncodingsError } from '../sim/stale-encodings.js';
 import type { BuilderState } from './builder-state.js';
+import { checkSymmetricOptions } from './check-options.js';
+import { checkPlan, danglingSelector, danglingSelectorError } from './check-plan.js';
 import { readQuantConfig } from './config-file.js';
+import { configWarnings } from './config-warnings.js';
 import { mergeDefaults, type QuantDefaults } from './defaults.js';
 import type { OverrideFields, OverrideTarget } from './overrides.js';
 import type { QuantPlan } from './plan.js';
@@ -151,12 +154,20 @@ export class QuantBuilderImpl implements QuantBuilder {
   }
 
   all(): QuantBuilderImpl {
+    this.#refuseDanglingSelector();
     return this.#next((d) => {
       d.scope = { kind: 'all', patterns: [], call: '.all()' };
     });
   }
 
+  /** A new selection while the previous one had no modifier: that one would change nothing. */
+  #refuseDanglingSelector(): void {
+    const dangling = danglingSelector(this.#state);
+    if (dangling) throw danglingSelectorError(dangling);
+  }
+
   #select(kind: 'layers' | 'ops' | 'tensors', patterns: readonly (RegExp | string | LayerPredicate)[]): QuantBuilderImpl {
+    this.#refuseDanglingSelector();
     const functions = new Map(this.#services.functions);
     const call = `.${kind}(${patterns.map((p) => (p instanceof RegExp ? String(p) : typeof p === 'function' ? '(layer) => …' : describeValue(p))).join(', ')})`;
     const data = toPatterns(call, patterns, (fn) => {
@@ -205,6 +216,7 @@ export class QuantBuilderImpl implements QuantBuilder {
   }
 
   symmetric(options: { strict?: boolean } = {}): QuantBuilderImpl {
+    checkSymmetricOptions(options);
     const fields: OverrideFields =
       options.strict === undefined ? { symmetric: true } : { symmetric: true, strictSymmetric: options.strict };
     return this.#modify('all', fields, `.symmetric(${options.strict === undefined ? '' : describeValue(options)})`);
@@ -329,6 +341,7 @@ export class QuantBuilderImpl implements QuantBuilder {
   async resolve(): Promise<ResolvedPlan> {
     const model = await this.#services.model();
     const s = this.#state;
+    this.#refuseDanglingSelector();
     const prepared = this.#services.prepared.get(model, s.foldBatchNorms, s.config?.supergroups ?? []);
     const { plan, selectors } = resolvePlan({
       graph: prepared.graph,
@@ -339,6 +352,8 @@ export class QuantBuilderImpl implements QuantBuilder {
       functions: this.#services.functions,
       foldedInto: prepared.foldedInto,
     });
+    checkPlan(plan, prepared.graph, this.#services.plugins.schemes);
+    for (const w of configWarnings(s.config, prepared.graph)) this.#services.warn(w);
     const carried = this.#carried(plan);
     const changes = carried?.plan ? diffPlans(carried.plan, plan, carried.encodings) : [];
     const context: Omit<RuleContext, 'phase'> = {
@@ -469,6 +484,11 @@ function quantizerFields(what: string, settings: number | QuantizerOptions): Ove
   for (const k of Object.keys(settings))
     if (!known.has(k))
       throw new InvalidArgumentError(`.${what}(): unknown option '${k}'.`, { hint: `Options: ${[...known].join(', ')}.` });
+  if (settings.symmetric !== undefined && typeof settings.symmetric !== 'boolean')
+    throw new InvalidArgumentError(
+      `.${what}(): symmetric must be true or false, received ${describeValue(settings.symmetric)}.`,
+      { hint: `For example .${what}({ bits: ${settings.bits}, symmetric: true }).` },
+    );
   if (settings.dtype !== undefined && settings.dtype !== 'int' && settings.dtype !== 'float')
     throw new InvalidArgumentError(`.${what}(): dtype must be 'int' or 'float', received ${describeValue(settings.dtype)}.`);
   const fields: OverrideFields = {

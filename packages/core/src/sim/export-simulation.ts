@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { EncodingMap } from '../contracts/encoding.js';
-import { QuantsimError } from '../errors/quantsim-error.js';
-import type { AimetEncodingsVersion } from '../export/aimet-format.js';
+import { describeValue, QuantsimError } from '../errors/quantsim-error.js';
+import { AIMET_ENCODINGS_VERSIONS, type AimetEncodingsVersion } from '../export/aimet-format.js';
 import { serializeAimetEncodings } from '../export/aimet-writer.js';
 import { toOrtTensorQuantOverrides } from '../export/ort-overrides.js';
 import { stableJson } from '../export/stable-json.js';
@@ -72,6 +72,7 @@ export async function exportSimulation(
     throw new QuantsimError('EXPORT', `export() needs a path prefix such as 'out/model', received ${JSON.stringify(prefix)}.`, {
       hint: 'Files are named <prefix>.encodings, <prefix>.onnx, <prefix>.qdq.onnx…; give the prefix, not a folder.',
     });
+  checkExportOptions(options);
   const formats = options.formats ?? EXPORT_FORMATS;
   for (const f of formats)
     if (!EXPORT_FORMATS.includes(f))
@@ -83,7 +84,7 @@ export async function exportSimulation(
   const written: ExportedFiles = {};
   assertNotSource(
     formats.map((f) => paths[f]),
-    { path: source.sourcePath, files: source.sourceFiles },
+    { path: source.sourcePath, files: source.sourceFiles, action: 'export' },
     'Choose another prefix: quantsim never overwrites the model it was given.',
   );
   for (const f of formats) {
@@ -93,6 +94,23 @@ export async function exportSimulation(
   }
   await writeFileSet(files, { userPath: prefix, base: path.basename(prefix) });
   return written;
+}
+
+function checkExportOptions(options: ExportOptions): void {
+  if (typeof options !== 'object' || options === null)
+    throw new QuantsimError('EXPORT', `export() options must be an object, received ${describeValue(options)}.`);
+  const known = ['formats', 'encodingVersion', 'unsupportedBitwidth'];
+  for (const key of Object.keys(options))
+    if (!known.includes(key))
+      throw new QuantsimError('EXPORT', `export(): unknown option '${key}'.`, { hint: `Options: ${known.join(', ')}.` });
+  const v = options.encodingVersion;
+  if (v !== undefined && !AIMET_ENCODINGS_VERSIONS.includes(v))
+    throw new QuantsimError('EXPORT', `export(): encodingVersion ${describeValue(v)} is not an AIMET encodings version.`, {
+      hint: `Valid versions: ${AIMET_ENCODINGS_VERSIONS.map((x) => `'${x}'`).join(', ')} (default '1.0.0').`,
+    });
+  const u = options.unsupportedBitwidth;
+  if (u !== undefined && u !== 'error' && u !== 'clip')
+    throw new QuantsimError('EXPORT', `export(): unsupportedBitwidth must be 'error' or 'clip', received ${describeValue(u)}.`);
 }
 
 function render(format: ExportFormat, source: ExportSource, options: ExportOptions): Uint8Array | string {
