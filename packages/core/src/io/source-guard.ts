@@ -11,12 +11,23 @@ import { samePath } from './same-path.js';
  */
 export function assertNotSource(
   dests: readonly string[],
-  source: { readonly path: string | undefined; readonly files: readonly FileIdentity[] | undefined },
+  source: {
+    readonly path: string | undefined;
+    readonly files: readonly FileIdentity[] | undefined;
+    /** Who writes, for the message. */
+    readonly action: 'save' | 'export';
+  },
   fix: string,
 ): void {
   for (const dest of dests) {
     if (source.path && samePath(dest, source.path))
-      throw new ModelSaveError(dest, `this would overwrite the source model ${path.resolve(source.path)}`, { hint: fix });
+      throw new ModelSaveError(
+        dest,
+        source.action === 'export'
+          ? `export() would overwrite the source model ${path.resolve(source.path)}`
+          : 'this is the file the model was loaded from, and quantsim never overwrites a source model',
+        { hint: fix },
+      );
     const match = matchingSource(dest, source.files ?? []);
     if (match) {
       const how = match.dev !== undefined ? 'is the same file (device and inode) as' : 'holds the same bytes as';

@@ -43,7 +43,11 @@ export interface SavedModel {
 export async function saveModel(model: Model, file: string, options: SaveModelOptions = {}): Promise<SavedModel> {
   const dest = path.resolve(file);
   const fix = 'Choose another path, or pass { overwrite: true } if you mean it.';
-  const source = { path: model.origin.source.startsWith('<') ? undefined : model.origin.source, files: model.origin.files };
+  const source = {
+    path: model.origin.source.startsWith('<') ? undefined : model.origin.source,
+    files: model.origin.files,
+    action: 'save' as const,
+  };
   if (!options.overwrite) assertNotSource([dest, `${dest}.data`], source, fix);
   const mode = options.externalData ?? 'auto';
   const threshold = options.sizeThreshold ?? 1024;
