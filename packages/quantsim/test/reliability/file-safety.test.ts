@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDetectorHead, detectorImages } from '../../../../examples/detector-head/detector-head-model.js';
-import { loadModel, ModelLoadError, ModelSaveError, quant, saveModel } from '../../src/index.js';
+import { loadModel, ModelSaveError, quant, saveModel } from '../../src/index.js';
 
 const CHILD = fileURLToPath(new URL('./io-child.ts', import.meta.url));
 const data = detectorImages(2);
