@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ const TRIALS = 30;
 const PARALLEL = 6;
 
 let dir: string;
+let childArgs: string[];
 let encA: string;
 let encB: string;
 let simA: QuantSim;
@@ -40,24 +42,80 @@ async function leftovers(folder: string, base: string): Promise<string[]> {
   return out;
 }
 
+/** The part of esbuild's API used here (esbuild is tsx's dependency, without types at the root). */
+interface EsbuildResolveArgs {
+  readonly path: string;
+  readonly kind: string;
+  readonly resolveDir: string;
+  readonly pluginData?: unknown;
+}
+interface EsbuildPluginBuild {
+  onResolve(options: { filter: RegExp }, callback: (args: EsbuildResolveArgs) => Promise<unknown>): void;
+  resolve(path: string, options: object): Promise<{ path: string; errors: readonly unknown[] }>;
+}
+interface Esbuild {
+  build(options: Record<string, unknown>): Promise<unknown>;
+}
+
+/**
+ * The child bundled once into one JavaScript file (workspace sources inlined, npm packages
+ * imported from their absolute paths), so that each of the many children starts in a fraction of
+ * the time that compiling TypeScript on the fly takes. esbuild comes with tsx.
+ */
+async function bundleChild(out: string): Promise<string[]> {
+  try {
+    const esbuild = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'))('esbuild') as Esbuild;
+    await esbuild.build({
+      entryPoints: [CHILD],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      conditions: ['@quantsim/source'],
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'npm-packages-external',
+          setup(build: EsbuildPluginBuild) {
+            build.onResolve({ filter: /^[^./]/ }, async (args: EsbuildResolveArgs) => {
+              if (args.path.startsWith('@quantsim/') || args.path === 'quantsim' || args.pluginData === 'inner') return undefined;
+              if (args.path.startsWith('node:')) return { path: args.path, external: true };
+              const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'inner' });
+              return r.errors.length ? undefined : { path: r.path, external: true };
+            });
+          },
+        },
+      ],
+    });
+    return [out];
+  } catch (e) {
+    console.log(`export crash test: cannot bundle the child (${(e as Error).message}); running it through tsx`);
+    return ['--import', 'tsx', '--conditions=@quantsim/source', CHILD];
+  }
+}
+
 /** Runs the export loop in a child and kills it `delayMs` after it starts exporting. */
 function exportAndKill(prefix: string, delayMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@quantsim/source', CHILD, REAL_MODELS.ocrDetector, encA, encB, prefix],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child: ChildProcess = spawn(process.execPath, [...childArgs, REAL_MODELS.ocrDetector, encA, encB, prefix], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let ready = false;
     let stderr = '';
     child.stderr?.on('data', (d) => {
       stderr += String(d);
     });
     // A child that never gets ready must not hang the test.
     const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout?.once('data', () => setTimeout(() => child.kill('SIGKILL'), delayMs));
+    child.stdout?.once('data', () => {
+      ready = true;
+      setTimeout(() => child.kill('SIGKILL'), delayMs);
+    });
     child.on('exit', (_code, signal) => {
       clearTimeout(guard);
-      if (signal === 'SIGKILL' && !stderr.includes('Error')) resolve();
+      if (!ready) reject(new Error(`export child never got ready: ${stderr.slice(0, 2000)}`));
+      else if (signal === 'SIGKILL' && !stderr.includes('Error')) resolve();
       else reject(new Error(`export child ended by ${signal ?? 'exit'} before it was killed: ${stderr.slice(0, 2000)}`));
     });
   });
@@ -65,6 +123,7 @@ function exportAndKill(prefix: string, delayMs: number): Promise<void> {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'quantsim-crash-'));
+  childArgs = await bundleChild(path.join(dir, 'export-loop-child.mjs'));
   const model = await loadModel(REAL_MODELS.ocrDetector);
   const sample = { x: { data: new Float32Array(3 * 64 * 64).map((_, i) => Math.sin(i * 0.37)), dims: [1, 3, 64, 64] } };
   const a = await quant(model).scheme('minmax').calibrate([sample]);
