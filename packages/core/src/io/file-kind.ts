@@ -1,5 +1,8 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { NotRegularFileError } from '../errors/not-regular-file-error.js';
+
+export { NotRegularFileError } from '../errors/not-regular-file-error.js';
 
 /**
  * File systems whose files are made up by the kernel (procfs, sysfs, debugfs…): reading one can
@@ -42,17 +45,6 @@ export function describeKind(st: Stats): string {
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
   return 'not a regular file';
-}
-
-/** A path could not be read as a regular file; `reason` says why, in words. */
-export class NotRegularFileError extends Error {
-  readonly reason: string;
-  readonly code: string;
-  constructor(reason: string, code: string) {
-    super(reason);
-    this.reason = reason;
-    this.code = code;
-  }
 }
 
 /**

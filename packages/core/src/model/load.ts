@@ -2,8 +2,8 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelProto, TensorProto } from 'onnx-buf';
 import { TensorProto_DataLocation, Version } from 'onnx-buf';
+import { GraphStructureError } from '../errors/graph-structure-error.js';
 import { ExternalDataError, ModelLoadError } from '../errors/model-errors.js';
-import { GraphStructureError } from '../graph/graph-view.js';
 import { type FileIdentity, identityOf } from '../io/file-identity.js';
 import { NotRegularFileError, readRegularFileSync } from '../io/file-kind.js';
 import { dtypeByteSize, dtypeName } from '../onnx/dtype.js';
@@ -114,7 +114,7 @@ function decodeModel(bytes: Uint8Array, source: string, baseDir: string | undefi
   } catch (e) {
     if (e instanceof ModelLoadError) throw e;
     if (e instanceof GraphStructureError)
-      throw new ModelLoadError(source, `the graph is not well formed: ${e.message}`, { hint: NOT_ONNX_HINT, cause: e });
+      throw new ModelLoadError(source, `the graph is not well formed: ${e.reason}`, { hint: NOT_ONNX_HINT, cause: e });
     throw new ModelLoadError(source, `the model is malformed (${(e as Error)?.message ?? String(e)})`, {
       hint: NOT_ONNX_HINT,
       cause: e,
