@@ -87,6 +87,7 @@ export {
   UnsupportedError,
 } from './errors/quantsim-error.js';
 export { RuleViolationError } from './errors/rule-violation-error.js';
+export { type StaleEncoding, StaleEncodingsError } from './errors/stale-encodings-error.js';
 export { UnsupportedBitwidthError, type UnsupportedBitwidthQuantizer } from './errors/unsupported-bitwidth-error.js';
 export {
   EXPORT_FORMATS,
@@ -114,6 +115,8 @@ export {
 } from './graph/graph-view.js';
 export { DATA_MOVEMENT_OPS, PARAM_INPUTS, type ParamRole, VALUE_FORWARDING_OPS } from './graph/op-roles.js';
 export { type FileToWrite, writeFileAtomically, writeFilesAtomically } from './io/atomic-write.js';
+export type { FileIdentity } from './io/file-identity.js';
+export { fileSetFolder, type WriteFileSetOptions, writeFileSet } from './io/file-set.js';
 export { type LoadModelOptions, loadModel, loadModelSync, MAX_IR_VERSION, MIN_IR_VERSION } from './model/load.js';
 export { Model, type ModelOrigin } from './model/model.js';
 export { ModelBuilder } from './model/model-builder.js';
@@ -154,6 +157,7 @@ export type { LayerPredicate, PatternData, SelectorData } from './plan/selector.
 export { type GridSpec, QUANTIZER_FIELDS, type QuantizerField, type QuantizerKind, type QuantizerSpec } from './plan/spec.js';
 export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './simulate/qdq-form.js';
 export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions } from './simulate/simulated-model.js';
+export { findStaleEncodings } from './simulate/stale-encodings.js';
 export { convertOpset, convertToOpset, MAX_CONVERTIBLE_OPSET, type OpsetConversion } from './transform/convert-opset.js';
 export { type FoldedBatchNorm, foldBatchNorms } from './transform/fold-batchnorm.js';
 export { sortNodes } from './transform/sort-nodes.js';

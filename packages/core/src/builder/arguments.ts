@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Backend } from '../contracts/backend.js';
-import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
+import { describeValue, InvalidArgumentError, type QuantsimError } from '../errors/quantsim-error.js';
 import { type ParsedEncodings, parseAimetEncodings } from '../export/aimet/read.js';
 import type { OverrideFields } from '../plan/overrides.js';
 import { type LayerPredicate, type SelectorData, toPatterns } from '../plan/selector.js';
+import type { BuilderState } from './builder-state.js';
 import type { QuantizerOptions } from './options.js';
 
 /*
@@ -52,6 +53,11 @@ export function quantizerFields(what: string, settings: number | QuantizerOption
   for (const k of Object.keys(settings))
     if (!known.has(k))
       throw new InvalidArgumentError(`.${what}(): unknown option '${k}'.`, { hint: `Options: ${[...known].join(', ')}.` });
+  if (settings.symmetric !== undefined && typeof settings.symmetric !== 'boolean')
+    throw new InvalidArgumentError(
+      `.${what}(): symmetric must be true or false, received ${describeValue(settings.symmetric)}.`,
+      { hint: `For example .${what}({ bits: ${settings.bits}, symmetric: true }).` },
+    );
   if (settings.dtype !== undefined && settings.dtype !== 'int' && settings.dtype !== 'float')
     throw new InvalidArgumentError(`.${what}(): dtype must be 'int' or 'float', received ${describeValue(settings.dtype)}.`);
   const fields: OverrideFields = {
@@ -83,6 +89,7 @@ export function perChannelAxis(axis: number | undefined): number | 'natural' {
 
 /** The override of `.symmetric(options)`. */
 export function symmetricFields(options: { strict?: boolean }): { fields: OverrideFields; text: string } {
+  checkSymmetricOptions(options);
   return {
     fields: options.strict === undefined ? { symmetric: true } : { symmetric: true, strictSymmetric: options.strict },
     text: `.symmetric(${options.strict === undefined ? '' : describeValue(options)})`,
@@ -136,4 +143,41 @@ export function readEncodings(file: string | object): ParsedEncodings {
     });
   }
   return parseAimetEncodings(text, file);
+}
+
+/** Checks the argument of `.symmetric(options)`: an object with at most `strict: boolean`. */
+export function checkSymmetricOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new InvalidArgumentError(`.symmetric() takes { strict?: boolean }, received ${describeValue(options)}.`, {
+      hint: 'For example .symmetric() or .symmetric({ strict: true }).',
+    });
+  for (const key of Object.keys(options))
+    if (key !== 'strict')
+      throw new InvalidArgumentError(`.symmetric(): unknown option '${key}'.`, {
+        hint: 'The only option is strict: true or false.',
+      });
+  const strict = (options as { strict?: unknown }).strict;
+  if (strict !== undefined && typeof strict !== 'boolean')
+    throw new InvalidArgumentError(`.symmetric(): strict must be true or false, received ${describeValue(strict)}.`, {
+      hint: 'For example .symmetric({ strict: true }).',
+    });
+}
+
+/**
+ * The selector call that no modifier followed (`.layers(/fc/)` alone changes nothing), if any.
+ * A modifier records the selection it applied to, so the selection in effect is used when the
+ * last override carries it.
+ */
+export function danglingSelector(state: BuilderState): string | undefined {
+  const scope = state.scope;
+  if (!scope) return undefined;
+  const last = state.overrides[state.overrides.length - 1];
+  return last && last.selector === scope ? undefined : scope.call || '.all()';
+}
+
+/** The error for a selection that no modifier followed. */
+export function danglingSelectorError(call: string): QuantsimError {
+  return new InvalidArgumentError(`${call} selects quantizers but no modifier follows it, so it changes nothing.`, {
+    hint: `Add a modifier after it, for example ${call}.params(16), .activations(16), .perChannel(), .symmetric() or .disable(); or remove it.`,
+  });
 }

@@ -11,6 +11,8 @@ import type { QuantPlan } from '../plan/plan.js';
 import type { LayerPredicate, SelectorData } from '../plan/selector.js';
 import {
   backendChoice,
+  danglingSelector,
+  danglingSelectorError,
   inputFields,
   perChannelAxis,
   quantizerFields,
@@ -74,7 +76,14 @@ export class QuantBuilderImpl implements QuantBuilder {
     return new QuantBuilderImpl(this.#state, { ...this.#services, ...services });
   }
 
+  /** A new selection while the previous one had no modifier: that one would change nothing. */
+  #refuseDanglingSelector(): void {
+    const dangling = danglingSelector(this.#state);
+    if (dangling) throw danglingSelectorError(dangling);
+  }
+
   #select(kind: 'layers' | 'ops' | 'tensors', patterns: readonly (RegExp | string | LayerPredicate)[]): QuantBuilderImpl {
+    this.#refuseDanglingSelector();
     const functions = new Map(this.#services.functions);
     const selector = selectorData(kind, patterns, functions);
     return this.#set({ scope: selector }, { functions });
@@ -111,6 +120,7 @@ export class QuantBuilderImpl implements QuantBuilder {
   }
 
   all(): QuantBuilderImpl {
+    this.#refuseDanglingSelector();
     return this.#set({ scope: { kind: 'all', patterns: [], call: '.all()' } });
   }
 

@@ -8,10 +8,15 @@ import type { CalibrateOptions, CalibrationStats } from '../contracts/calibratio
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import type { QuantizerChange, RuleContext } from '../contracts/rule.js';
 import { computeEncodings } from '../encode/compute-encodings.js';
+import { StaleEncodingsError } from '../errors/stale-encodings-error.js';
 import { matchEncodings } from '../export/match-encodings.js';
+import { checkPlan } from '../plan/check-plan.js';
+import { configWarnings } from '../plan/config-warnings.js';
 import type { QuantPlan } from '../plan/plan.js';
 import { resolvePlan } from '../plan/resolve.js';
 import { QUANTIZER_FIELDS } from '../plan/spec.js';
+import { findStaleEncodings } from '../simulate/stale-encodings.js';
+import { danglingSelector, danglingSelectorError } from './arguments.js';
 import type { BuilderState } from './builder-state.js';
 import type { BuilderServices, CarriedEncodings, ResolvedPlan } from './options.js';
 import type { QuantBuilder } from './quant-builder.js';
@@ -42,6 +47,8 @@ export function selectBackend(state: BuilderState, services: BuilderServices): P
 /** Resolves the plan and runs the `plan` (and, after `sim.edit()`, `edit`) rules. */
 export async function resolve(state: BuilderState, services: BuilderServices): Promise<ResolvedPlan> {
   const model = await services.model();
+  const dangling = danglingSelector(state);
+  if (dangling) throw danglingSelectorError(dangling);
   const prepared = services.prepared.get(model, state.foldBatchNorms, state.config?.supergroups ?? []);
   const { plan, selectors } = resolvePlan({
     graph: prepared.graph,
@@ -52,6 +59,8 @@ export async function resolve(state: BuilderState, services: BuilderServices): P
     functions: services.functions,
     foldedInto: prepared.foldedInto,
   });
+  checkPlan(plan, prepared.graph, services.plugins.schemes);
+  for (const w of configWarnings(state.config, prepared.graph)) services.warn(w);
   const carried = carriedEncodings(plan, services);
   const changes = carried?.plan ? diffPlans(carried.plan, plan, carried.encodings) : [];
   const context: Omit<RuleContext, 'phase'> = {
@@ -131,6 +140,10 @@ export async function simulation(
   edit: EditBuilder,
 ): Promise<QuantSim> {
   const resolved = await resolve(state, services);
+  if (!stats) {
+    const stale = findStaleEncodings(resolved.plan, keptEncodings(resolved, true));
+    if (stale.length > 0) throw new StaleEncodingsError('simulate()', stale);
+  }
   const backend = await selectBackend(state, services);
   const encodings = stats
     ? computeEncodings(resolved.plan, resolved.prepared, stats, services.plugins.schemes, keptEncodings(resolved))

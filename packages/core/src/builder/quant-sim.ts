@@ -5,6 +5,7 @@ import type { Backend, BackendSession, QdqElementType } from '../contracts/backe
 import type { EncodingMap } from '../contracts/encoding.js';
 import type { TensorMap } from '../contracts/tensor.js';
 import { NotCalibratedError } from '../errors/not-calibrated-error.js';
+import { StaleEncodingsError } from '../errors/stale-encodings-error.js';
 import { type ExportedFiles, type ExportOptions, exportSimulation } from '../export/export-simulation.js';
 import { buildQdqModel, QDQ_EXPORT_OPSET } from '../export/qdq/build.js';
 import type { Model } from '../model/model.js';
@@ -12,6 +13,7 @@ import type { QuantPlan } from '../plan/plan.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
 import { chooseForm, type QuantizerForm } from '../simulate/qdq-form.js';
 import { buildSimulatedModel, type SimulatedModel } from '../simulate/simulated-model.js';
+import { findStaleEncodings } from '../simulate/stale-encodings.js';
 import type { CarriedEncodings } from './options.js';
 import type { QuantBuilder } from './quant-builder.js';
 
@@ -211,14 +213,18 @@ export class QuantSim {
   async export(prefix: string, options: ExportOptions = {}): Promise<ExportedFiles> {
     const missing = this.missingEncodings;
     if (missing.length > 0) throw new NotCalibratedError(missing);
+    const stale = findStaleEncodings(this.plan, this.encodings);
+    if (stale.length > 0) throw new StaleEncodingsError('export()', stale);
     this.#callbacks.checkExport(this.encodings);
-    const source = this.#prepared.original.origin.source;
+    const origin = this.#prepared.original.origin;
+    const source = origin.source;
     return exportSimulation(
       {
         plan: this.plan,
         encodings: this.encodings,
         floatModel: this.floatModel,
         sourcePath: source.startsWith('<') ? undefined : source,
+        ...(origin.files ? { sourceFiles: origin.files } : {}),
         qdqModel: (o) => buildQdqModel(this.#prepared, this.plan, this.encodings, o).toBytes({ inlineExternal: true }),
       },
       prefix,

@@ -12,6 +12,7 @@ export const QUANTSIM_ERROR_CODES = {
   SELECTOR_NO_MATCH: 'A selector matched nothing in the model.',
   RULE_VIOLATION: 'The rules of a phase found errors.',
   NOT_CALIBRATED: 'The simulation was used before every enabled quantizer had an encoding.',
+  STALE_ENCODINGS: "Encodings were computed for other settings (bitwidth, type, symmetry) than the plan's.",
   CALIBRATION: 'Calibration could not run, or a quantizer got no statistics.',
   NON_FINITE: 'Calibration saw a NaN or an infinity.',
   BACKEND_UNAVAILABLE: 'The backend cannot run on this machine.',

@@ -1,9 +1,11 @@
 import path from 'node:path';
-import type { AimetEncodingsVersion } from '../contracts/aimet-format.js';
+import { AIMET_ENCODINGS_VERSIONS, type AimetEncodingsVersion } from '../contracts/aimet-format.js';
 import type { EncodingMap } from '../contracts/encoding.js';
-import { QuantsimError } from '../errors/quantsim-error.js';
-import { type FileToWrite, writeFilesAtomically } from '../io/atomic-write.js';
-import { samePath } from '../io/same-path.js';
+import { describeValue, QuantsimError } from '../errors/quantsim-error.js';
+import type { FileToWrite } from '../io/atomic-write.js';
+import type { FileIdentity } from '../io/file-identity.js';
+import { writeFileSet } from '../io/file-set.js';
+import { assertNotSource } from '../io/source-guard.js';
 import type { Model } from '../model/model.js';
 import type { QuantPlan } from '../plan/plan.js';
 import { serializeAimetEncodings } from './aimet/write.js';
@@ -40,6 +42,8 @@ export interface ExportSource {
   readonly floatModel: Model;
   /** The model the user loaded, which must never be overwritten. */
   readonly sourcePath: string | undefined;
+  /** The files the model was read from, by identity (see `ModelOrigin.files`). */
+  readonly sourceFiles?: readonly FileIdentity[];
   /** Builds the deployable QDQ model bytes. */
   readonly qdqModel?: (options: ExportOptions) => Uint8Array;
 }
@@ -68,6 +72,7 @@ export async function exportSimulation(
     throw new QuantsimError('EXPORT', `export() needs a path prefix such as 'out/model', received ${JSON.stringify(prefix)}.`, {
       hint: 'Files are named <prefix>.encodings, <prefix>.onnx, <prefix>.qdq.onnx…; give the prefix, not a folder.',
     });
+  checkExportOptions(options);
   const formats = options.formats ?? EXPORT_FORMATS;
   for (const f of formats)
     if (!EXPORT_FORMATS.includes(f))
@@ -77,17 +82,35 @@ export async function exportSimulation(
   const paths = exportPaths(prefix);
   const files: FileToWrite[] = [];
   const written: ExportedFiles = {};
+  assertNotSource(
+    formats.map((f) => paths[f]),
+    { path: source.sourcePath, files: source.sourceFiles, action: 'export' },
+    'Choose another prefix: quantsim never overwrites the model it was given.',
+  );
   for (const f of formats) {
     const file = paths[f];
-    if (source.sourcePath && samePath(file, source.sourcePath))
-      throw new QuantsimError('EXPORT', `export() would overwrite the source model ${source.sourcePath}.`, {
-        hint: 'Choose another prefix: quantsim never overwrites the model it was given.',
-      });
     files.push({ path: file, data: render(f, source, options) });
     written[f] = path.resolve(file);
   }
-  await writeFilesAtomically(files);
+  await writeFileSet(files, { userPath: prefix, base: path.basename(prefix) });
   return written;
+}
+
+function checkExportOptions(options: ExportOptions): void {
+  if (typeof options !== 'object' || options === null)
+    throw new QuantsimError('EXPORT', `export() options must be an object, received ${describeValue(options)}.`);
+  const known = ['formats', 'encodingVersion', 'unsupportedBitwidth'];
+  for (const key of Object.keys(options))
+    if (!known.includes(key))
+      throw new QuantsimError('EXPORT', `export(): unknown option '${key}'.`, { hint: `Options: ${known.join(', ')}.` });
+  const v = options.encodingVersion;
+  if (v !== undefined && !AIMET_ENCODINGS_VERSIONS.includes(v))
+    throw new QuantsimError('EXPORT', `export(): encodingVersion ${describeValue(v)} is not an AIMET encodings version.`, {
+      hint: `Valid versions: ${AIMET_ENCODINGS_VERSIONS.map((x) => `'${x}'`).join(', ')} (default '1.0.0').`,
+    });
+  const u = options.unsupportedBitwidth;
+  if (u !== undefined && u !== 'error' && u !== 'clip')
+    throw new QuantsimError('EXPORT', `export(): unsupportedBitwidth must be 'error' or 'clip', received ${describeValue(u)}.`);
 }
 
 function render(format: ExportFormat, source: ExportSource, options: ExportOptions): Uint8Array | string {

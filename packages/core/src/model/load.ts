@@ -1,10 +1,11 @@
-import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelProto, TensorProto } from 'onnx-buf';
 import { TensorProto_DataLocation, Version } from 'onnx-buf';
 import { GraphStructureError } from '../errors/graph-structure-error.js';
 import { ExternalDataError, ModelLoadError } from '../errors/model-errors.js';
+import { type FileIdentity, identityOf } from '../io/file-identity.js';
+import { NotRegularFileError, readRegularFileSync } from '../io/file-kind.js';
 import { dtypeByteSize, dtypeName } from '../onnx/dtype.js';
 import { elementCount } from '../onnx/tensor-values.js';
 import { Model } from './model.js';
@@ -52,8 +53,7 @@ export function loadModelSync(source: string | Uint8Array, options: LoadModelOpt
   if (typeof source === 'string') {
     let bytes: Uint8Array;
     try {
-      statCheck(source);
-      bytes = readFileSync(source);
+      bytes = readRegularFileSync(source);
     } catch (e) {
       throw fileError(source, e);
     }
@@ -64,16 +64,10 @@ export function loadModelSync(source: string | Uint8Array, options: LoadModelOpt
 
 async function readModelFile(file: string): Promise<Uint8Array> {
   try {
-    statCheck(file);
-    return await readFile(file);
+    return readRegularFileSync(file);
   } catch (e) {
     throw fileError(file, e);
   }
-}
-
-function statCheck(file: string): void {
-  const st = statSync(file);
-  if (st.isDirectory()) throw fileError(file, { code: 'EISDIR' });
 }
 
 function fileError(file: string, e: unknown): ModelLoadError {
@@ -84,6 +78,8 @@ function fileError(file: string, e: unknown): ModelLoadError {
       hint: `Check the path (relative paths start at ${process.cwd()}).`,
       cause: e,
     });
+  if (e instanceof NotRegularFileError && code !== 'EISDIR')
+    return new ModelLoadError(file, e.reason, { hint: 'Pass the path of an .onnx file; quantsim reads only regular files.' });
   if (code === 'EISDIR')
     return new ModelLoadError(file, 'it is a folder, not a file', { hint: 'Pass the path of the .onnx file inside it.' });
   if (code === 'EACCES') return new ModelLoadError(file, 'permission denied', { hint: 'Check the file permissions.', cause: e });
@@ -109,8 +105,9 @@ function decodeModel(bytes: Uint8Array, source: string, baseDir: string | undefi
   }
   try {
     validate(proto, source);
-    const external = readExternalData(proto, source, baseDir);
-    const model = new Model(proto, { source, baseDir }, external);
+    const files: FileIdentity[] = [identityOf(bytes, source === '<bytes>' ? undefined : source)];
+    const external = readExternalData(proto, source, baseDir, files);
+    const model = new Model(proto, { source, baseDir, files }, external);
     // Building the view checks the graph's structure (dangling inputs, cycles, duplicate outputs).
     void model.graph;
     return model;
@@ -183,7 +180,12 @@ function externalEntry(t: TensorProto, key: string): string | undefined {
  * Reads every external tensor's bytes. Locations must be relative paths that stay inside the
  * model's folder, also after following symbolic links.
  */
-function readExternalData(proto: ModelProto, source: string, baseDir: string | undefined): Map<TensorProto, Uint8Array> {
+function readExternalData(
+  proto: ModelProto,
+  source: string,
+  baseDir: string | undefined,
+  identities: FileIdentity[],
+): Map<TensorProto, Uint8Array> {
   const out = new Map<TensorProto, Uint8Array>();
   const files = new Map<string, Uint8Array>();
   forEachTensor(proto, (t) => {
@@ -220,8 +222,18 @@ function readExternalData(proto: ModelProto, source: string, baseDir: string | u
       );
     let file = files.get(real);
     if (!file) {
-      file = readFileSync(real);
+      try {
+        file = readRegularFileSync(real);
+      } catch (e) {
+        if (e instanceof NotRegularFileError)
+          throw fail(e.reason, 'External data must be a regular file in the model folder; copy the data file there.');
+        throw fail(
+          `cannot be read (${(e as { code?: string }).code ?? (e as Error).message})`,
+          'Check the data file and its permissions.',
+        );
+      }
       files.set(real, file);
+      identities.push(identityOf(file, real));
     }
     const offset = Number(externalEntry(t, 'offset') ?? '0');
     const type = dtypeName(t.dataType);

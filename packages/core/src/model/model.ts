@@ -2,6 +2,7 @@ import { clone, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { type ModelProto, ModelProtoSchema, type TensorProto } from 'onnx-buf';
 import type { ModelView } from '../contracts/model.js';
 import { GraphView, type Layer } from '../graph/graph-view.js';
+import type { FileIdentity } from '../io/file-identity.js';
 import { tensorToFloat32 } from '../onnx/tensor-values.js';
 import { forEachTensor } from './tensors.js';
 
@@ -10,6 +11,11 @@ export interface ModelOrigin {
   readonly source: string;
   /** The folder that external data locations are relative to. */
   readonly baseDir: string | undefined;
+  /**
+   * The files it was read from (the model, then its external data), by identity: savers and
+   * exports refuse to write over any of them, however the model was passed.
+   */
+  readonly files?: readonly FileIdentity[];
 }
 
 /**

@@ -2,8 +2,9 @@ import path from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, StringStringEntryProtoSchema, type TensorProto, TensorProto_DataLocation } from 'onnx-buf';
 import { ModelSaveError } from '../errors/model-errors.js';
-import { writeFilesAtomically } from '../io/atomic-write.js';
+import { writeFileSet } from '../io/file-set.js';
 import { samePath } from '../io/same-path.js';
+import { assertNotSource } from '../io/source-guard.js';
 import type { Model } from './model.js';
 import { forEachTensor } from './tensors.js';
 
@@ -41,10 +42,13 @@ export interface SavedModel {
  */
 export async function saveModel(model: Model, file: string, options: SaveModelOptions = {}): Promise<SavedModel> {
   const dest = path.resolve(file);
-  if (!options.overwrite && model.origin.source !== '<bytes>' && samePath(dest, model.origin.source))
-    throw new ModelSaveError(file, 'this is the file the model was loaded from, and quantsim never overwrites a source model', {
-      hint: 'Choose another path, or pass { overwrite: true } if you mean it.',
-    });
+  const fix = 'Choose another path, or pass { overwrite: true } if you mean it.';
+  const source = {
+    path: model.origin.source.startsWith('<') ? undefined : model.origin.source,
+    files: model.origin.files,
+    action: 'save' as const,
+  };
+  if (!options.overwrite) assertNotSource([dest, `${dest}.data`], source, fix);
   const mode = options.externalData ?? 'auto';
   const threshold = options.sizeThreshold ?? 1024;
   const limit = options.maxInlineBytes ?? PROTOBUF_LIMIT - 16 * 2 ** 20;
@@ -59,7 +63,7 @@ export async function saveModel(model: Model, file: string, options: SaveModelOp
       throw new ModelSaveError(file, `its tensors hold ${total} bytes, beyond protobuf's 2 GiB limit`, {
         hint: "Save with { externalData: 'auto' } to write the tensors to a .data file beside the model.",
       });
-    await writeFilesAtomically([{ path: dest, data: toBinary(ModelProtoSchema, proto) }]);
+    await writeFileSet([{ path: dest, data: toBinary(ModelProtoSchema, proto) }], { userPath: file, base: path.basename(dest) });
     return { modelPath: dest, dataPath: undefined };
   }
   const dataName = `${path.basename(dest)}.data`;
@@ -98,9 +102,12 @@ export async function saveModel(model: Model, file: string, options: SaveModelOp
     offset += n;
   });
   const data = Buffer.concat(chunks);
-  await writeFilesAtomically([
-    { path: dataPath, data },
-    { path: dest, data: toBinary(ModelProtoSchema, proto) },
-  ]);
+  await writeFileSet(
+    [
+      { path: dataPath, data },
+      { path: dest, data: toBinary(ModelProtoSchema, proto) },
+    ],
+    { userPath: file, base: path.basename(dest) },
+  );
   return { modelPath: dest, dataPath };
 }

@@ -83,13 +83,13 @@ export function parseQuantConfig(json: unknown, source: string): QuantConfig {
   for (const key of Object.keys(root))
     if (!known.has(key))
       throw new ConfigFileError(source, `unknown section '${key}'`, `Known sections: ${[...known].join(', ')}.`);
-  const defaults = obj(root.defaults, 'defaults', source);
-  const ops = obj(defaults.ops, 'defaults.ops', source);
-  const params = obj(defaults.params, 'defaults.params', source);
+  const defaults = only(obj(root.defaults, 'defaults', source), DEFAULTS_KEYS, 'defaults', source);
+  const ops = only(obj(defaults.ops, 'defaults.ops', source), OPS_KEYS, 'defaults.ops', source);
+  const params = only(obj(defaults.params, 'defaults.params', source), PARAM_KEYS, 'defaults.params', source);
   const kernels = kernelBitwidths(defaults.supported_kernels, 'defaults.supported_kernels', source);
   const opTypes: Record<string, ConfigOpSettings> = {};
   for (const [op, value] of Object.entries(obj(root.op_type, 'op_type', source))) {
-    const o = obj(value, `op_type.${op}`, source);
+    const o = only(obj(value, `op_type.${op}`, source), OP_TYPE_KEYS, `op_type.${op}`, source);
     const k = kernelBitwidths(o.supported_kernels, `op_type.${op}.supported_kernels`, source);
     opTypes[op] = dropUndefined({
       outputQuantized: bool(o.is_output_quantized, `op_type.${op}.is_output_quantized`, source),
@@ -109,8 +109,8 @@ export function parseQuantConfig(json: unknown, source: string): QuantConfig {
       throw new ConfigFileError(source, `supergroups[${i}].op_list must list at least two op types`);
     return list as string[];
   });
-  const modelInput = obj(root.model_input, 'model_input', source);
-  const modelOutput = obj(root.model_output, 'model_output', source);
+  const modelInput = only(obj(root.model_input, 'model_input', source), ['is_input_quantized'], 'model_input', source);
+  const modelOutput = only(obj(root.model_output, 'model_output', source), ['is_output_quantized'], 'model_output', source);
   return {
     source,
     defaults: dropUndefined({
@@ -149,7 +149,7 @@ function paramSection(value: unknown, where: string, source: string): Partial<Re
         `${where}.${name} is not a known parameter`,
         `Known: ${Object.keys(PARAM_NAMES).join(', ')}.`,
       );
-    const s = obj(v, `${where}.${name}`, source);
+    const s = only(obj(v, `${where}.${name}`, source), PARAM_KEYS, `${where}.${name}`, source);
     out[role] = dropUndefined({
       quantized: bool(s.is_quantized, `${where}.${name}.is_quantized`, source),
       symmetric: bool(s.is_symmetric, `${where}.${name}.is_symmetric`, source),
@@ -172,6 +172,39 @@ function kernelBitwidths(value: unknown, where: string, source: string): { activ
     activation: num(first.activation?.bitwidth, `${where}[0].activation.bitwidth`),
     param: num(first.param?.bitwidth, `${where}[0].param.bitwidth`),
   });
+}
+
+/** The keys AIMET's config format defines in each section (AIMET's schema refuses others). */
+const DEFAULTS_KEYS = [
+  'ops',
+  'params',
+  'strict_symmetric',
+  'unsigned_symmetric',
+  'per_channel_quantization',
+  'supported_kernels',
+  'hw_version',
+];
+const OPS_KEYS = ['is_output_quantized', 'is_input_quantized', 'is_symmetric'];
+const PARAM_KEYS = ['is_quantized', 'is_symmetric'];
+const OP_TYPE_KEYS = [
+  'is_output_quantized',
+  'is_input_quantized',
+  'is_symmetric',
+  'per_channel_quantization',
+  'params',
+  'supported_kernels',
+];
+
+/** Refuses keys a section does not define, naming the valid ones (a typo would be ignored otherwise). */
+function only(o: Record<string, unknown>, known: readonly string[], where: string, source: string): Record<string, unknown> {
+  for (const key of Object.keys(o))
+    if (!known.includes(key))
+      throw new ConfigFileError(
+        source,
+        `${where} has an unknown key '${key}'`,
+        `Valid keys in ${where}: ${known.join(', ')}. Check the spelling.`,
+      );
+  return o;
 }
 
 function obj(value: unknown, where: string, source: string): Record<string, unknown> {
