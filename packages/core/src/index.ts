@@ -100,6 +100,24 @@ export {
   int64ToBytes,
   tensorToFloat32,
 } from './onnx/tensor-values.js';
+// Post-training techniques (AIMET's CLE, bias correction, Sequential MSE).
+export {
+  BIAS_CORRECTED_OPS,
+  type BiasCorrectionOptions,
+  type BiasCorrectionRecord,
+  correctBiases,
+  type PostTrainingInput,
+} from './ptq/bias-correction.js';
+export {
+  applyPostTraining,
+  keepFirstSamples,
+  markPostTrainingSteps,
+  type PostTrainingReport,
+  type PostTrainingRun,
+  type PostTrainingSteps,
+  postTrainingSamples,
+} from './ptq/post-training.js';
+export { SEQ_MSE_OPS, type SeqMseOptions, type SeqMseRecord, sequentialMse } from './ptq/seq-mse.js';
 export type {
   BuilderServices,
   CarriedEncodings,
@@ -141,5 +159,16 @@ export { NotCalibratedError, QuantSim, type TensorComparison } from './sim/quant
 export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions, typedTensor } from './sim/simulated-model.js';
 export { fakeQuantizeWeights, quantizeToGrid } from './sim/weights.js';
 export { convertOpset, convertToOpset, MAX_CONVERTIBLE_OPSET, type OpsetConversion } from './transform/convert-opset.js';
+export {
+  type BatchNormStats,
+  type EqualizationReport,
+  type EqualizedSet,
+  type EqualizeOptions,
+  equalizeModel,
+  foldedBatchNormStats,
+  inputChannelRanges,
+  outputChannelRanges,
+  type SkippedEqualization,
+} from './transform/equalize.js';
 export { type FoldedBatchNorm, foldBatchNorms } from './transform/fold-batchnorm.js';
 export { sortNodes } from './transform/sort-nodes.js';
