@@ -1,3 +1,4 @@
+import type { PostTrainingSteps } from '../ptq/post-training.js';
 import type { QuantConfig } from './config-file.js';
 import type { QuantDefaults } from './defaults.js';
 import type { OverrideData } from './overrides.js';
@@ -21,4 +22,6 @@ export interface BuilderState {
   readonly mode: 'simulate' | 'emulate';
   /** Set by `.recalibrate()` after `sim.edit()`: changed quantizers get new encodings. */
   readonly recalibrate: boolean;
+  /** Post-training steps: `.equalize()`, `.biasCorrection()`, `.seqMse()` (see ptq/post-training.ts). */
+  readonly postTraining?: PostTrainingSteps;
 }

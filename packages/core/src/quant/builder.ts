@@ -5,7 +5,7 @@ import { createBackendContainer, registerBackend, registeredBackends } from '../
 import { resolveBackend } from '../backend/resolve-backend.js';
 import { type CalibrateOptions, type CalibrationStats, collectStats, statisticsRequests } from '../calibrate/collect.js';
 import { computeEncodings } from '../calibrate/compute-encodings.js';
-import type { CalibrationData } from '../calibrate/feeds.js';
+import type { CalibrationData, FeedsLike } from '../calibrate/feeds.js';
 import type { Backend } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import type { Plugin } from '../contracts/plugin.js';
@@ -14,7 +14,17 @@ import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js
 import { type ParsedEncodings, parseAimetEncodings } from '../export/aimet-reader.js';
 import { matchEncodings } from '../export/match-encodings.js';
 import type { Model } from '../model/model.js';
+import type { BiasCorrectionOptions } from '../ptq/bias-correction.js';
+import {
+  applyPostTraining,
+  keepFirstSamples,
+  markPostTrainingSteps,
+  type PostTrainingReport,
+  postTrainingSamples,
+} from '../ptq/post-training.js';
+import type { SeqMseOptions } from '../ptq/seq-mse.js';
 import { QuantSim } from '../sim/quant-sim.js';
+import type { EqualizeOptions } from '../transform/equalize.js';
 import type { BuilderState } from './builder-state.js';
 import { readQuantConfig } from './config-file.js';
 import { mergeDefaults, type QuantDefaults } from './defaults.js';
@@ -89,6 +99,8 @@ export interface ResolvedPlan {
   readonly context: Omit<RuleContext, 'phase'>;
   /** Encodings carried in (from `sim.edit()` or `loadEncodings`), matched to this plan. */
   readonly carried: CarriedEncodings | undefined;
+  /** Post-training: what `.equalize()`, `.seqMse()` and `.biasCorrection()` did. */
+  readonly postTraining?: PostTrainingReport;
 }
 
 let nextFunctionId = 1;
@@ -244,6 +256,25 @@ export class QuantBuilderImpl implements QuantBuilder {
     });
   }
 
+  // Post-training steps: each records its options in state.postTraining (see ptq/post-training.ts).
+  equalize(options: EqualizeOptions = {}): QuantBuilderImpl {
+    return this.#next((d) => {
+      d.postTraining = { ...d.postTraining, equalize: { ...options } };
+    });
+  }
+
+  biasCorrection(options: BiasCorrectionOptions = {}): QuantBuilderImpl {
+    return this.#next((d) => {
+      d.postTraining = { ...d.postTraining, biasCorrection: { ...options } };
+    });
+  }
+
+  seqMse(options: SeqMseOptions = {}): QuantBuilderImpl {
+    return this.#next((d) => {
+      d.postTraining = { ...d.postTraining, seqMse: { ...options } };
+    });
+  }
+
   backend(backend: string | Backend, options: { fallback?: 'cpu' } = {}): QuantBuilderImpl {
     if (typeof backend === 'string') {
       if (backend === '') throw new InvalidArgumentError('.backend() needs a backend name, for example "cpu".');
@@ -328,8 +359,9 @@ export class QuantBuilderImpl implements QuantBuilder {
   async resolve(): Promise<ResolvedPlan> {
     const model = await this.#services.model();
     const s = this.#state;
-    const prepared = this.#services.prepared.get(model, s.foldBatchNorms, s.config?.supergroups ?? []);
-    const { plan, selectors } = resolvePlan({
+    // Post-training: `.equalize()` is part of preparing the model.
+    const prepared = this.#services.prepared.get(model, s.foldBatchNorms, s.config?.supergroups ?? [], s.postTraining?.equalize);
+    const { plan: resolvedPlan, selectors } = resolvePlan({
       graph: prepared.graph,
       placement: prepared.placement,
       defaults: s.defaults,
@@ -338,6 +370,7 @@ export class QuantBuilderImpl implements QuantBuilder {
       functions: this.#services.functions,
       foldedInto: prepared.foldedInto,
     });
+    const plan = markPostTrainingSteps(resolvedPlan, prepared, s.postTraining); // post-training provenance
     const carried = this.#carried(plan);
     const changes = carried?.plan ? diffPlans(carried.plan, plan, carried.encodings) : [];
     const context: Omit<RuleContext, 'phase'> = {
@@ -415,12 +448,17 @@ export class QuantBuilderImpl implements QuantBuilder {
     return collectStats(resolved, backend, requests, data, options);
   }
 
-  async fromStats(stats: CalibrationStats): Promise<QuantSim> {
+  async fromStats(stats: CalibrationStats, postTrainingSamples: readonly FeedsLike[] = []): Promise<QuantSim> {
     const resolved = await this.resolve();
     const backend = await this.#backend();
     const keep = this.#kept(resolved);
-    const encodings = computeEncodings(resolved.plan, resolved.prepared, stats, this.#services.plugins.schemes, keep);
-    return new QuantSim(resolved, encodings, backend, this, resolved.carried?.frozen ?? new Set());
+    const computed = computeEncodings(resolved.plan, resolved.prepared, stats, this.#services.plugins.schemes, keep);
+    // Post-training: `.seqMse()` and `.biasCorrection()` run here, on the calibration samples kept.
+    const schemes = this.#services.plugins.schemes;
+    const run = { ...resolved, encodings: computed, backend, schemes, samples: postTrainingSamples };
+    const ptq = await applyPostTraining(run, this.#state.postTraining);
+    const done: ResolvedPlan = { ...resolved, prepared: ptq.prepared, postTraining: ptq.report };
+    return new QuantSim(done, ptq.encodings, backend, this, resolved.carried?.frozen ?? new Set());
   }
 
   async simulate(): Promise<QuantSim> {
@@ -430,7 +468,9 @@ export class QuantBuilderImpl implements QuantBuilder {
   }
 
   async calibrate(data: CalibrationData, options: CalibrateOptions = {}): Promise<QuantSim> {
-    return this.fromStats(await this.collectStats(data, options));
+    // Post-training: keep the first samples for `.seqMse()` / `.biasCorrection()`.
+    const tee = keepFirstSamples(data, postTrainingSamples(this.#state.postTraining));
+    return this.fromStats(await this.collectStats(tee.data, options), tee.samples);
   }
 }
 

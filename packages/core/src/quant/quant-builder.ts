@@ -1,8 +1,11 @@
 import type { CalibrateOptions, CalibrationStats } from '../calibrate/collect.js';
-import type { CalibrationData } from '../calibrate/feeds.js';
+import type { CalibrationData, FeedsLike } from '../calibrate/feeds.js';
 import type { Backend } from '../contracts/backend.js';
 import type { Plugin } from '../contracts/plugin.js';
+import type { BiasCorrectionOptions } from '../ptq/bias-correction.js';
+import type { SeqMseOptions } from '../ptq/seq-mse.js';
 import type { QuantSim } from '../sim/quant-sim.js';
+import type { EqualizeOptions } from '../transform/equalize.js';
 import type { LoadEncodingsOptions, QuantizerOptions } from './builder.js';
 import type { BuilderState } from './builder-state.js';
 import type { QuantDefaults } from './defaults.js';
@@ -71,6 +74,32 @@ export interface QuantBuilder {
   scheme(name: string, options?: Readonly<Record<string, unknown>>): QuantBuilder;
   /** Folds BatchNormalization into the preceding Conv/Gemm before simulation (on by default, as in AIMET). */
   foldBatchNorms(on?: boolean): QuantBuilder;
+  // Post-training steps (AIMET's CLE, bias correction, Sequential MSE): see ptq/ and transform/equalize.ts.
+  /**
+   * Cross-layer equalization after BatchNorm folding: Conv → (Relu | LeakyRelu | PRelu | nothing)
+   * → Conv pairs and Conv → depthwise → Conv triplets get equal per-channel weight ranges, with
+   * high-bias absorption. The float function is unchanged; the equalized weights are what is
+   * simulated and exported. Pairs that cannot be equalized are listed with the reason in
+   * `sim.postTraining.equalization.skipped`.
+   *
+   * ### Examples
+   * ```ts
+   * const sim = await quant(model).equalize().calibrate(data);
+   * console.log(sim.postTraining.equalization?.skipped);
+   * ```
+   */
+  equalize(options?: EqualizeOptions): QuantBuilder;
+  /**
+   * Empirical bias correction after calibration: each Conv/Gemm bias absorbs the mean output
+   * error `E[W̃x̃] − E[Wx]` per channel, measured layer by layer on the first calibration
+   * samples. The corrected biases are simulated and exported.
+   */
+  biasCorrection(options?: BiasCorrectionOptions): QuantBuilder;
+  /**
+   * Sequential MSE after calibration: each Conv/Gemm/MatMul weight encoding is chosen, layer by
+   * layer, among clipping candidates to minimise the layer's output error on calibration inputs.
+   */
+  seqMse(options?: SeqMseOptions): QuantBuilder;
   /**
    * Picks the backend by name (`cpu`, `cuda`, `webgpu`, or a registered one) or instance.
    * With `{ fallback: 'cpu' }` an unavailable backend falls back to CPU with one warning.
@@ -100,8 +129,11 @@ export interface QuantBuilder {
    * exactly with `mergeCalibrationStats`, so calibration can be split across workers.
    */
   collectStats(data: CalibrationData, options?: CalibrateOptions): Promise<CalibrationStats>;
-  /** Builds a calibrated simulation from (merged) statistics. */
-  fromStats(stats: CalibrationStats): Promise<QuantSim>;
+  /**
+   * Builds a calibrated simulation from (merged) statistics. `.seqMse()` and `.biasCorrection()`
+   * run on `postTrainingSamples` (calibration samples; `calibrate` passes its first ones).
+   */
+  fromStats(stats: CalibrationStats, postTrainingSamples?: readonly FeedsLike[]): Promise<QuantSim>;
   /**
    * A simulation with only the encodings this builder carries (loaded, or from `sim.edit()`),
    * without calibration. Its `run` refuses to start while any enabled quantizer lacks an encoding.

@@ -7,6 +7,7 @@ import type { TensorMap } from '../contracts/tensor.js';
 import { QuantsimError } from '../errors/quantsim-error.js';
 import { buildQdqModel, QDQ_EXPORT_OPSET } from '../export/qdq-model.js';
 import type { Model } from '../model/model.js';
+import type { PostTrainingReport } from '../ptq/post-training.js';
 import type { QuantBuilderImpl, ResolvedPlan } from '../quant/builder.js';
 import type { QuantPlan } from '../quant/plan.js';
 import type { QuantBuilder } from '../quant/quant-builder.js';
@@ -77,6 +78,12 @@ export class QuantSim {
   /** The float model that was simulated (BatchNorms folded when folding is on). */
   get floatModel(): Model {
     return this.#resolved.prepared.model;
+  }
+
+  /** What the post-training steps did (`.equalize()`, `.seqMse()`, `.biasCorrection()`); empty when none ran. */
+  get postTraining(): PostTrainingReport {
+    const equalization = this.#resolved.prepared.equalization;
+    return this.#resolved.postTraining ?? (equalization ? { equalization } : {});
   }
 
   /** Quantizer ids whose encodings are frozen (loaded with `freeze`). */
