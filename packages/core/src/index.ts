@@ -117,7 +117,7 @@ export {
   type PostTrainingSteps,
   postTrainingSamples,
 } from './ptq/post-training.js';
-export { SEQ_MSE_OPS, type SeqMseOptions, type SeqMseRecord, sequentialMse } from './ptq/seq-mse.js';
+export { SEQ_MSE_OPS, type SeqMseOptions, type SeqMseRecord, type SeqMseSkipped, sequentialMse } from './ptq/seq-mse.js';
 export type {
   BuilderServices,
   CarriedEncodings,

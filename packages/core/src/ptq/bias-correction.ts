@@ -16,6 +16,7 @@ export interface BiasCorrectionOptions {
 
 /** One layer whose bias was corrected. */
 export interface BiasCorrectionRecord {
+  /** Stable name of the layer. */
   readonly layer: string;
   /** The bias tensor rewritten. */
   readonly bias: string;
@@ -25,9 +26,13 @@ export interface BiasCorrectionRecord {
 
 /** What {@link correctBiases} needs: the calibrated simulation's parts. */
 export interface PostTrainingInput {
+  /** The model as prepared for the plan (folded, equalized). */
   readonly prepared: PreparedModel;
+  /** The resolved plan. */
   readonly plan: QuantPlan;
+  /** The encodings computed by calibration. */
   readonly encodings: EncodingMap;
+  /** The backend the measurements run on. */
   readonly backend: Backend;
   /** Calibration samples, already checked against the model's inputs. */
   readonly samples: readonly Feeds[];

@@ -10,12 +10,15 @@ import type { PreparedModel } from '../quant/prepared-model.js';
 import type { QuantizerSpec } from '../quant/spec.js';
 import type { EqualizationReport, EqualizeOptions } from '../transform/equalize.js';
 import { BIAS_CORRECTED_OPS, type BiasCorrectionOptions, type BiasCorrectionRecord, correctBiases } from './bias-correction.js';
-import { SEQ_MSE_OPS, type SeqMseOptions, type SeqMseRecord, sequentialMse } from './seq-mse.js';
+import { SEQ_MSE_OPS, type SeqMseOptions, type SeqMseRecord, type SeqMseSkipped, sequentialMse } from './seq-mse.js';
 
 /** The post-training steps a builder asked for (plain data in the builder's state). */
 export interface PostTrainingSteps {
+  /** Set by `.equalize()`. */
   readonly equalize?: EqualizeOptions;
+  /** Set by `.biasCorrection()`. */
   readonly biasCorrection?: BiasCorrectionOptions;
+  /** Set by `.seqMse()`. */
   readonly seqMse?: SeqMseOptions;
 }
 
@@ -24,7 +27,7 @@ export interface PostTrainingReport {
   /** `.equalize()`: the equalized sets and the pairs that could not be equalized, with reasons. */
   readonly equalization?: EqualizationReport;
   /** `.seqMse()`: the weight encodings chosen, and layers skipped with the reason. */
-  readonly seqMse?: { readonly records: readonly SeqMseRecord[]; readonly skipped: readonly { layer: string; reason: string }[] };
+  readonly seqMse?: { readonly records: readonly SeqMseRecord[]; readonly skipped: readonly SeqMseSkipped[] };
   /** `.biasCorrection()`: the biases corrected. */
   readonly biasCorrection?: readonly BiasCorrectionRecord[];
 }
@@ -92,10 +95,15 @@ export function markPostTrainingSteps(plan: QuantPlan, prepared: PreparedModel, 
 
 /** What {@link applyPostTraining} works on: a calibrated simulation's parts. */
 export interface PostTrainingRun {
+  /** The model as prepared for the plan (folded, equalized). */
   readonly prepared: PreparedModel;
+  /** The resolved plan. */
   readonly plan: QuantPlan;
+  /** The encodings computed by calibration. */
   readonly encodings: EncodingMap;
+  /** The backend the measurements run on. */
   readonly backend: Backend;
+  /** Encoding schemes by name (to recompute a corrected bias's encoding). */
   readonly schemes: ReadonlyMap<string, EncodingScheme>;
   /** Calibration samples kept by {@link keepFirstSamples}. */
   readonly samples: readonly FeedsLike[];

@@ -23,14 +23,24 @@ export interface SeqMseOptions {
 
 /** One layer whose weight encoding Sequential MSE chose. */
 export interface SeqMseRecord {
+  /** Stable name of the layer. */
   readonly layer: string;
   /** The weight quantizer's id. */
   readonly quantizer: string;
   /** The clipping ratio chosen, per channel (one value for a per-tensor encoding). */
   readonly ratios: Float32Array;
-  /** Output squared error summed over the positions used: with the scheme's encoding, and chosen. */
+  /** Output squared error summed over the positions used, with the scheme's encoding. */
   readonly lossBefore: number;
+  /** The same with the encoding chosen. */
   readonly lossAfter: number;
+}
+
+/** A layer Sequential MSE could not optimise, with the reason. */
+export interface SeqMseSkipped {
+  /** Stable name of the layer. */
+  readonly layer: string;
+  /** Why it was skipped. */
+  readonly reason: string;
 }
 
 /** Ops Sequential MSE optimises (AIMET's supported modules). */
@@ -64,14 +74,14 @@ interface LinearForm {
 export async function sequentialMse(
   input: PostTrainingInput,
   options: SeqMseOptions = {},
-): Promise<{ encodings: Map<string, Encoding>; records: SeqMseRecord[]; skipped: { layer: string; reason: string }[] }> {
+): Promise<{ encodings: Map<string, Encoding>; records: SeqMseRecord[]; skipped: SeqMseSkipped[] }> {
   const candidates = options.candidates ?? 20;
   const maxPositions = options.positions ?? 4096;
   const samples = input.samples.slice(0, options.samples ?? 16);
   const { prepared, plan } = input;
   const model = prepared.model;
   const encodings = new Map(input.encodings);
-  const skipped: { layer: string; reason: string }[] = [];
+  const skipped: SeqMseSkipped[] = [];
   const targets: { layer: Layer; spec: QuantizerSpec; form: LinearForm }[] = [];
   for (const layer of prepared.graph.layers) {
     if (!SEQ_MSE_OPS.has(layer.opType) || layer.node.domain !== '') continue;

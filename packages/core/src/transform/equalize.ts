@@ -14,7 +14,9 @@ export interface EqualizeOptions {
 
 /** The output statistics of a BatchNormalization that was folded into a layer: `β` (mean) and `γ` (spread). */
 export interface BatchNormStats {
+  /** The BatchNorm's scale γ: the spread of its output, per channel. */
   readonly gamma: Float32Array;
+  /** The BatchNorm's shift β: the mean of its output, per channel. */
   readonly beta: Float32Array;
 }
 
@@ -35,13 +37,17 @@ export interface EqualizedSet {
 
 /** Layers that follow each other but could not be equalized, with the reason. */
 export interface SkippedEqualization {
+  /** Stable names of the layers, in order. */
   readonly layers: readonly string[];
+  /** Why they were not equalized. */
   readonly reason: string;
 }
 
 /** What {@link equalizeModel} did. */
 export interface EqualizationReport {
+  /** The sets equalized, in the order they were scaled. */
   readonly sets: readonly EqualizedSet[];
+  /** Chains of layers that were not equalized, with the reason. */
   readonly skipped: readonly SkippedEqualization[];
 }
 
@@ -150,7 +156,7 @@ export function equalizeModel(
         skipped.push({
           layers: [first.name, link.next.name, ...(link2 ? [link2.next.name] : [])],
           reason: !link2
-            ? `depthwise ${link.next.name} is not followed by a Conv that can absorb its scale`
+            ? `depthwise ${link.next.name} is not followed (directly or through one Relu, LeakyRelu or PRelu) by a Conv that can absorb its scale`
             : typeof c === 'string'
               ? c
               : 'the triplet needs Conv (group 1) → depthwise Conv → Conv (group 1) of matching channels',
