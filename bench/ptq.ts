@@ -10,7 +10,6 @@
 // calibration lines alternate between the two.
 import os from 'node:os';
 import path from 'node:path';
-import { loadModel, type QuantBuilder, quant, type TensorData } from 'quantsim';
 import {
   defaultOcrLinesDir,
   evaluateRecognizer,
@@ -21,7 +20,8 @@ import {
   readOcrLinesLabels,
   readPngImage,
   recognizerInput,
-} from '../packages/data/src/index.js'; // @quantsim/data is not a root dependency
+} from '@quantsim/data';
+import { loadModel, type QuantBuilder, quant, type TensorData } from 'quantsim';
 
 const models = (process.env.PTQ_MODELS ?? 'rec,cls').split(',');
 const calibCount = Number(process.env.PTQ_CALIB ?? 64);

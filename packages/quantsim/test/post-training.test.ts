@@ -363,5 +363,27 @@ describe('Sequential MSE', () => {
     const builder = quant(model).seqMse();
     const stats = await builder.collectStats(data);
     await expect(builder.fromStats(stats)).rejects.toThrow(/need calibration samples.*\.calibrate\(data\)/);
+    await expect(builder.fromStats(stats)).rejects.toMatchObject({ code: 'POST_TRAINING' });
+    // With the samples passed explicitly, fromStats runs the step.
+    const sim = await builder.fromStats(stats, data);
+    try {
+      expect(sim.postTraining.seqMse?.records.length).toBeGreaterThan(0);
+    } finally {
+      await sim.release();
+    }
+  });
+
+  it('checks the options of the three steps, naming the call and the option', () => {
+    const { model } = convPair('Relu');
+    const b = quant(model);
+    expect(() => b.seqMse({ candidates: 0 })).toThrow(/\.seqMse\(\): candidates must be a positive integer/);
+    expect(() => b.biasCorrection({ samples: 2.5 })).toThrow(/\.biasCorrection\(\): samples must be a positive integer/);
+    expect(() => b.equalize({ highBiasAbsorption: 'yes' as never })).toThrow(
+      /\.equalize\(\): highBiasAbsorption must be true or false/,
+    );
+    expect(() => b.seqMse({ candidate: 20 } as never)).toThrow(/unknown option 'candidate'/);
+    expect(() => b.seqMse({ candidate: 20 } as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    // The builder state records each step's options; earlier steps stay.
+    expect(b.equalize().seqMse({ candidates: 10 }).state.postTraining).toEqual({ equalize: {}, seqMse: { candidates: 10 } });
   });
 });

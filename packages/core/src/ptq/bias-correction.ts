@@ -1,12 +1,13 @@
 import type { Backend } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
+import type { QuantizerSpec } from '../contracts/spec.js';
 import type { Feeds } from '../contracts/tensor.js';
-import type { QuantPlan } from '../quant/plan.js';
-import type { PreparedModel } from '../quant/prepared-model.js';
-import type { QuantizerSpec } from '../quant/spec.js';
-import { buildSimulatedModel } from '../sim/simulated-model.js';
-import { fakeQuantizeWeights } from '../sim/weights.js';
-import { addChannelSums, nodeAt, runTruncated, setTensorValues } from './partial-model.js';
+import { fakeQuantizeWeights } from '../encode/quantize-to-grid.js';
+import { overwriteWeights } from '../onnx/graph-edit.js';
+import type { QuantPlan } from '../plan/plan.js';
+import type { PreparedModel } from '../plan/prepared-model.js';
+import { buildSimulatedModel } from '../simulate/simulated-model.js';
+import { addChannelSums, nodeAt, runTruncated } from './partial-model.js';
 
 /** Options of `.biasCorrection()` and {@link correctBiases}. */
 export interface BiasCorrectionOptions {
@@ -108,7 +109,7 @@ export async function correctBiases(
       shift[c] = (qSum[c] as number) / qCount - (floatSum[c] as number) / floatCount;
       bias[c] = (bias[c] as number) - (shift[c] as number);
     }
-    setTensorValues(work.constantTensor(biasName) as never, bias);
+    overwriteWeights(work.constantTensor(biasName) as never, bias);
     // The simulation reads the corrected bias from here on (fake-quantized if its quantizer is on).
     const bq = input.plan.forLayer(layer.name).find((q) => q.kind === 'param' && q.tensor === biasName);
     let simulated = bias;
@@ -118,7 +119,7 @@ export async function correctBiases(
       simulated = fakeQuantizeWeights(bias, [bias.length], enc);
     }
     const simTensor = sim.constantTensor(biasName);
-    if (simTensor) setTensorValues(simTensor, simulated);
+    if (simTensor) overwriteWeights(simTensor, simulated);
     records.push({ layer: layer.name, bias: biasName, shift });
   }
   return { prepared, encodings, records };

@@ -1,9 +1,8 @@
 import { create } from '@bufbuild/protobuf';
-import { type GraphProto, type NodeProto, type TensorProto, ValueInfoProtoSchema } from 'onnx-buf';
+import { type GraphProto, type NodeProto, ValueInfoProtoSchema } from 'onnx-buf';
 import type { Backend } from '../contracts/backend.js';
 import type { Feeds, TensorData } from '../contracts/tensor.js';
 import type { Model } from '../model/model.js';
-import { float32ToBytes } from '../onnx/tensor-values.js';
 
 /**
  * A copy of `model` whose outputs are `outputs` and that keeps only the nodes they need, so
@@ -30,14 +29,6 @@ export function truncatedModel(model: Model, outputs: readonly string[]): Model 
   graph.initializer = graph.initializer.filter((t) => read.has(t.name));
   graph.output = outputs.map((name) => create(ValueInfoProtoSchema, { name }));
   return copy;
-}
-
-/** Writes float32 values into a constant tensor (in place). */
-export function setTensorValues(tensor: TensorProto, values: Float32Array): void {
-  tensor.rawData = float32ToBytes(values) as Uint8Array<ArrayBuffer>;
-  tensor.floatData = [];
-  tensor.dataLocation = 0;
-  tensor.externalData = [];
 }
 
 /** The names a node of `model` reads and writes, found by its position in `reference`'s node list. */

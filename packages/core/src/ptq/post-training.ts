@@ -1,13 +1,13 @@
-import { encodingFromStats, paramStats } from '../calibrate/compute-encodings.js';
 import { type CalibrationData, checkFeeds, type FeedsLike } from '../calibrate/feeds.js';
 import type { Backend } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import type { EncodingScheme } from '../contracts/scheme.js';
+import type { QuantizerSpec } from '../contracts/spec.js';
 import type { Feeds } from '../contracts/tensor.js';
-import { QuantsimError } from '../errors/quantsim-error.js';
-import { QuantPlan } from '../quant/plan.js';
-import type { PreparedModel } from '../quant/prepared-model.js';
-import type { QuantizerSpec } from '../quant/spec.js';
+import { encodingFromStats, paramStats } from '../encode/compute-encodings.js';
+import { PostTrainingError } from '../errors/post-training-error.js';
+import { QuantPlan } from '../plan/plan.js';
+import type { PreparedModel } from '../plan/prepared-model.js';
 import type { EqualizationReport, EqualizeOptions } from '../transform/equalize.js';
 import { BIAS_CORRECTED_OPS, type BiasCorrectionOptions, type BiasCorrectionRecord, correctBiases } from './bias-correction.js';
 import { SEQ_MSE_OPS, type SeqMseOptions, type SeqMseRecord, type SeqMseSkipped, sequentialMse } from './seq-mse.js';
@@ -122,9 +122,10 @@ export async function applyPostTraining(
   const base: PostTrainingReport = run.prepared.equalization ? { equalization: run.prepared.equalization } : {};
   if (!steps?.seqMse && !steps?.biasCorrection) return { prepared: run.prepared, encodings: run.encodings, report: base };
   if (run.samples.length === 0)
-    throw new QuantsimError('CALIBRATION', '.seqMse() and .biasCorrection() need calibration samples, and none were given.', {
-      hint: 'Call .calibrate(data) with at least one sample (fromStats(stats) has no samples to run).',
-    });
+    throw new PostTrainingError(
+      '.seqMse() and .biasCorrection() need calibration samples, and none were given.',
+      'Call .calibrate(data) with at least one sample, or pass the samples to fromStats(stats, samples).',
+    );
   const samples: Feeds[] = run.samples.map((s, i) => checkFeeds(s, run.prepared.graph, `post-training sample ${i}`));
   const paramEncoding = (prepared: PreparedModel, spec: QuantizerSpec): Encoding => {
     const scheme = run.schemes.get(spec.scheme) as EncodingScheme;

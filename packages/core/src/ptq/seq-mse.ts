@@ -1,12 +1,13 @@
 import type { ChannelEncoding, Encoding } from '../contracts/encoding.js';
+import type { QuantizerSpec } from '../contracts/spec.js';
 import type { TensorData } from '../contracts/tensor.js';
-import { assembleEncoding, computeGrid, gridSteps, roundHalfEven } from '../encoding/index.js';
+import { assembleEncoding, computeGrid, gridSteps, roundHalfEven } from '../encode/index.js';
+import { fakeQuantizeWeights } from '../encode/quantize-to-grid.js';
 import type { Layer } from '../graph/graph-view.js';
-import type { QuantizerSpec } from '../quant/spec.js';
-import { buildSimulatedModel } from '../sim/simulated-model.js';
-import { fakeQuantizeWeights } from '../sim/weights.js';
+import { overwriteWeights } from '../onnx/graph-edit.js';
+import { buildSimulatedModel } from '../simulate/simulated-model.js';
 import type { PostTrainingInput } from './bias-correction.js';
-import { nodeAt, runTruncated, setTensorValues } from './partial-model.js';
+import { nodeAt, runTruncated } from './partial-model.js';
 
 /** Options of `.seqMse()` and {@link sequentialMse}. */
 export interface SeqMseOptions {
@@ -135,7 +136,7 @@ export async function sequentialMse(
     encodings.set(spec.id, chosen.encoding);
     const dims = model.constantTensor(spec.tensor)?.dims.map(Number) ?? [];
     const simTensor = sim.constantTensor(spec.tensor);
-    if (simTensor) setTensorValues(simTensor, fakeQuantizeWeights(w, dims, chosen.encoding));
+    if (simTensor) overwriteWeights(simTensor, fakeQuantizeWeights(w, dims, chosen.encoding));
     records.push({
       layer: layer.name,
       quantizer: spec.id,

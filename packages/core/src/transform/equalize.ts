@@ -1,7 +1,8 @@
 import { type TensorProto, TensorProto_DataType } from 'onnx-buf';
 import type { GraphView, NodeView } from '../graph/graph-view.js';
 import type { Model } from '../model/model.js';
-import { float32ToBytes, tensorToFloat32 } from '../onnx/tensor-values.js';
+import { overwriteWeights } from '../onnx/graph-edit.js';
+import { tensorToFloat32 } from '../onnx/tensor-values.js';
 
 /** Options of {@link equalizeModel}. */
 export interface EqualizeOptions {
@@ -184,8 +185,8 @@ export function equalizeModel(
   }
   for (const p of params.values()) {
     if (typeof p === 'string') continue;
-    setValues(p.weight, p.w);
-    if (p.bias) setValues(p.bias.tensor, p.bias.b);
+    overwriteWeights(p.weight, p.w);
+    if (p.bias) overwriteWeights(p.bias.tensor, p.bias.b);
   }
   return { model: out, report: { sets, skipped } };
 }
@@ -406,11 +407,4 @@ function absorbHighBias(
     next.bias.b[a] = (next.bias.b[a] as number) + add;
   }
   return true;
-}
-
-function setValues(tensor: TensorProto, values: Float32Array): void {
-  tensor.rawData = float32ToBytes(values) as Uint8Array<ArrayBuffer>;
-  tensor.floatData = [];
-  tensor.dataLocation = 0;
-  tensor.externalData = [];
 }

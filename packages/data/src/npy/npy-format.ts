@@ -176,7 +176,15 @@ function missing(file: string, e: unknown): DataInputError {
  */
 export function encodeNpy(data: TensorArray, shape: readonly number[]): Uint8Array {
   const entry = Object.entries(DTYPES).find(([, t]) => t.make(new ArrayBuffer(0)).constructor === data.constructor);
-  if (!entry) throw new RangeError('encodeNpy: unsupported array type.');
+  if (!entry)
+    throw new DataInputError(
+      'encodeNpy',
+      `cannot encode a ${data.constructor.name}`,
+      `Pass one of ${Object.values(DTYPES)
+        .map((t) => t.make(new ArrayBuffer(0)).constructor.name)
+        .filter((n, i, all) => all.indexOf(n) === i)
+        .join(', ')}.`,
+    );
   const [code, type] = entry;
   const descr = type.dtype === 'bool' ? '|b1' : `${type.size === 1 ? '|' : '<'}${code}`;
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;

@@ -1,3 +1,6 @@
+import { editDistance } from '@quantsim/core';
+import { DataInputError } from '../errors/data-input-error.js';
+
 /** How well recognized lines match their references. */
 export interface TextScore {
   /** Lines read exactly right, as a fraction of all lines. */
@@ -10,24 +13,8 @@ export interface TextScore {
   readonly referenceChars: number;
 }
 
-// MERGE(issue 14, near-copies): this is one of the three `editDistance` copies. `@quantsim/core`
-// is getting the shared one; at merge, replace this body with a re-export of it (same name, same
-// code-point semantics). The only copy in @quantsim/data: call it, do not add another.
-/** Levenshtein distance between two strings, by Unicode code point (a CJK character counts once). */
-export function editDistance(a: string, b: string): number {
-  const x = Array.from(a);
-  const y = Array.from(b);
-  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= y.length; j++) {
-      const substitute = (previous[j - 1] as number) + (x[i - 1] === y[j - 1] ? 0 : 1);
-      current.push(Math.min(substitute, (previous[j] as number) + 1, (current[j - 1] as number) + 1));
-    }
-    previous = current;
-  }
-  return previous[y.length] as number;
-}
+/** Levenshtein distance by Unicode code point (a CJK character counts once): core's one implementation. */
+export { editDistance } from '@quantsim/core';
 
 /**
  * Scores predictions against references: exact-line accuracy, and the corpus character error
@@ -35,7 +22,11 @@ export function editDistance(a: string, b: string): number {
  */
 export function scoreLines(predictions: readonly string[], references: readonly string[]): TextScore {
   if (predictions.length !== references.length)
-    throw new RangeError(`scoreLines: ${predictions.length} predictions for ${references.length} references.`);
+    throw new DataInputError(
+      'scoreLines',
+      `${predictions.length} predictions for ${references.length} references`,
+      'Pass one prediction per reference line, in the same order.',
+    );
   let edits = 0;
   let referenceChars = 0;
   let exact = 0;
