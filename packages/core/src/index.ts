@@ -77,6 +77,7 @@ export { FeedError } from './errors/feed-error.js';
 export { GraphStructureError } from './errors/graph-structure-error.js';
 export { ExternalDataError, ModelLoadError, ModelSaveError } from './errors/model-errors.js';
 export { NotCalibratedError } from './errors/not-calibrated-error.js';
+export { PostTrainingError } from './errors/post-training-error.js';
 export {
   describeValue,
   InvalidArgumentError,
@@ -155,9 +156,38 @@ export { QuantPlan, type SkippedTensor } from './plan/plan.js';
 export { type PlannedModel, type PreparedModel, PreparedModelCache } from './plan/prepared-model.js';
 export type { LayerPredicate, PatternData, SelectorData } from './plan/selector.js';
 export { type GridSpec, QUANTIZER_FIELDS, type QuantizerField, type QuantizerKind, type QuantizerSpec } from './plan/spec.js';
+// Post-training techniques (AIMET's CLE, bias correction, Sequential MSE).
+export {
+  BIAS_CORRECTED_OPS,
+  type BiasCorrectionOptions,
+  type BiasCorrectionRecord,
+  correctBiases,
+  type PostTrainingInput,
+} from './ptq/bias-correction.js';
+export {
+  applyPostTraining,
+  keepFirstSamples,
+  markPostTrainingSteps,
+  type PostTrainingReport,
+  type PostTrainingRun,
+  type PostTrainingSteps,
+  postTrainingSamples,
+} from './ptq/post-training.js';
+export { SEQ_MSE_OPS, type SeqMseOptions, type SeqMseRecord, type SeqMseSkipped, sequentialMse } from './ptq/seq-mse.js';
 export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './simulate/qdq-form.js';
 export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions } from './simulate/simulated-model.js';
 export { findStaleEncodings } from './simulate/stale-encodings.js';
 export { convertOpset, convertToOpset, MAX_CONVERTIBLE_OPSET, type OpsetConversion } from './transform/convert-opset.js';
+export {
+  type BatchNormStats,
+  type EqualizationReport,
+  type EqualizedSet,
+  type EqualizeOptions,
+  equalizeModel,
+  foldedBatchNormStats,
+  inputChannelRanges,
+  outputChannelRanges,
+  type SkippedEqualization,
+} from './transform/equalize.js';
 export { type FoldedBatchNorm, foldBatchNorms } from './transform/fold-batchnorm.js';
 export { sortNodes } from './transform/sort-nodes.js';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /*
- * The folder tree is the road: load → graph → plan → calibrate → encode → simulate → export, with
+ * The folder tree is the road: load → graph → plan → calibrate → encode → simulate → ptq → export, with
  * the builder on top. This test reads every relative import of packages/*\/src and fails on an
  * edge that goes up the road (a folder importing a later stage) and on a cycle between folders
  * of any package, naming the file and the import.
@@ -25,6 +25,7 @@ export const CORE_ROAD = [
   'calibrate',
   'encode',
   'simulate',
+  'ptq',
   'export',
   'backend',
   'builder',

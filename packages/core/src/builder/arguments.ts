@@ -7,6 +7,30 @@ import { type LayerPredicate, type SelectorData, toPatterns } from '../plan/sele
 import type { BuilderState } from './builder-state.js';
 import type { QuantizerOptions } from './options.js';
 
+/** Options of `.equalize()`, `.biasCorrection()` and `.seqMse()`: known keys, positive integer counts, boolean flags. */
+export function postTrainingOptions<T extends object>(
+  call: string,
+  options: T,
+  counts: readonly string[],
+  flags: readonly string[],
+): T {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgumentError(`${call} takes an options object, received ${describeValue(options)}.`);
+  for (const [k, v] of Object.entries(options)) {
+    if (counts.includes(k)) {
+      if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1))
+        throw new InvalidArgumentError(`${call}: ${k} must be a positive integer, received ${describeValue(v)}.`);
+    } else if (flags.includes(k)) {
+      if (v !== undefined && typeof v !== 'boolean')
+        throw new InvalidArgumentError(`${call}: ${k} must be true or false, received ${describeValue(v)}.`);
+    } else
+      throw new InvalidArgumentError(`${call}: unknown option '${k}'.`, {
+        hint: `Options: ${[...counts, ...flags].join(', ')}.`,
+      });
+  }
+  return { ...options };
+}
+
 /*
  * Argument checks of the builder's methods: the builder validates what users pass, so that the
  * stages (and backends) only ever see valid input. Each returns plain data for the state.

@@ -2,6 +2,7 @@ import type { QuantConfig } from '../plan/config-file.js';
 import type { QuantDefaults } from '../plan/defaults.js';
 import type { OverrideData } from '../plan/overrides.js';
 import type { SelectorData } from '../plan/selector.js';
+import type { PostTrainingSteps } from '../ptq/post-training.js';
 
 /**
  * The builder's state: plain data only, produced with immer and frozen. Services (model,
@@ -21,4 +22,6 @@ export interface BuilderState {
   readonly mode: 'simulate' | 'emulate';
   /** Set by `.recalibrate()` after `sim.edit()`: changed quantizers get new encodings. */
   readonly recalibrate: boolean;
+  /** Post-training steps: `.equalize()`, `.biasCorrection()`, `.seqMse()` (see ptq/post-training.ts). */
+  readonly postTraining?: PostTrainingSteps;
 }

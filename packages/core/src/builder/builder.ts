@@ -1,5 +1,5 @@
 import { type Draft, freeze, produce } from 'immer';
-import type { CalibrationData } from '../calibrate/feeds.js';
+import type { CalibrationData, FeedsLike } from '../calibrate/feeds.js';
 import type { Backend } from '../contracts/backend.js';
 import type { CalibrateOptions, CalibrationStats } from '../contracts/calibration.js';
 import type { Plugin } from '../contracts/plugin.js';
@@ -9,12 +9,17 @@ import { mergeDefaults, type QuantDefaults } from '../plan/defaults.js';
 import type { OverrideFields, OverrideTarget } from '../plan/overrides.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { LayerPredicate, SelectorData } from '../plan/selector.js';
+import type { BiasCorrectionOptions } from '../ptq/bias-correction.js'; // post-training options
+import { keepFirstSamples, type PostTrainingSteps, postTrainingSamples } from '../ptq/post-training.js'; // post-training samples
+import type { SeqMseOptions } from '../ptq/seq-mse.js'; // post-training options
+import type { EqualizeOptions } from '../transform/equalize.js'; // post-training options
 import {
   backendChoice,
   danglingSelector,
   danglingSelectorError,
   inputFields,
   perChannelAxis,
+  postTrainingOptions, // post-training option checks
   quantizerFields,
   readEncodings,
   schemeFields,
@@ -97,6 +102,11 @@ export class QuantBuilderImpl implements QuantBuilder {
     });
   }
 
+  /** Post-training: merges one step's checked options into `state.postTraining`. */
+  #postTraining(step: PostTrainingSteps): QuantBuilderImpl {
+    return this.#set({ postTraining: { ...this.#state.postTraining, ...step } });
+  }
+
   defaults(update: Partial<QuantDefaults>): QuantBuilderImpl {
     const next = mergeDefaults(this.#state.defaults, update, `.defaults(${describeValue(update)})`);
     return this.#set({ defaults: next });
@@ -171,6 +181,19 @@ export class QuantBuilderImpl implements QuantBuilder {
     return this.#set({ foldBatchNorms: on });
   }
 
+  // Post-training steps: each records its checked options in state.postTraining (see ptq/post-training.ts).
+  equalize(options: EqualizeOptions = {}): QuantBuilderImpl {
+    return this.#postTraining({ equalize: postTrainingOptions('.equalize()', options, [], ['highBiasAbsorption']) });
+  }
+
+  biasCorrection(options: BiasCorrectionOptions = {}): QuantBuilderImpl {
+    return this.#postTraining({ biasCorrection: postTrainingOptions('.biasCorrection()', options, ['samples'], []) });
+  }
+
+  seqMse(options: SeqMseOptions = {}): QuantBuilderImpl {
+    return this.#postTraining({ seqMse: postTrainingOptions('.seqMse()', options, ['candidates', 'samples', 'positions'], []) });
+  }
+
   backend(backend: string | Backend, options: { fallback?: 'cpu' } = {}): QuantBuilderImpl {
     const { name, instance } = backendChoice(backend);
     return this.#set({ backend: { name, fallback: options.fallback } }, { backendInstance: instance });
@@ -212,8 +235,9 @@ export class QuantBuilderImpl implements QuantBuilder {
     return gatherStats(this.#state, this.#services, data, options);
   }
 
-  fromStats(stats: CalibrationStats): Promise<QuantSim> {
-    return simulation(this.#state, this.#services, stats, (carried) => this.withCarried(carried));
+  fromStats(stats: CalibrationStats, postTrainingSamples: readonly FeedsLike[] = []): Promise<QuantSim> {
+    // Post-training: `.seqMse()` / `.biasCorrection()` run on `postTrainingSamples` (see pipeline.ts).
+    return simulation(this.#state, this.#services, stats, (carried) => this.withCarried(carried), postTrainingSamples);
   }
 
   simulate(): Promise<QuantSim> {
@@ -221,6 +245,8 @@ export class QuantBuilderImpl implements QuantBuilder {
   }
 
   async calibrate(data: CalibrationData, options: CalibrateOptions = {}): Promise<QuantSim> {
-    return this.fromStats(await this.collectStats(data, options));
+    // Post-training: keep the first samples for `.seqMse()` / `.biasCorrection()`.
+    const tee = keepFirstSamples(data, postTrainingSamples(this.#state.postTraining));
+    return this.fromStats(await this.collectStats(tee.data, options), tee.samples);
   }
 }

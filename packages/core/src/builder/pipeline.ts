@@ -2,7 +2,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { createBackendContainer, registerBackend, registeredBackends } from '../backend/backend-container.js';
 import { resolveBackend } from '../backend/resolve-backend.js';
 import { collectStats, statisticsRequests } from '../calibrate/collect.js';
-import type { CalibrationData } from '../calibrate/feeds.js';
+import type { CalibrationData, FeedsLike } from '../calibrate/feeds.js';
 import type { Backend } from '../contracts/backend.js';
 import type { CalibrateOptions, CalibrationStats } from '../contracts/calibration.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
@@ -15,6 +15,7 @@ import { configWarnings } from '../plan/config-warnings.js';
 import type { QuantPlan } from '../plan/plan.js';
 import { resolvePlan } from '../plan/resolve.js';
 import { QUANTIZER_FIELDS } from '../plan/spec.js';
+import { applyPostTraining, markPostTrainingSteps } from '../ptq/post-training.js'; // post-training steps
 import { findStaleEncodings } from '../simulate/stale-encodings.js';
 import { danglingSelector, danglingSelectorError } from './arguments.js';
 import type { BuilderState } from './builder-state.js';
@@ -49,8 +50,14 @@ export async function resolve(state: BuilderState, services: BuilderServices): P
   const model = await services.model();
   const dangling = danglingSelector(state);
   if (dangling) throw danglingSelectorError(dangling);
-  const prepared = services.prepared.get(model, state.foldBatchNorms, state.config?.supergroups ?? []);
-  const { plan, selectors } = resolvePlan({
+  // Post-training: `.equalize()` is part of preparing the model.
+  const prepared = services.prepared.get(
+    model,
+    state.foldBatchNorms,
+    state.config?.supergroups ?? [],
+    state.postTraining?.equalize,
+  );
+  const { plan: resolvedPlan, selectors } = resolvePlan({
     graph: prepared.graph,
     placement: prepared.placement,
     defaults: state.defaults,
@@ -59,6 +66,7 @@ export async function resolve(state: BuilderState, services: BuilderServices): P
     functions: services.functions,
     foldedInto: prepared.foldedInto,
   });
+  const plan = markPostTrainingSteps(resolvedPlan, prepared, state.postTraining); // post-training provenance
   checkPlan(plan, prepared.graph, services.plugins.schemes);
   for (const w of configWarnings(state.config, prepared.graph)) services.warn(w);
   const carried = carriedEncodings(plan, services);
@@ -132,12 +140,16 @@ export async function gatherStats(
   return collectStats(resolved, backend, requests, data, options);
 }
 
-/** A simulation from statistics (`stats`) or, without them, from the carried encodings only. */
+/**
+ * A simulation from statistics (`stats`) or, without them, from the carried encodings only.
+ * With statistics, `.seqMse()` and `.biasCorrection()` run on `samples` (calibration samples).
+ */
 export async function simulation(
   state: BuilderState,
   services: BuilderServices,
   stats: CalibrationStats | undefined,
   edit: EditBuilder,
+  samples: readonly FeedsLike[] = [], // post-training samples
 ): Promise<QuantSim> {
   const resolved = await resolve(state, services);
   if (!stats) {
@@ -145,17 +157,22 @@ export async function simulation(
     if (stale.length > 0) throw new StaleEncodingsError('simulate()', stale);
   }
   const backend = await selectBackend(state, services);
-  const encodings = stats
+  const computed = stats
     ? computeEncodings(resolved.plan, resolved.prepared, stats, services.plugins.schemes, keptEncodings(resolved))
     : keptEncodings(resolved, true);
+  // Post-training: `.seqMse()` and `.biasCorrection()` run after calibration, on the samples kept.
+  const schemes = services.plugins.schemes;
+  const steps = stats ? state.postTraining : undefined;
+  const ptq = await applyPostTraining({ ...resolved, encodings: computed, backend, schemes, samples }, steps);
   return new QuantSim(
     {
       plan: resolved.plan,
-      prepared: resolved.prepared,
-      encodings,
+      prepared: ptq.prepared, // post-training: biases corrected
+      encodings: ptq.encodings, // post-training: seqMse weight encodings
       backend,
       mode: state.mode,
       frozen: resolved.carried?.frozen ?? new Set(),
+      postTraining: ptq.report, // post-training report
     },
     {
       edit,

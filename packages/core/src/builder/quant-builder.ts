@@ -1,10 +1,13 @@
 import type { CalibrateOptions, CalibrationStats } from '../calibrate/collect.js';
-import type { CalibrationData } from '../calibrate/feeds.js';
+import type { CalibrationData, FeedsLike } from '../calibrate/feeds.js';
 import type { Backend } from '../contracts/backend.js';
 import type { Plugin } from '../contracts/plugin.js';
 import type { QuantDefaults } from '../plan/defaults.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { LayerPredicate } from '../plan/selector.js';
+import type { BiasCorrectionOptions } from '../ptq/bias-correction.js';
+import type { SeqMseOptions } from '../ptq/seq-mse.js';
+import type { EqualizeOptions } from '../transform/equalize.js';
 import type { BuilderState } from './builder-state.js';
 import type { LoadEncodingsOptions, QuantizerOptions } from './options.js';
 import type { QuantSim } from './quant-sim.js';
@@ -188,6 +191,50 @@ export interface QuantBuilder {
    * ```
    */
   foldBatchNorms(on?: boolean): QuantBuilder;
+  // Post-training steps (AIMET's CLE, bias correction, Sequential MSE): see ptq/ and transform/equalize.ts.
+  /**
+   * Cross-layer equalization after BatchNorm folding: Conv → (Relu | LeakyRelu | PRelu | nothing)
+   * → Conv pairs and Conv → depthwise → Conv triplets get equal per-channel weight ranges, with
+   * high-bias absorption. The float function is unchanged; the equalized weights are what is
+   * simulated and exported. Pairs that cannot be equalized are listed with the reason in
+   * `sim.postTraining.equalization.skipped`.
+   *
+   * ### Examples
+   * ```ts
+   * const sim = await quant('model.onnx').equalize({ highBiasAbsorption: true }).calibrate(calibrationData);
+   * console.log(sim.postTraining.equalization?.skipped);
+   * ```
+   *
+   * @throws InvalidArgumentError for an unknown option or one of the wrong type.
+   */
+  equalize(options?: EqualizeOptions): QuantBuilder;
+  /**
+   * Empirical bias correction after calibration: each Conv/Gemm bias absorbs the mean output
+   * error `E[W̃x̃] − E[Wx]` per channel, measured layer by layer on the first calibration
+   * samples. The corrected biases are simulated and exported.
+   *
+   * ### Examples
+   * ```ts
+   * const sim = await quant('model.onnx').biasCorrection({ samples: 16 }).calibrate(calibrationData);
+   * console.log(sim.postTraining.biasCorrection?.length);
+   * ```
+   *
+   * @throws InvalidArgumentError for an unknown option or a count that is not a positive integer.
+   */
+  biasCorrection(options?: BiasCorrectionOptions): QuantBuilder;
+  /**
+   * Sequential MSE after calibration: each Conv/Gemm/MatMul weight encoding is chosen, layer by
+   * layer, among clipping candidates to minimise the layer's output error on calibration inputs.
+   *
+   * ### Examples
+   * ```ts
+   * const sim = await quant('model.onnx').seqMse({ candidates: 20, samples: 16 }).calibrate(calibrationData);
+   * console.log(sim.postTraining.seqMse?.skipped);
+   * ```
+   *
+   * @throws InvalidArgumentError for an unknown option or a count that is not a positive integer.
+   */
+  seqMse(options?: SeqMseOptions): QuantBuilder;
   /**
    * Picks the backend by name (`cpu`, `cuda`, `webgpu`, or a registered one) or instance.
    * With `{ fallback: 'cpu' }` an unavailable backend falls back to CPU with one warning.
@@ -265,7 +312,8 @@ export interface QuantBuilder {
    */
   collectStats(data: CalibrationData, options?: CalibrateOptions): Promise<CalibrationStats>;
   /**
-   * Builds a calibrated simulation from (merged) statistics.
+   * Builds a calibrated simulation from (merged) statistics. `.seqMse()` and `.biasCorrection()`
+   * run on `postTrainingSamples` (calibration samples; `calibrate` passes its first ones).
    *
    * ### Examples
    * ```ts
@@ -273,7 +321,7 @@ export interface QuantBuilder {
    * const sim = await builder.fromStats(await builder.collectStats(calibrationData, { samples: 64 }));
    * ```
    */
-  fromStats(stats: CalibrationStats): Promise<QuantSim>;
+  fromStats(stats: CalibrationStats, postTrainingSamples?: readonly FeedsLike[]): Promise<QuantSim>;
   /**
    * A simulation with only the encodings this builder carries (loaded, or from `sim.edit()`),
    * without calibration. Its `run` refuses to start while any enabled quantizer lacks an encoding.

@@ -11,6 +11,7 @@ import { buildQdqModel, QDQ_EXPORT_OPSET } from '../export/qdq/build.js';
 import type { Model } from '../model/model.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
+import type { PostTrainingReport } from '../ptq/post-training.js';
 import { chooseForm, type QuantizerForm } from '../simulate/qdq-form.js';
 import { buildSimulatedModel, type SimulatedModel } from '../simulate/simulated-model.js';
 import { findStaleEncodings } from '../simulate/stale-encodings.js';
@@ -44,6 +45,8 @@ export interface SimulationInput {
   readonly mode: 'simulate' | 'emulate';
   /** Quantizer ids whose encodings are frozen. */
   readonly frozen: ReadonlySet<string>;
+  /** Post-training: what `.equalize()`, `.seqMse()` and `.biasCorrection()` did. */
+  readonly postTraining?: PostTrainingReport;
 }
 
 /** What a simulation asks of the builder that made it. */
@@ -62,6 +65,7 @@ export class QuantSim {
   readonly #prepared: PreparedModel;
   readonly #callbacks: SimulationCallbacks;
   readonly #frozen: ReadonlySet<string>;
+  readonly #postTraining: PostTrainingReport | undefined; // post-training report
   #simulated: SimulatedModel | undefined;
   #session: Promise<BackendSession> | undefined;
   #floatSession: Promise<BackendSession> | undefined;
@@ -80,11 +84,18 @@ export class QuantSim {
     this.backend = input.backend;
     this.#callbacks = callbacks;
     this.#frozen = input.frozen;
+    this.#postTraining = input.postTraining; // post-training report
   }
 
   /** The float model that was simulated (BatchNorms folded when folding is on). */
   get floatModel(): Model {
     return this.#prepared.model;
+  }
+
+  /** What the post-training steps did (`.equalize()`, `.seqMse()`, `.biasCorrection()`); empty when none ran. */
+  get postTraining(): PostTrainingReport {
+    const equalization = this.#prepared.equalization;
+    return this.#postTraining ?? (equalization ? { equalization } : {});
   }
 
   /** Quantizer ids whose encodings are frozen (loaded with `freeze`). */

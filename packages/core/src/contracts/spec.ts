@@ -47,4 +47,6 @@ export interface QuantizerSpec extends GridSpec {
   readonly enabled: boolean;
   /** For each field, the call that set it (`defaults`, `config`, `.layers(/fc/).params(16)`…). */
   readonly provenance: Readonly<Partial<Record<QuantizerField, string>>>;
+  /** Post-training steps that change this quantizer's tensor or encoding (`.equalize()`, `.seqMse()`, `.biasCorrection()`). */
+  readonly steps?: readonly string[];
 }

@@ -25,6 +25,7 @@ export const QUANTSIM_ERROR_CODES = {
   EXPORT: 'An export could not be written.',
   ABORTED: 'Calibration was stopped by its abort signal.',
   UNSUPPORTED: 'A feature of the format that quantsim does not support.',
+  POST_TRAINING: 'A post-training step (.seqMse(), .biasCorrection()) had no calibration samples to run on.',
 } as const satisfies Readonly<Record<string, string>>;
 
 /** Every error code quantsim throws (the keys of {@link QUANTSIM_ERROR_CODES}). */

@@ -50,7 +50,10 @@ export class QuantPlan implements QuantPlanView {
         const mark = (f: QuantizerField) => (q.provenance[f] && q.provenance[f] !== 'defaults' ? '*' : '');
         const bits = q.dtype === 'float' ? `fp${q.bitwidth}` : `${q.bitwidth}`;
         const sym = q.symmetric ? (q.strictSymmetric ? 'strict' : 'sym') : 'asym';
-        const setBy = [...new Set(Object.values(q.provenance).filter((p) => p !== 'defaults'))].join(', ');
+        // Post-training steps (q.steps) show beside the calls that set fields.
+        const setBy = [...new Set([...Object.values(q.provenance).filter((p) => p !== 'defaults'), ...(q.steps ?? [])])].join(
+          ', ',
+        );
         return [
           q.layer ?? '-',
           q.kind,

@@ -1,5 +1,6 @@
 import type { GraphView } from '../graph/graph-view.js';
 import type { Model } from '../model/model.js';
+import { type EqualizationReport, type EqualizeOptions, equalizeModel, foldedBatchNormStats } from '../transform/equalize.js';
 import { foldBatchNorms } from '../transform/fold-batchnorm.js';
 import { DEFAULT_SUPERGROUPS, type Placement, placeQuantizers } from './placement.js';
 import type { QuantPlan } from './plan.js';
@@ -14,6 +15,8 @@ export interface PreparedModel {
   readonly placement: Placement;
   /** Folded BatchNormalization name → the layer that absorbed it. */
   readonly foldedInto: ReadonlyMap<string, string>;
+  /** Post-training (`.equalize()`): what cross-layer equalization did, when it ran. */
+  readonly equalization?: EqualizationReport;
 }
 
 /**
@@ -32,8 +35,13 @@ export interface PlannedModel {
 export class PreparedModelCache {
   readonly #cache = new WeakMap<Model, Map<string, PreparedModel>>();
 
-  get(model: Model, fold: boolean, extraSupergroups: readonly (readonly string[])[]): PreparedModel {
-    const key = JSON.stringify([fold, extraSupergroups]);
+  get(
+    model: Model,
+    fold: boolean,
+    extraSupergroups: readonly (readonly string[])[],
+    equalize?: EqualizeOptions, // post-training: `.equalize()` (CLE after folding)
+  ): PreparedModel {
+    const key = JSON.stringify([fold, extraSupergroups, equalize ?? null]);
     let perModel = this.#cache.get(model);
     if (!perModel) {
       perModel = new Map();
@@ -42,13 +50,18 @@ export class PreparedModelCache {
     const hit = perModel.get(key);
     if (hit) return hit;
     const folded = fold ? foldBatchNorms(model) : { model, folded: [] };
+    const foldedInto = new Map(folded.folded.map((f) => [f.batchNorm, f.layer]));
+    // Post-training: `.equalize()` rewrites the folded model's weights (see transform/equalize.ts).
+    const eq = equalize ? equalizeModel(folded.model, foldedBatchNormStats(model, foldedInto), equalize) : undefined;
+    if (eq) folded.model = eq.model;
     const graph = folded.model.graph;
     const prepared: PreparedModel = {
       original: model,
       model: folded.model,
       graph,
       placement: placeQuantizers(graph, [...DEFAULT_SUPERGROUPS, ...extraSupergroups]),
-      foldedInto: new Map(folded.folded.map((f) => [f.batchNorm, f.layer])),
+      foldedInto,
+      ...(eq ? { equalization: eq.report } : {}),
     };
     perModel.set(key, prepared);
     return prepared;
