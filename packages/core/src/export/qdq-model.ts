@@ -27,6 +27,7 @@ import { fakeQuantizeWeights, quantizeToGrid } from '../sim/weights.js';
 import { convertOpset } from '../transform/convert-opset.js';
 import { sortNodes } from '../transform/sort-nodes.js';
 import { onnxQuantParams, zeroPointFromOffset } from './onnx-quant-params.js';
+import { activationTypeForOrt, keepOrtExact } from './ort-exact-qdq.js';
 
 /**
  * The default-domain opset of the exported QDQ model: the first at which standard
@@ -167,6 +168,7 @@ export function buildQdqModel(prepared: PreparedModel, plan: QuantPlan, encoding
     builder.input(original, readers, `${original}__input_${spec.inputIndex}_${layer.index}`, enc, form);
   }
   for (const { spec, enc, form } of active) if (spec.kind === 'activation') builder.activation(spec.tensor, enc, form);
+  keepOrtExact(model, graph, (base) => builder.unique(base));
 
   dropOrphanedConstants(graph, readBefore);
   sortNodes(graph);
@@ -448,7 +450,7 @@ class QdqWriter {
       this.#node('Mul', [clipped, delta], [output]);
       return;
     }
-    const g = form.grid;
+    const g = activationTypeForOrt(form.grid);
     const shape = g.axis === undefined ? [] : [g.scale.length];
     const s = this.#add(makeTensor(this.unique(`${base}__scale`), 'float32', shape, g.scale));
     const z = this.#add(typedTensor(this.unique(`${base}__zero_point`), g.type, shape, g.zeroPoint));
