@@ -88,7 +88,9 @@ type ExportForm =
  *
  * - activations and layer inputs: a QuantizeLinear/DequantizeLinear pair in the standard domain
  *   with the encoding's element type, scale and zero point ({@link onnxQuantParams}: signed types
- *   for symmetric encodings, unsigned for asymmetric ones);
+ *   for symmetric encodings, unsigned for asymmetric ones), except that 8-bit signed activation
+ *   grids are stored as uint8 with the zero point shifted by 128 (the same grid; see
+ *   `ort-exact-qdq.ts`, which also keeps ONNX Runtime's fusions exact, docs/deployment-fidelity.md);
  * - weights: stored as integers (int4/uint4/int8/uint8/int16/uint16) behind a DequantizeLinear,
  *   per-axis (scale and zero point vectors with `axis`) for per-channel encodings;
  * - biases of Conv, ConvTranspose and Gemm whose weight and input activation are quantized:
