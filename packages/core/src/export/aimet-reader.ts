@@ -32,6 +32,11 @@ export interface ParsedEncoding {
    * 2.0.0 entries with an `axis`. `undefined` when the file cannot tell (a 0.6.1 entry with one item).
    */
   readonly perChannel: boolean | undefined;
+  /**
+   * `true` for 2.0.0 entries of an unsigned type, whose symmetry is read from the grid: such a
+   * grid is also a valid asymmetric one, so it agrees with an asymmetric quantizer as well.
+   */
+  readonly symmetryFromGrid?: true;
 }
 
 /** The content of an AIMET encodings file, checked and converted to quantsim's {@link Encoding}s. */
@@ -249,7 +254,7 @@ class Reader {
   }
 
   /** A 2.0.0 entry: `{name, output_dtype, y_scale, y_zero_point?, axis?}` in ONNX's terms. */
-  v2Entry(item: Json, path: string): { encoding: Encoding; perChannel: boolean } | undefined {
+  v2Entry(item: Json, path: string): { encoding: Encoding; perChannel: boolean; symmetryFromGrid?: true } | undefined {
     if ('per_block_int_scale' in item)
       return this.problem(path, 'LPBQ encodings (per_block_int_scale) are not supported by quantsim');
     if ('block_size' in item) return this.problem(at(path, 'block_size'), 'block encodings are not supported by quantsim');
@@ -302,9 +307,15 @@ class Reader {
     });
     if (this.problems.length > before) return undefined;
     const zeroPoints = pairs.map(([, z]) => z ?? 0);
-    // Signed types hold symmetric grids (zero point 0, −1 when strict, −2^(b−1) when unsigned symmetric).
+    // Signed types hold symmetric grids (zero point 0, −1 when strict, −2^(b−1) when unsigned
+    // symmetric). Unsigned types say nothing: AIMET writes symmetric activations as uint with the
+    // zero point shifted by 2^(b−1) (`force_activation_as='unsigned'`), so the grid decides:
+    // offsets −2^(b−1) (or −2^(b−1) + 1, strict) are the symmetric grid.
     const symmetricZps = new Set([0, -1, -(2 ** (bitwidth - 1))]);
-    const symmetric = signed && zeroPoints.every((z) => symmetricZps.has(z));
+    const half = 2 ** (bitwidth - 1);
+    const symmetric = signed
+      ? zeroPoints.every((z) => symmetricZps.has(z))
+      : zeroPoints.every((z) => z === half) || zeroPoints.every((z) => z === half - 1);
     const offsets = zeroPoints.map((z) => offsetFromZeroPoint(z, bitwidth, signed));
     const flags = symmetryFlags(symmetric, bitwidth, offsets);
     const channels = pairs.map(([s], i) => channelOf(s ?? 1, offsets[i] ?? 0, bitwidth, flags.strictSymmetric === true));
@@ -316,7 +327,7 @@ class Reader {
       ...(typeof axis === 'number' ? { axis } : {}),
       channels,
     };
-    return { encoding, perChannel: axis !== undefined };
+    return { encoding, perChannel: axis !== undefined, ...(signed ? {} : { symmetryFromGrid: true as const }) };
   }
 }
 
@@ -347,9 +358,12 @@ function detectVersion(file: Json, reader: Reader): AimetEncodingsVersion | unde
       return reader.problem('$.version', `expected a version string such as "1.0.0", got ${kindOf(declared)}`);
     if (LEGACY_VERSIONS.has(declared)) return '0.6.1';
     if (declared === '1.0.0' || declared === '2.0.0') return declared;
+    // 2.1.0 keeps 2.0.0's layout (one `encodings` list in ONNX terms); what it adds (block and
+    // LPBQ entries) is reported per entry, as in 2.0.0 files.
+    if (declared === '2.1.0') return '2.0.0';
     return reader.problem(
       '$.version',
-      `version '${declared}' is not supported; quantsim reads 0.6.1 (and the older 0.4.0 and 0.5.0), 1.0.0 and 2.0.0`,
+      `version '${declared}' is not supported; quantsim reads 0.6.1 (and the older 0.4.0 and 0.5.0), 1.0.0, 2.0.0 and 2.1.0`,
     );
   }
   if (Array.isArray(file.encodings)) return '2.0.0';

@@ -338,7 +338,7 @@ export class QuantBuilderImpl implements QuantBuilder {
       functions: this.#services.functions,
       foldedInto: prepared.foldedInto,
     });
-    const carried = this.#carried(plan);
+    const carried = this.#carried(plan, (t) => prepared.graph.tensor(t)?.shape?.length);
     const changes = carried?.plan ? diffPlans(carried.plan, plan, carried.encodings) : [];
     const context: Omit<RuleContext, 'phase'> = {
       model: prepared.model,
@@ -363,10 +363,10 @@ export class QuantBuilderImpl implements QuantBuilder {
   }
 
   /** Carried encodings: from `sim.edit()`, or loaded from a file and matched against `plan`. */
-  #carried(plan: QuantPlan): CarriedEncodings | undefined {
+  #carried(plan: QuantPlan, rankOf: (tensor: string) => number | undefined): CarriedEncodings | undefined {
     const loaded = this.#services.loaded;
     if (!loaded) return this.#services.carried;
-    const matched = matchEncodings(plan, loaded.parsed, { strict: loaded.strict });
+    const matched = matchEncodings(plan, loaded.parsed, { strict: loaded.strict, rankOf });
     for (const m of matched.mismatches)
       this.#services.warn(`quantsim: loadEncodings(${loaded.parsed.source}, { strict: false }): ${m.message}`);
     return {
