@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { type NodeProto, NodeProtoSchema, type TensorProto, TensorProto_DataType } from 'onnx-buf';
+import { type GraphProto, type NodeProto, NodeProtoSchema, type TensorProto, TensorProto_DataType } from 'onnx-buf';
 import type { Model } from '../model/model.js';
 import { makeAttribute, makeTensor } from '../onnx/model-builder.js';
 import { float32ToBytes, tensorToFloat32 } from '../onnx/tensor-values.js';
@@ -15,8 +15,10 @@ export interface FoldedBatchNorm {
 /**
  * Folds inference-mode BatchNormalization into a preceding Conv, ConvTranspose (group 1) or Gemm,
  * as AIMET does before simulation: `w' = w·γ/√(σ²+ε)` along the output-channel axis and
- * `b' = (b − μ)·γ/√(σ²+ε) + β`. The layer then writes the BatchNormalization's output tensor, so
- * downstream names do not change. Folds only where it is exact: the layer's output feeds nothing
+ * `b' = (b − μ)·γ/√(σ²+ε) + β`. Names follow aimet_onnx's `batch_norm_fold.py`, so that encodings
+ * files interchange: the layer keeps its output name and the BatchNormalization's readers read it
+ * (a BatchNormalization output that is a graph output passes its name to the layer), an existing
+ * bias keeps its name, and a bias the fold creates is `<layer>.bias`. Folds only where it is exact: the layer's output feeds nothing
  * else, weights and BN parameters are float32 constants, and the weight is not shared.
  *
  * @returns a new model (the input is not modified) and the folds made.
@@ -30,6 +32,7 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
   const removed = new Set<NodeProto>();
   const orphaned = new Set<string>();
   const newConstants: NodeProto[] = [];
+  const renamed = new Map<string, string>();
   const consumerCount = (t: string) => view.tensor(t)?.consumers.length ?? 0;
 
   for (const bnView of view.nodes) {
@@ -84,7 +87,10 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
     setValues(wTensor, w);
     if (bTensor) setValues(bTensor, newBias);
     else {
-      const biasName = `${producer.name}.bias_folded`;
+      // aimet_onnx's batch_norm_fold names a bias it creates `<layer>.bias`.
+      let biasName = `${producer.name}.bias`;
+      for (let k = 2; view.tensor(biasName) || newConstants.some((c) => c.output[0] === biasName); k++)
+        biasName = `${producer.name}.bias_${k}`;
       newConstants.push(
         create(NodeProtoSchema, {
           opType: 'Constant',
@@ -95,12 +101,18 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
       while (layerInClone.input.length < 2) layerInClone.input.push('');
       layerInClone.input[2] = biasName;
     }
-    layerInClone.output[0] = bnView.outputs.find((o) => o !== '') as string;
+    // As aimet_onnx's remove_node: the layer keeps its output name and the BatchNorm's readers read
+    // it; only a BatchNorm output that is a graph output passes its name to the layer.
+    const bnOut = bnView.outputs.find((o) => o !== '') as string;
+    if (view.tensor(bnOut)?.isGraphOutput) layerInClone.output[0] = bnOut;
+    else renamed.set(bnOut, x);
     removed.add(bnInClone);
     for (const name of bnView.inputs.slice(1)) if (name) orphaned.add(name);
     folded.push({ layer: producer.name, batchNorm: bnView.name });
   }
   graph.node = [...newConstants, ...graph.node.filter((n) => !removed.has(n))];
+  renameReads(graph, renamed);
+  graph.valueInfo = graph.valueInfo.filter((v) => !renamed.has(v.name));
   // The folded BatchNorms' parameters are read by nothing now: drop their constants, so that
   // the folded model carries no dead weights (and ONNX Runtime does not warn about them).
   const read = new Set(graph.node.flatMap((n) => n.input));
@@ -110,6 +122,15 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
   graph.initializer = graph.initializer.filter((t) => !dead.has(t.name));
   graph.input = graph.input.filter((v) => !dead.has(v.name));
   return { model: out, folded };
+}
+
+/** Points every read of a renamed tensor (in subgraphs too) at its new name. */
+function renameReads(graph: GraphProto, renamed: ReadonlyMap<string, string>): void {
+  if (renamed.size === 0) return;
+  for (const n of graph.node) {
+    n.input = n.input.map((i) => renamed.get(i) ?? i);
+    for (const a of n.attribute) for (const g of [...(a.g ? [a.g] : []), ...a.graphs]) renameReads(g, renamed);
+  }
 }
 
 function setValues(tensor: TensorProto, values: Float32Array): void {
