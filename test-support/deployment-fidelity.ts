@@ -3,12 +3,12 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { FeedsLike, QuantBuilder, TensorData } from 'quantsim';
 import { quant } from 'quantsim';
-import { ctcGreedyDecode } from '../packages/cli/src/ocr/ctc-decode.js';
-import { loadOcrDictionary } from '../packages/cli/src/ocr/ocr-dictionary.js';
-import { defaultOcrLinesDir, readOcrLinesLabels } from '../packages/cli/src/ocr/ocr-lines-dataset.js';
-import { type RgbImage, readPngImage } from '../packages/cli/src/ocr/png-image.js';
-import { recognizerInput } from '../packages/cli/src/ocr/recognizer-input.js';
-import { scoreLines } from '../packages/cli/src/ocr/text-metrics.js';
+import { type RgbImage, readPngImage } from '../packages/data/src/image/png-image.js';
+import { ctcGreedyDecode } from '../packages/data/src/ocr/ctc-decode.js';
+import { loadOcrDictionary } from '../packages/data/src/ocr/ocr-dictionary.js';
+import { defaultOcrLinesDir, readOcrLinesLabels } from '../packages/data/src/ocr/ocr-lines-dataset.js';
+import { recognizerInput } from '../packages/data/src/ocr/recognizer-input.js';
+import { scoreLines } from '../packages/data/src/ocr/text-metrics.js';
 import { REAL_MODELS } from './models.js';
 
 /** A PaddleOCR model whose deployed QDQ export is scored on the shipped OCR lines. */

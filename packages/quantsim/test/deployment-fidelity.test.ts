@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDetectorHead, detectorImages } from '../../../examples/detector-head/detector-head-model.js';
-import { loadOcrLines } from '../../../packages/cli/src/ocr/ocr-lines-dataset.js';
 import { FIDELITY_PLANS, measureFidelity } from '../../../test-support/deployment-fidelity.js';
 import { REAL_MODELS } from '../../../test-support/models.js';
 import { runTsChild } from '../../../test-support/run-child.js';
+import { loadOcrLines } from '../../data/src/ocr/ocr-lines-dataset.js';
 import { type FeedsLike, type QuantSim, quant } from '../src/index.js';
 
 /*

@@ -1,8 +1,9 @@
 import { create } from '@bufbuild/protobuf';
-import { type GraphProto, type NodeProto, NodeProtoSchema, type TensorProto, TensorProto_DataType } from 'onnx-buf';
+import { type NodeProto, NodeProtoSchema, type TensorProto, TensorProto_DataType } from 'onnx-buf';
 import type { Model } from '../model/model.js';
-import { makeAttribute, makeTensor } from '../onnx/model-builder.js';
-import { float32ToBytes, tensorToFloat32 } from '../onnx/tensor-values.js';
+import { makeAttribute, makeTensor } from '../onnx/factory.js';
+import { definedNames, overwriteWeights, pruneOrphans, readNames, renameReads, uniqueNames } from '../onnx/graph-edit.js';
+import { tensorToFloat32 } from '../onnx/tensor-values.js';
 
 /** A BatchNormalization folded into the layer before it. */
 export interface FoldedBatchNorm {
@@ -18,8 +19,9 @@ export interface FoldedBatchNorm {
  * `b' = (b − μ)·γ/√(σ²+ε) + β`. Names follow aimet_onnx's `batch_norm_fold.py`, so that encodings
  * files interchange: the layer keeps its output name and the BatchNormalization's readers read it
  * (a BatchNormalization output that is a graph output passes its name to the layer), an existing
- * bias keeps its name, and a bias the fold creates is `<layer>.bias`. Folds only where it is exact: the layer's output feeds nothing
- * else, weights and BN parameters are float32 constants, and the weight is not shared.
+ * bias keeps its name, and a bias the fold creates is `<layer>.bias` (`.bias_2`… when taken).
+ * Folds only where it is exact: the layer's output feeds nothing else, weights and BN parameters
+ * are float32 constants, and the weight is not shared.
  *
  * @returns a new model (the input is not modified) and the folds made.
  */
@@ -30,9 +32,10 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
   const view = model.graph;
   const folded: FoldedBatchNorm[] = [];
   const removed = new Set<NodeProto>();
-  const orphaned = new Set<string>();
   const newConstants: NodeProto[] = [];
   const renamed = new Map<string, string>();
+  const readBefore = readNames(graph);
+  const uniqueName = uniqueNames(definedNames(graph));
   const consumerCount = (t: string) => view.tensor(t)?.consumers.length ?? 0;
 
   for (const bnView of view.nodes) {
@@ -84,13 +87,11 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
     const layerInClone = graph.node[model.proto.graph?.node.indexOf(producer.proto) ?? -1];
     const bnInClone = graph.node[model.proto.graph?.node.indexOf(bnView.proto) ?? -1];
     if (!layerInClone || !bnInClone) continue;
-    setValues(wTensor, w);
-    if (bTensor) setValues(bTensor, newBias);
+    overwriteWeights(wTensor, w);
+    if (bTensor) overwriteWeights(bTensor, newBias);
     else {
       // aimet_onnx's batch_norm_fold names a bias it creates `<layer>.bias`.
-      let biasName = `${producer.name}.bias`;
-      for (let k = 2; view.tensor(biasName) || newConstants.some((c) => c.output[0] === biasName); k++)
-        biasName = `${producer.name}.bias_${k}`;
+      const biasName = uniqueName(`${producer.name}.bias`);
       newConstants.push(
         create(NodeProtoSchema, {
           opType: 'Constant',
@@ -107,7 +108,6 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
     if (view.tensor(bnOut)?.isGraphOutput) layerInClone.output[0] = bnOut;
     else renamed.set(bnOut, x);
     removed.add(bnInClone);
-    for (const name of bnView.inputs.slice(1)) if (name) orphaned.add(name);
     folded.push({ layer: producer.name, batchNorm: bnView.name });
   }
   graph.node = [...newConstants, ...graph.node.filter((n) => !removed.has(n))];
@@ -115,27 +115,6 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
   graph.valueInfo = graph.valueInfo.filter((v) => !renamed.has(v.name));
   // The folded BatchNorms' parameters are read by nothing now: drop their constants, so that
   // the folded model carries no dead weights (and ONNX Runtime does not warn about them).
-  const read = new Set(graph.node.flatMap((n) => n.input));
-  for (const o of graph.output) read.add(o.name);
-  const dead = new Set([...orphaned].filter((name) => !read.has(name)));
-  graph.node = graph.node.filter((n) => !(n.opType === 'Constant' && n.output.length === 1 && dead.has(n.output[0] as string)));
-  graph.initializer = graph.initializer.filter((t) => !dead.has(t.name));
-  graph.input = graph.input.filter((v) => !dead.has(v.name));
+  pruneOrphans(graph, readBefore);
   return { model: out, folded };
-}
-
-/** Points every read of a renamed tensor (in subgraphs too) at its new name. */
-function renameReads(graph: GraphProto, renamed: ReadonlyMap<string, string>): void {
-  if (renamed.size === 0) return;
-  for (const n of graph.node) {
-    n.input = n.input.map((i) => renamed.get(i) ?? i);
-    for (const a of n.attribute) for (const g of [...(a.g ? [a.g] : []), ...a.graphs]) renameReads(g, renamed);
-  }
-}
-
-function setValues(tensor: TensorProto, values: Float32Array): void {
-  tensor.rawData = float32ToBytes(values) as Uint8Array<ArrayBuffer>;
-  tensor.floatData = [];
-  tensor.dataLocation = 0;
-  tensor.externalData = [];
 }
