@@ -69,7 +69,7 @@ export async function resolve(state: BuilderState, services: BuilderServices): P
   const plan = markPostTrainingSteps(resolvedPlan, prepared, state.postTraining); // post-training provenance
   checkPlan(plan, prepared.graph, services.plugins.schemes);
   for (const w of configWarnings(state.config, prepared.graph)) services.warn(w);
-  const carried = carriedEncodings(plan, services);
+  const carried = carriedEncodings(plan, services, (t) => prepared.graph.tensor(t)?.shape?.length);
   const changes = carried?.plan ? diffPlans(carried.plan, plan, carried.encodings) : [];
   const context: Omit<RuleContext, 'phase'> = {
     model: prepared.model,
@@ -94,10 +94,14 @@ export async function resolve(state: BuilderState, services: BuilderServices): P
 }
 
 /** Carried encodings: from `sim.edit()`, or loaded from a file and matched against `plan`. */
-function carriedEncodings(plan: QuantPlan, services: BuilderServices): CarriedEncodings | undefined {
+function carriedEncodings(
+  plan: QuantPlan,
+  services: BuilderServices,
+  rankOf: (tensor: string) => number | undefined,
+): CarriedEncodings | undefined {
   const loaded = services.loaded;
   if (!loaded) return services.carried;
-  const matched = matchEncodings(plan, loaded.parsed, { strict: loaded.strict });
+  const matched = matchEncodings(plan, loaded.parsed, { strict: loaded.strict, rankOf });
   for (const m of matched.mismatches)
     services.warn(`quantsim: loadEncodings(${loaded.parsed.source}, { strict: false }): ${m.message}`);
   return {

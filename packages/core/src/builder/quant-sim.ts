@@ -162,15 +162,26 @@ export class QuantSim {
     ];
     const floatModel = withOutputs(this.floatModel, tensors);
     const simModel = withOutputs(this.simulatedModel.model, tensors);
-    const floatSession = await this.backend.createSession(floatModel.toBytes({ inlineExternal: true }), { mode: 'float' });
-    const simSession = await this.backend.createSession(simModel.toBytes({ inlineExternal: true }), { mode: this.mode });
+    // Tensors exposed as graph outputs survive ONNX Runtime's 'basic' rewrites, not its fusions
+    // at 'extended' and above (a fused node can drop an exposed tensor, and the session then
+    // crashes while converting outputs), so the exposing sessions run at 'basic'. The model's own
+    // outputs come from the session that `run` uses, so they are what deploys.
+    const exposing = { graphOptimizationLevel: 'basic' } as const;
+    const floatSession = await this.backend.createSession(floatModel.toBytes({ inlineExternal: true }), {
+      mode: 'float',
+      ...exposing,
+    });
+    const simSession = await this.backend.createSession(simModel.toBytes({ inlineExternal: true }), {
+      mode: this.mode,
+      ...exposing,
+    });
     const signal = new Map<string, number>();
     const noise = new Map<string, number>();
     try {
       for (const [i, feeds] of list.entries()) {
         const checked = checkFeeds(feeds, graph, `compare sample ${i}`);
         const a = await floatSession.run(checked, tensors);
-        const b = await simSession.run(checked, tensors);
+        const b = { ...(await simSession.run(checked, tensors)), ...(await this.run(feeds)) };
         for (const t of tensors) {
           const x = a[t]?.data;
           const y = b[t]?.data;

@@ -22,6 +22,11 @@ export interface ParsedEncoding {
    * 2.0.0 entries with an `axis`. `undefined` when the file cannot tell (a 0.6.1 entry with one item).
    */
   readonly perChannel: boolean | undefined;
+  /**
+   * `true` for 2.0.0 entries of an unsigned type, whose symmetry is read from the grid: such a
+   * grid is also a valid asymmetric one, so it agrees with an asymmetric quantizer as well.
+   */
+  readonly symmetryFromGrid?: true;
 }
 
 /** The content of an AIMET encodings file, checked and converted to quantsim's {@link Encoding}s. */

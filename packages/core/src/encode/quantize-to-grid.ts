@@ -32,7 +32,9 @@ export function fakeQuantizeWeights(values: Float32Array, dims: readonly number[
   const inner = axis === undefined ? values.length : dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   for (let i = 0; i < values.length; i++) {
     const c = axis === undefined ? 0 : Math.floor(i / inner) % encoding.channels.length;
-    out[i] = (encoding.channels[c]?.scale ?? 0) * (grid[i] as number);
+    // The float32 scale times the integer, rounded once: what DequantizeLinear computes, so the
+    // simulated weights equal the exported model's dequantized ones bit for bit.
+    out[i] = Math.fround(encoding.channels[c]?.scale ?? 0) * (grid[i] as number);
   }
   return out;
 }

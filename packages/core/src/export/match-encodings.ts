@@ -14,6 +14,11 @@ export interface MatchEncodingsOptions {
    * `false`: mismatches are returned as warnings and only the encodings that match are used.
    */
   readonly strict?: boolean;
+  /**
+   * The rank of a tensor, to normalise negative channel axes (AIMET writes −1 for MatMul
+   * weights, quantsim 1). Without it a negative axis is compared as written.
+   */
+  readonly rankOf?: (tensor: string) => number | undefined;
 }
 
 /** The outcome of {@link matchEncodings}. */
@@ -77,8 +82,10 @@ function compare(q: QuantizerSpec, entry: ParsedEncoding): EncodingMismatch[] {
   const out: EncodingMismatch[] = [];
   if (e.bitwidth !== q.bitwidth) out.push(m('bitwidth', e.bitwidth, q.bitwidth));
   if (e.dtype === 'float') return out;
-  if (e.symmetric !== q.symmetric) out.push(m('symmetric', e.symmetric, q.symmetric));
-  else if (e.symmetric) {
+  if (e.symmetric !== q.symmetric) {
+    // A symmetric grid read from an unsigned 2.0.0 entry is an asymmetric quantizer's grid too.
+    if (!(entry.symmetryFromGrid && e.symmetric)) out.push(m('symmetric', e.symmetric, q.symmetric));
+  } else if (e.symmetric) {
     // Strictness shows only in signed offsets (−2^(b−1) vs −2^(b−1) + 1); offset 0 says nothing.
     if (e.channels.some((c) => c.offset !== 0) && (e.strictSymmetric === true) !== q.strictSymmetric) {
       out.push(m('strictSymmetric', e.strictSymmetric === true, q.strictSymmetric));
@@ -102,9 +109,24 @@ function compare(q: QuantizerSpec, entry: ParsedEncoding): EncodingMismatch[] {
   return out;
 }
 
+/** The entry with a negative axis counted from the tensor's rank, where the rank is known. */
+function withNormalisedAxis(entry: ParsedEncoding, rankOf: MatchEncodingsOptions['rankOf']): ParsedEncoding {
+  const axis = entry.encoding.axis;
+  const rank = axis !== undefined && axis < 0 ? rankOf?.(entry.tensor) : undefined;
+  if (axis === undefined || rank === undefined || axis + rank < 0) return entry;
+  return { ...entry, encoding: { ...entry.encoding, axis: axis + rank } };
+}
+
 /** The entry's encoding for this quantizer: the plan's axis where the file records none. */
-function resolve(q: QuantizerSpec, e: Encoding): Encoding {
+function resolve(q: QuantizerSpec, entry: ParsedEncoding): Encoding {
+  const e = entry.encoding;
   if (e.dtype === 'float') return e;
+  if (entry.symmetryFromGrid && e.symmetric && !q.symmetric) {
+    // The plan's asymmetric quantizer on this grid: no symmetric flags.
+    const { axis: _a, strictSymmetric: _s, unsignedSymmetric: _u, ...plain } = e;
+    const axis = q.perChannelAxis === undefined ? undefined : (e.axis ?? q.perChannelAxis);
+    return { ...plain, symmetric: false, ...(axis === undefined ? {} : { axis }) };
+  }
   const { axis: _ignored, ...rest } = e;
   const axis = q.perChannelAxis === undefined ? undefined : (e.axis ?? q.perChannelAxis);
   return axis === undefined ? rest : { ...rest, axis };
@@ -136,7 +158,8 @@ export function matchEncodings(plan: QuantPlan, parsed: ParsedEncodings, options
   const mismatches: EncodingMismatch[] = [];
   const covered = new Set<string>();
 
-  for (const entry of parsed.entries) {
+  for (const raw of parsed.entries) {
+    const entry = withNormalisedAxis(raw, options.rankOf);
     const all = byTensor.get(entry.tensor) ?? [];
     if (all.length === 0) {
       const reason = skipped.get(entry.tensor);
@@ -166,7 +189,7 @@ export function matchEncodings(plan: QuantPlan, parsed: ParsedEncodings, options
       covered.add(q.id);
       const found = compare(q, entry);
       if (found.length > 0) mismatches.push(...found);
-      else encodings.set(q.id, resolve(q, entry.encoding));
+      else encodings.set(q.id, resolve(q, entry));
     }
   }
 

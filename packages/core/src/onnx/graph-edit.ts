@@ -83,6 +83,15 @@ export function pruneOrphans(graph: GraphProto, readBefore: ReadonlySet<string>)
   graph.valueInfo = graph.valueInfo.filter((v) => defined.has(v.name) || !readBefore.has(v.name));
 }
 
+/** Points every read of a renamed tensor (node inputs, in subgraphs too) at its new name. */
+export function renameReads(graph: GraphProto, renamed: ReadonlyMap<string, string>): void {
+  if (renamed.size === 0) return;
+  for (const n of graph.node) {
+    n.input = n.input.map((i) => renamed.get(i) ?? i);
+    for (const a of n.attribute) for (const g of subgraphsOf(a)) renameReads(g, renamed);
+  }
+}
+
 /** Replaces a float32 tensor's values in place, as inline raw data (external data and float_data dropped). */
 export function overwriteWeights(tensor: TensorProto, values: Float32Array): void {
   tensor.rawData = float32ToBytes(values) as Uint8Array<ArrayBuffer>;

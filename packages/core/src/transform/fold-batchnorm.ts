@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { type NodeProto, NodeProtoSchema, type TensorProto, TensorProto_DataType } from 'onnx-buf';
 import type { Model } from '../model/model.js';
 import { makeAttribute, makeTensor } from '../onnx/factory.js';
-import { overwriteWeights, pruneOrphans, readNames } from '../onnx/graph-edit.js';
+import { definedNames, overwriteWeights, pruneOrphans, readNames, renameReads, uniqueNames } from '../onnx/graph-edit.js';
 import { tensorToFloat32 } from '../onnx/tensor-values.js';
 
 /** A BatchNormalization folded into the layer before it. */
@@ -16,9 +16,12 @@ export interface FoldedBatchNorm {
 /**
  * Folds inference-mode BatchNormalization into a preceding Conv, ConvTranspose (group 1) or Gemm,
  * as AIMET does before simulation: `w' = w·γ/√(σ²+ε)` along the output-channel axis and
- * `b' = (b − μ)·γ/√(σ²+ε) + β`. The layer then writes the BatchNormalization's output tensor, so
- * downstream names do not change. Folds only where it is exact: the layer's output feeds nothing
- * else, weights and BN parameters are float32 constants, and the weight is not shared.
+ * `b' = (b − μ)·γ/√(σ²+ε) + β`. Names follow aimet_onnx's `batch_norm_fold.py`, so that encodings
+ * files interchange: the layer keeps its output name and the BatchNormalization's readers read it
+ * (a BatchNormalization output that is a graph output passes its name to the layer), an existing
+ * bias keeps its name, and a bias the fold creates is `<layer>.bias` (`.bias_2`… when taken).
+ * Folds only where it is exact: the layer's output feeds nothing else, weights and BN parameters
+ * are float32 constants, and the weight is not shared.
  *
  * @returns a new model (the input is not modified) and the folds made.
  */
@@ -30,7 +33,9 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
   const folded: FoldedBatchNorm[] = [];
   const removed = new Set<NodeProto>();
   const newConstants: NodeProto[] = [];
+  const renamed = new Map<string, string>();
   const readBefore = readNames(graph);
+  const uniqueName = uniqueNames(definedNames(graph));
   const consumerCount = (t: string) => view.tensor(t)?.consumers.length ?? 0;
 
   for (const bnView of view.nodes) {
@@ -85,7 +90,8 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
     overwriteWeights(wTensor, w);
     if (bTensor) overwriteWeights(bTensor, newBias);
     else {
-      const biasName = `${producer.name}.bias_folded`;
+      // aimet_onnx's batch_norm_fold names a bias it creates `<layer>.bias`.
+      const biasName = uniqueName(`${producer.name}.bias`);
       newConstants.push(
         create(NodeProtoSchema, {
           opType: 'Constant',
@@ -96,11 +102,17 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
       while (layerInClone.input.length < 2) layerInClone.input.push('');
       layerInClone.input[2] = biasName;
     }
-    layerInClone.output[0] = bnView.outputs.find((o) => o !== '') as string;
+    // As aimet_onnx's remove_node: the layer keeps its output name and the BatchNorm's readers read
+    // it; only a BatchNorm output that is a graph output passes its name to the layer.
+    const bnOut = bnView.outputs.find((o) => o !== '') as string;
+    if (view.tensor(bnOut)?.isGraphOutput) layerInClone.output[0] = bnOut;
+    else renamed.set(bnOut, x);
     removed.add(bnInClone);
     folded.push({ layer: producer.name, batchNorm: bnView.name });
   }
   graph.node = [...newConstants, ...graph.node.filter((n) => !removed.has(n))];
+  renameReads(graph, renamed);
+  graph.valueInfo = graph.valueInfo.filter((v) => !renamed.has(v.name));
   // The folded BatchNorms' parameters are read by nothing now: drop their constants, so that
   // the folded model carries no dead weights (and ONNX Runtime does not warn about them).
   pruneOrphans(graph, readBefore);

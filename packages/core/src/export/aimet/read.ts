@@ -48,9 +48,12 @@ function detectVersion(file: Json, reader: Reader): AimetEncodingsVersion | unde
       return reader.problem('$.version', `expected a version string such as "1.0.0", got ${kindOf(declared)}`);
     if (LEGACY_VERSIONS.has(declared)) return '0.6.1';
     if (declared === '1.0.0' || declared === '2.0.0') return declared;
+    // 2.1.0 keeps 2.0.0's layout (one `encodings` list in ONNX terms); what it adds (block and
+    // LPBQ entries) is reported per entry, as in 2.0.0 files.
+    if (declared === '2.1.0') return '2.0.0';
     return reader.problem(
       '$.version',
-      `version '${declared}' is not supported; quantsim reads 0.6.1 (and the older 0.4.0 and 0.5.0), 1.0.0 and 2.0.0`,
+      `version '${declared}' is not supported; quantsim reads 0.6.1 (and the older 0.4.0 and 0.5.0), 1.0.0, 2.0.0 and 2.1.0`,
     );
   }
   if (Array.isArray(file.encodings)) return '2.0.0';
@@ -66,7 +69,8 @@ function detectVersion(file: Json, reader: Reader): AimetEncodingsVersion | unde
 /**
  * Reads an AIMET encodings file (text, bytes or already-parsed JSON) of version 0.6.1 (and the
  * older 0.4.0 and 0.5.0 with the same layout, including files without `version`), 1.0.0 or
- * 2.0.0, checks every entry, and converts each to quantsim's {@link Encoding}.
+ * 2.0.0 (and 2.1.0, read with 2.0.0's layout), checks every entry, and converts each to
+ * quantsim's {@link Encoding}.
  *
  * Offsets are AIMET's (unsigned grid, in [-(2^b − 1), 0]); 2.0.0 zero points are converted back
  * with {@link offsetFromZeroPoint}. `min`/`max` come from the file when it has them (0.6.1) and

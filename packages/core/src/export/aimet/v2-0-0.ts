@@ -6,7 +6,11 @@ import { at, channelOf, type Json, kindOf, type Reader, symmetryFlags } from './
 /* AIMET encodings 2.0.0: one list of entries with ONNX-style zero points and an `axis`. Reading and writing one entry. */
 
 /** A 2.0.0 entry: `{name, output_dtype, y_scale, y_zero_point?, axis?}` in ONNX's terms. */
-export function readV2Entry(reader: Reader, item: Json, path: string): { encoding: Encoding; perChannel: boolean } | undefined {
+export function readV2Entry(
+  reader: Reader,
+  item: Json,
+  path: string,
+): { encoding: Encoding; perChannel: boolean; symmetryFromGrid?: true } | undefined {
   if ('per_block_int_scale' in item)
     return reader.problem(path, 'LPBQ encodings (per_block_int_scale) are not supported by quantsim');
   if ('block_size' in item) return reader.problem(at(path, 'block_size'), 'block encodings are not supported by quantsim');
@@ -59,9 +63,15 @@ export function readV2Entry(reader: Reader, item: Json, path: string): { encodin
   });
   if (reader.problems.length > before) return undefined;
   const zeroPoints = pairs.map(([, z]) => z ?? 0);
-  // Signed types hold symmetric grids (zero point 0, −1 when strict, −2^(b−1) when unsigned symmetric).
+  // Signed types hold symmetric grids (zero point 0, −1 when strict, −2^(b−1) when unsigned
+  // symmetric). Unsigned types say nothing: AIMET writes symmetric activations as uint with the
+  // zero point shifted by 2^(b−1) (`force_activation_as='unsigned'`), so the grid decides:
+  // offsets −2^(b−1) (or −2^(b−1) + 1, strict) are the symmetric grid.
   const symmetricZps = new Set([0, -1, -(2 ** (bitwidth - 1))]);
-  const symmetric = signed && zeroPoints.every((z) => symmetricZps.has(z));
+  const half = 2 ** (bitwidth - 1);
+  const symmetric = signed
+    ? zeroPoints.every((z) => symmetricZps.has(z))
+    : zeroPoints.every((z) => z === half) || zeroPoints.every((z) => z === half - 1);
   const offsets = zeroPoints.map((z) => offsetFromZeroPoint(z, bitwidth, signed));
   const flags = symmetryFlags(symmetric, bitwidth, offsets);
   const channels = pairs.map(([s], i) => channelOf(s ?? 1, offsets[i] ?? 0, bitwidth, flags.strictSymmetric === true));
@@ -73,7 +83,7 @@ export function readV2Entry(reader: Reader, item: Json, path: string): { encodin
     ...(typeof axis === 'number' ? { axis } : {}),
     channels,
   };
-  return { encoding, perChannel: axis !== undefined };
+  return { encoding, perChannel: axis !== undefined, ...(signed ? {} : { symmetryFromGrid: true as const }) };
 }
 /** A 2.0.0 entry; `undefined` for float encodings, which AIMET leaves out of 2.0.0 files. */
 export function writeV2Entry(name: string, e: Encoding): AimetV2Encoding | undefined {

@@ -27,7 +27,9 @@ export const QDQ_EXPORT_OPSET = 21;
  *
  * - activations and layer inputs: a QuantizeLinear/DequantizeLinear pair in the standard domain
  *   with the encoding's element type, scale and zero point ({@link onnxQuantParams}: signed types
- *   for symmetric encodings, unsigned for asymmetric ones);
+ *   for symmetric encodings, unsigned for asymmetric ones), except that 8-bit signed activation
+ *   grids are stored as uint8 with the zero point shifted by 128 (the same grid; see
+ *   `ort-exact.ts`, which also keeps ONNX Runtime's fusions exact, docs/deployment-fidelity.md);
  * - weights: stored as integers (int4/uint4/int8/uint8/int16/uint16) behind a DequantizeLinear,
  *   per-axis (scale and zero point vectors with `axis`) for per-channel encodings;
  * - biases of Conv, ConvTranspose and Gemm whose weight and input activation are quantized:
@@ -107,6 +109,7 @@ export function buildQdqModel(prepared: PreparedModel, plan: QuantPlan, encoding
     builder.input(original, readers, `${original}__input_${spec.inputIndex}_${layer.index}`, enc, form);
   }
   for (const { spec, enc, form } of active) if (spec.kind === 'activation') builder.activation(spec.tensor, enc, form);
+  keepOrtExact(model, graph, builder.unique);
 
   pruneOrphans(graph, readBefore);
   sortNodes(graph);
@@ -115,4 +118,5 @@ export function buildQdqModel(prepared: PreparedModel, plan: QuantPlan, encoding
 
 import { type ExportForm, NATIVE_BITWIDTHS, qdqGrid } from './forms.js';
 import { writeInt32Bias } from './int32-bias.js';
+import { keepOrtExact } from './ort-exact.js';
 import { QdqWriter } from './writer.js';

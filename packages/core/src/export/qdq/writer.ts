@@ -10,6 +10,7 @@ import { float16ToBytes } from '../../onnx/float16.js';
 import { definedNames, overwriteWeights, uniqueNames } from '../../onnx/graph-edit.js';
 import { tensorToFloat32 } from '../../onnx/tensor-values.js';
 import type { ExportForm } from './forms.js';
+import { activationTypeForOrt } from './ort-exact.js';
 
 /** Adds quantizer nodes and tensors to a graph, with names unique in the model. */
 export class QdqWriter {
@@ -145,7 +146,7 @@ export class QdqWriter {
       this.#node('Mul', [clipped, delta], [output]);
       return;
     }
-    const g = form.grid;
+    const g = activationTypeForOrt(form.grid);
     const shape = g.axis === undefined ? [] : [g.scale.length];
     const s = this.#add(makeTensor(this.unique(`${base}__scale`), 'float32', shape, g.scale));
     const z = this.#add(typedTensor(this.unique(`${base}__zero_point`), g.type, shape, g.zeroPoint));
