@@ -139,6 +139,16 @@ export {
 export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './sim/qdq-form.js';
 export { NotCalibratedError, QuantSim, type TensorComparison } from './sim/quant-sim.js';
 export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions, typedTensor } from './sim/simulated-model.js';
+export {
+  buildSwitchableModel,
+  defaultSwitchGroup,
+  quantizerUnit,
+  type SwitchableModel,
+  type SwitchableModelOptions,
+  type SwitchableVariant,
+  type SwitchGroup,
+} from './sim/switchable-model.js';
+export { createSwitchableSim, SwitchableSim, type SwitchableSimOptions, type SwitchSetting } from './sim/switchable-sim.js';
 export { fakeQuantizeWeights, quantizeToGrid } from './sim/weights.js';
 export { convertOpset, convertToOpset, MAX_CONVERTIBLE_OPSET, type OpsetConversion } from './transform/convert-opset.js';
 export { type FoldedBatchNorm, foldBatchNorms } from './transform/fold-batchnorm.js';

@@ -79,6 +79,11 @@ export class QuantSim {
     return this.#resolved.prepared.model;
   }
 
+  /** @internal The prepared model and services this simulation was resolved with. */
+  get resolved(): ResolvedPlan {
+    return this.#resolved;
+  }
+
   /** Quantizer ids whose encodings are frozen (loaded with `freeze`). */
   get frozen(): ReadonlySet<string> {
     return this.#frozen;
