@@ -8,6 +8,7 @@ import { registerDefaultBackends } from '@quantsim/backends';
 import { createBackendContainer, createQuant, type Model, type QuantBuilder, type QuantCallOptions } from '@quantsim/core';
 import { defaultPlugin } from '@quantsim/plugins';
 
+export * from '@quantsim/analyze';
 export * from '@quantsim/core';
 export { defaultPlugin } from '@quantsim/plugins';
 
