@@ -25,9 +25,11 @@ export {
   type LayerAnalysis,
   type ModelScores,
 } from './analyzer/analyze.js';
+export { sameOutputs, sampleOutputs, stackedOutputs } from './analyzer/batching.js';
 export {
   type ConfigurationRunner,
   lossOf,
+  type OutputsOf,
   outputSqnrScorer,
   type SampleMetric,
   type Scorer,
@@ -43,6 +45,7 @@ export {
   type FindingKind,
   findAnalysisFindings,
   OUTLIER_RATIO,
+  perChannelSuspects,
 } from './analyzer/findings.js';
 export { type AnalysisMetric, type QuantAnalysisData, QuantAnalysisReport } from './report/quant-report.js';
 export { type ChartBar, type ChartSpec, escapeXml, formatNumber, horizontalBarChart, niceTicks } from './report/svg-chart.js';

@@ -12,9 +12,13 @@ import {
   candidateName,
   costAt,
   createSwitchableSim,
+  type FeedsLike,
   ModelBuilder,
   quant,
   quantizerUnit,
+  sameOutputs,
+  sampleOutputs,
+  stackedOutputs,
   type TensorMap,
   type UnitCost,
   unitCosts,
@@ -121,6 +125,32 @@ describe('analyze', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('stacks evaluation samples along a free batch axis, with the same outputs as single runs', async () => {
+    const b = new ModelBuilder({ opset: 13 });
+    const x = b.input('x', 'float32', ['N', 6]);
+    const r = seededRandom(4);
+    const w = b.initializer(
+      'w',
+      [6, 3],
+      Array.from({ length: 18 }, () => r() - 0.5),
+    );
+    b.output(b.node('MatMul', [x, w], { name: 'mm', outputs: ['y'] }), 'float32', ['N', 3]);
+    const sim = await quant(b.build()).calibrate([{ x: { data: new Float32Array(6).fill(1), dims: [1, 6] } }]);
+    const samples = Array.from({ length: 5 }, (_, i) => ({
+      x: { data: Float32Array.from({ length: 6 }, (_, k) => i - k), dims: [1, 6] },
+    }));
+    const stacked = stackedOutputs(samples, 2, sim.floatModel.graph);
+    expect(stacked).toBeDefined();
+    const run = (f: FeedsLike) => sim.run(f);
+    const alone = await sampleOutputs(samples)(run);
+    const together = await (stacked as NonNullable<typeof stacked>)(run);
+    expect(together.map((t) => t.y?.dims)).toEqual(alone.map((t) => t.y?.dims));
+    expect(sameOutputs(alone, together)).toBe(true);
+    // A model whose batch axis is fixed at 1 is run one sample at a time.
+    expect(stackedOutputs(images(3, 1), 2, modelWithBadLayer().graph)).toBeUndefined();
+    await sim.release();
   });
 
   it('draws infinite SQNR as a marker, not as the longest bar', async () => {

@@ -31,6 +31,11 @@ export interface AmpOptions {
   readonly calibration: CalibrationData;
   /** The user's validation: a score of the model that `runner.run` runs. */
   readonly evaluate: (runner: AmpRunner) => Promise<number>;
+  /**
+   * The score of phase 1 (per-group sensitivity), for example `evaluate` on fewer samples, as
+   * AIMET's `eval_callback_for_phase_1`. Default: `evaluate`.
+   */
+  readonly evaluatePhase1?: (runner: AmpRunner) => Promise<number>;
   readonly better: 'higher' | 'lower';
   /** Largest acceptable drop from the float score (in the score's unit). */
   readonly allowedDrop?: number;
@@ -123,21 +128,24 @@ export async function autoMixedPrecision(builder: QuantBuilder, options: AmpOpti
     const base = order[0] as number;
     const choice = new Map<string, number>(unitNames.map((u) => [u, base]));
     const planCost = () => unitNames.reduce((s, u) => s + unitCost(u, choice.get(u) as number), 0) / fullCost;
-    const score = (setting: SwitchSetting) => options.evaluate({ run: (f, fetches) => switchable.run(f, setting, fetches) });
+    const runner = (setting: SwitchSetting): AmpRunner => ({ run: (f, fetches) => switchable.run(f, setting, fetches) });
+    const score = (setting: SwitchSetting) => options.evaluate(runner(setting));
+    const phase1 = (setting: SwitchSetting) => (options.evaluatePhase1 ?? options.evaluate)(runner(setting));
 
     const float = await options.evaluate({ run: (f, fetches) => first.runFloat(f, fetches) });
     const target = options.target ?? (higher ? float - (options.allowedDrop as number) : float + (options.allowedDrop as number));
 
     // Phase 1: per-group sensitivity of each candidate above the start.
     const baseScore = await score(new Map(choice));
+    const basePhase1 = options.evaluatePhase1 ? await phase1(new Map(choice)) : baseScore;
     const total = unitNames.length * (order.length - 1);
     let done = 0;
     const sensitivity = new Map<string, Map<number, number>>();
     for (const u of unitNames) {
-      const perCandidate = new Map<number, number>([[base, baseScore]]);
+      const perCandidate = new Map<number, number>([[base, basePhase1]]);
       for (const c of order.slice(1)) {
         throwIfAborted(options.signal, 'Automatic mixed precision', done, total);
-        perCandidate.set(c, await score(new Map([...choice, [u, c]])));
+        perCandidate.set(c, await phase1(new Map([...choice, [u, c]])));
         options.onProgress?.({ phase: 'sensitivity', done: ++done, total });
       }
       sensitivity.set(u, perCandidate);
@@ -165,7 +173,8 @@ export async function autoMixedPrecision(builder: QuantBuilder, options: AmpOpti
           if (!best || ratio > best.ratio) best = { u, c, ratio };
         }
       }
-      if (!best) break;
+      // Nothing left that phase 1 says helps: the target is out of reach of these candidates.
+      if (!best || !(best.ratio > 0)) break;
       choice.set(best.u, best.c);
       current = await score(new Map(choice));
       front.push({ cost: planCost(), score: current, changes: changesNow() });

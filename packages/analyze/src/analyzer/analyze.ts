@@ -6,11 +6,19 @@ import {
   type QuantBuilder,
   type SwitchGroup,
   type SwitchSetting,
-  type TensorMap,
 } from '@quantsim/core';
 import { QuantAnalysisReport } from '../report/quant-report.js';
-import { lossOf, outputSqnrScorer, type SampleMetric, type Scorer, sampleMetricScorer, throwIfAborted } from './evaluation.js';
-import { type AnalysisFinding, badness, findAnalysisFindings } from './findings.js';
+import { sameOutputs, sampleOutputs, stackedOutputs } from './batching.js';
+import {
+  lossOf,
+  type OutputsOf,
+  outputSqnrScorer,
+  type SampleMetric,
+  type Scorer,
+  sampleMetricScorer,
+  throwIfAborted,
+} from './evaluation.js';
+import { type AnalysisFinding, badness, findAnalysisFindings, perChannelSuspects } from './findings.js';
 
 /** Progress of {@link analyze}: configurations measured so far. */
 export interface AnalyzeProgress {
@@ -34,6 +42,16 @@ export interface AnalyzeOptions {
   readonly onProgress?: (progress: AnalyzeProgress) => void;
   /** Stops between configurations with an `ABORTED` error. */
   readonly signal?: AbortSignal;
+  /**
+   * Evaluation samples run this many at a time, stacked along the batch axis, when the model
+   * allows it (checked against single runs once). Default 8; 1 runs one sample at a time.
+   */
+  readonly batchSize?: number;
+  /**
+   * Per-layer weights-only, activations-only and 16-bit scores are measured for this many of
+   * the worst layers (and for every layer a finding needs); the others are `undefined`. Default 16.
+   */
+  readonly detailedLayers?: number;
 }
 
 /** One layer (or supergroup) of the analysis. Scores are in the metric's unit. */
@@ -45,16 +63,16 @@ export interface LayerAnalysis {
   readonly quantizers: readonly string[];
   /** Bitwidths of the plan: `W8` / `A8`, `-` when none. */
   readonly bitwidths: { readonly params: string; readonly activations: string };
-  /** Only this layer's parameters quantized (undefined: it has none). */
+  /** Only this layer's parameters quantized (undefined: it has none, or it was not among the detailed layers). */
   readonly weightsOnly: number | undefined;
-  /** Only this layer's activation quantizers on (undefined: it has none). */
+  /** Only this layer's activation quantizers on (undefined: it has none, or it was not among the detailed layers). */
   readonly activationsOnly: number | undefined;
   /** Only this layer quantized, everything else float. */
   readonly onlyThisQuantized: number;
   /** Everything quantized but this layer. */
   readonly allButThisQuantized: number;
-  /** Everything quantized, this layer at 16 bits. */
-  readonly sixteenBit: number;
+  /** Everything quantized, this layer at 16 bits (undefined: not among the layers that leaving in float helps most). */
+  readonly sixteenBit: number | undefined;
   /**
    * How much this layer costs alone, larger is worse: the loss of `onlyThisQuantized` against
    * float; for output SQNR (float is +∞), −SQNR in dB, the noise-to-signal ratio it adds.
@@ -106,28 +124,42 @@ export async function analyze(builder: QuantBuilder, options: AnalyzeOptions): P
     { name: 'per-channel', sim: simPc },
   ]);
   try {
-    const reference: TensorMap[] = [];
-    for (const s of samples) reference.push(await sim.runFloat(s));
+    const perSample = sampleOutputs(samples);
+    const batchSize = options.batchSize ?? 8;
+    let outputsOf: OutputsOf = perSample;
+    let reference = await perSample((f) => sim.runFloat(f));
+    const stacked = stackedOutputs(samples, batchSize, sim.floatModel.graph);
+    if (stacked) {
+      // A model that cannot take the stacked batch runs one sample at a time.
+      const stackedReference = await stacked((f) => sim.runFloat(f)).catch(() => undefined);
+      if (stackedReference && sameOutputs(reference, stackedReference)) {
+        outputsOf = stacked;
+        reference = stackedReference;
+      }
+    }
     const scorer: Scorer = options.metric
       ? sampleMetricScorer(samples, options.metric, options.better ?? 'higher', options.metricName)
-      : outputSqnrScorer(samples, reference);
+      : outputSqnrScorer(reference);
+    const bad = (v: number) => badness(scorer, v);
     const groups = switchable.groups;
     const units = unitsOf(groups);
-    const total = 5 + units.reduce((n, u) => n + 3 + (u.params && u.activations ? 2 : 0), 0);
+    const detailed = Math.max(0, options.detailedLayers ?? 16);
+    const slots = new Map(sim.resolved.prepared.placement.slots.map((q) => [q.id, q.channelAxis]));
+    const rangeSuspects = perChannelSuspects(sim.plan, sim.floatModel, units, (id) => slots.get(id));
+    let total = 4 + 2 * units.length + 3 * Math.min(detailed, units.length) + rangeSuspects.size;
     let done = 0;
     const measure = async (step: string, setting: SwitchSetting): Promise<number> => {
       throwIfAborted(options.signal, 'The analysis', done, total);
       options.onProgress?.({ step, done, total });
-      const v = await scorer.score((f) => switchable.run(f, setting));
+      const v = scorer.score(await outputsOf((f) => switchable.run(f, setting)));
       done++;
+      total = Math.max(total, done);
       options.onProgress?.({ step, done, total });
       return v;
     };
     const set = (choose: (g: SwitchGroup) => number | undefined) => switchable.setting(choose);
-    const floatScore = options.metric ? await scoreFloat(scorer, sim.runFloat.bind(sim)) : Number.POSITIVE_INFINITY;
-    done++;
     const model: ModelScores = {
-      float: floatScore,
+      float: options.metric ? scorer.score(reference) : Number.POSITIVE_INFINITY,
       quantized: await measure(
         'all quantized',
         set(() => 0),
@@ -145,55 +177,84 @@ export async function analyze(builder: QuantBuilder, options: AnalyzeOptions): P
         set(() => 1),
       ),
     };
+    const mine = (u: Unit) => (g: SwitchGroup) => g.unit === u.name;
+    const only = new Map<string, number>();
+    const allBut = new Map<string, number>();
+    for (const u of units) {
+      only.set(
+        u.name,
+        await measure(
+          `only ${u.name} quantized`,
+          set((g) => (mine(u)(g) ? 0 : undefined)),
+        ),
+      );
+      allBut.set(
+        u.name,
+        await measure(
+          `all but ${u.name}`,
+          set((g) => (mine(u)(g) ? undefined : 0)),
+        ),
+      );
+    }
+    // Details for the layers that matter: the worst alone, and those whose absence helps most.
+    const worstAlone = new Set(
+      [...units]
+        .sort((a, b) => bad(only.get(b.name) as number) - bad(only.get(a.name) as number))
+        .slice(0, detailed)
+        .map((u) => u.name),
+    );
+    for (const name of rangeSuspects) worstAlone.add(name);
+    const mostHelped = new Set(
+      [...units]
+        .sort((a, b) => bad(allBut.get(a.name) as number) - bad(allBut.get(b.name) as number))
+        .slice(0, detailed)
+        .map((u) => u.name),
+    );
     const perLayer: Omit<LayerAnalysis, 'findings'>[] = [];
     for (const u of units) {
-      const mine = (g: SwitchGroup) => g.unit === u.name;
-      const only = await measure(
-        `only ${u.name} quantized`,
-        set((g) => (mine(g) ? 0 : undefined)),
-      );
+      const o = only.get(u.name) as number;
+      const split = worstAlone.has(u.name) && u.params && u.activations;
       const weightsOnly = !u.params
         ? undefined
         : !u.activations
-          ? only
-          : await measure(
-              `only ${u.name} weights`,
-              set((g) => (mine(g) && g.kind === 'params' ? 0 : undefined)),
-            );
+          ? o
+          : split
+            ? await measure(
+                `only ${u.name} weights`,
+                set((g) => (mine(u)(g) && g.kind === 'params' ? 0 : undefined)),
+              )
+            : undefined;
       const activationsOnly = !u.activations
         ? undefined
         : !u.params
-          ? only
-          : await measure(
-              `only ${u.name} activations`,
-              set((g) => (mine(g) && g.kind === 'activations' ? 0 : undefined)),
-            );
-      const allBut = await measure(
-        `all but ${u.name}`,
-        set((g) => (mine(g) ? undefined : 0)),
-      );
-      const sixteen = await measure(
-        `${u.name} at 16 bits`,
-        set((g) => (mine(g) ? 1 : 0)),
-      );
+          ? o
+          : split
+            ? await measure(
+                `only ${u.name} activations`,
+                set((g) => (mine(u)(g) && g.kind === 'activations' ? 0 : undefined)),
+              )
+            : undefined;
+      const sixteenBit = mostHelped.has(u.name)
+        ? await measure(
+            `${u.name} at 16 bits`,
+            set((g) => (mine(u)(g) ? 1 : 0)),
+          )
+        : undefined;
       const spec = sim.plan.get(u.quantizers[0] as string);
-      const opType =
-        sim.floatModel.graph.node(u.name)?.opType ?? (spec?.layer ? sim.floatModel.graph.node(spec.layer)?.opType : undefined);
+      const graph = sim.floatModel.graph;
       perLayer.push({
         layer: u.name,
-        opType,
+        opType: graph.node(u.name)?.opType ?? (spec?.layer ? graph.node(spec.layer)?.opType : undefined),
         quantizers: u.quantizers,
         bitwidths: bitwidthsOf(sim.plan, u.quantizers),
         weightsOnly,
         activationsOnly,
-        onlyThisQuantized: only,
-        allButThisQuantized: allBut,
-        sixteenBit: sixteen,
-        loss: Number.isFinite(model.float) ? lossOf(scorer, model.float, only) : badness(scorer, only),
+        onlyThisQuantized: o,
+        allButThisQuantized: allBut.get(u.name) as number,
+        sixteenBit,
+        loss: Number.isFinite(model.float) ? lossOf(scorer, model.float, o) : bad(o),
       });
     }
-    const slots = new Map(sim.resolved.prepared.placement.slots.map((q) => [q.id, q.channelAxis]));
-    // Per-channel check of the layers whose per-tensor weights look wrong: only their weights, per channel.
     const findings = await findAnalysisFindings({
       plan: sim.plan,
       model: sim.floatModel,
@@ -210,10 +271,7 @@ export async function analyze(builder: QuantBuilder, options: AnalyzeOptions): P
     });
     const layers: LayerAnalysis[] = perLayer
       .map((l) => ({ ...l, findings: findings.filter((f) => f.layer === l.layer) }))
-      .sort(
-        (a, b) =>
-          b.loss - a.loss || lossOf(scorer, model.quantized, b.sixteenBit) - lossOf(scorer, model.quantized, a.sixteenBit),
-      );
+      .sort((a, b) => b.loss - a.loss || bad(a.allButThisQuantized) - bad(b.allButThisQuantized));
     return new QuantAnalysisReport({
       metric: { name: scorer.name, unit: scorer.unit, better: scorer.better, samples: samples.length },
       model,
@@ -228,10 +286,6 @@ export async function analyze(builder: QuantBuilder, options: AnalyzeOptions): P
     await sim16.release();
     await simPc.release();
   }
-}
-
-async function scoreFloat(scorer: Scorer, runFloat: (f: FeedsLike) => Promise<TensorMap>): Promise<number> {
-  return scorer.score(runFloat);
 }
 
 interface Unit {

@@ -6,31 +6,33 @@ export type SampleMetric = (outputs: TensorMap, sample: FeedsLike) => number;
 /** Runs one configuration on one sample. */
 export type ConfigurationRunner = (feeds: FeedsLike) => Promise<TensorMap>;
 
-/** How a configuration is scored: the user's per-sample metric averaged, or the output SQNR against float. */
+/** Every evaluation sample's outputs under one configuration, in sample order. */
+export type OutputsOf = (run: ConfigurationRunner) => Promise<readonly TensorMap[]>;
+
+/** How a configuration is scored from its outputs: the user's per-sample metric averaged, or the output SQNR against float. */
 export interface Scorer {
   readonly name: string;
   readonly unit: string;
   readonly better: 'higher' | 'lower';
-  score(run: ConfigurationRunner): Promise<number>;
+  score(outputs: readonly TensorMap[]): number;
 }
 
 /**
  * The default score: 10·log10(Σ float² / Σ (float − quantized)²) over every float output of
  * every evaluation sample; Infinity when the outputs are identical.
  */
-export function outputSqnrScorer(samples: readonly FeedsLike[], reference: readonly TensorMap[]): Scorer {
+export function outputSqnrScorer(reference: readonly TensorMap[]): Scorer {
   return {
     name: 'output SQNR',
     unit: 'dB',
     better: 'higher',
-    async score(run) {
+    score(outputs) {
       let signal = 0;
       let noise = 0;
-      for (const [i, s] of samples.entries()) {
-        const got = await run(s);
-        for (const [name, want] of Object.entries(reference[i] ?? {})) {
+      for (const [i, ref] of reference.entries()) {
+        for (const [name, want] of Object.entries(ref)) {
           const x = want.data;
-          const y = got[name]?.data;
+          const y = outputs[i]?.[name]?.data;
           if (!(x instanceof Float32Array) || !(y instanceof Float32Array)) continue;
           for (let k = 0; k < x.length; k++) {
             const v = x[k] as number;
@@ -56,10 +58,10 @@ export function sampleMetricScorer(
     name,
     unit: '',
     better,
-    async score(run) {
+    score(outputs) {
       let sum = 0;
-      for (const s of samples) {
-        const v = metric(await run(s), s);
+      for (const [i, s] of samples.entries()) {
+        const v = metric(outputs[i] as TensorMap, s);
         if (typeof v !== 'number' || Number.isNaN(v))
           throw new QuantsimError('INVALID_ARGUMENT', `The metric returned ${String(v)} for a sample; it must return a number.`, {
             hint: 'Return a finite score per sample, e.g. accuracy (better: "higher") or an error rate (better: "lower").',

@@ -33,7 +33,7 @@ export interface FindingInput {
     readonly quantizers: readonly string[];
     readonly weightsOnly: number | undefined;
     readonly activationsOnly: number | undefined;
-    readonly sixteenBit: number;
+    readonly sixteenBit: number | undefined;
   }[];
   /** The channel axis a parameter quantizer would use per channel. */
   readonly channelAxis: (quantizer: string) => number | undefined;
@@ -131,6 +131,7 @@ export async function findAnalysisFindings(input: FindingInput): Promise<Analysi
   const total = bad(input.scores.quantized) - bad(input.scores.all16);
   if (total > 0) {
     const ranked = input.layers
+      .filter((l): l is typeof l & { sixteenBit: number } => l.sixteenBit !== undefined)
       .map((l) => ({ l, recovered: bad(input.scores.quantized) - bad(l.sixteenBit) }))
       .filter((r) => r.recovered >= 0.1 * total)
       .sort((a, b) => b.recovered - a.recovered)
@@ -144,6 +145,30 @@ export async function findAnalysisFindings(input: FindingInput): Promise<Analysi
         fix: `${fixLayer(l.layer)}.activations(16).params(16)`,
       });
   }
+  return out;
+}
+
+/**
+ * Layers with per-tensor weights whose channel ranges differ by {@link CHANNEL_RANGE_RATIO} or
+ * more: the candidates of the per-channel finding.
+ */
+export function perChannelSuspects(
+  plan: QuantPlan,
+  model: Model,
+  units: readonly { readonly name: string; readonly quantizers: readonly string[] }[],
+  channelAxis: (quantizer: string) => number | undefined,
+): Set<string> {
+  const out = new Set<string>();
+  for (const u of units)
+    for (const id of u.quantizers) {
+      const q = plan.get(id);
+      if (q?.kind !== 'param' || q.paramRole !== 'weight' || q.perChannelAxis !== undefined || !q.enabled) continue;
+      const axis = channelAxis(id);
+      const values = model.constantValues(q.tensor);
+      const dims = model.graph.tensor(q.tensor)?.shape;
+      if (axis !== undefined && values && dims && channelRangeRatio(values, dims.map(Number), axis) >= CHANNEL_RANGE_RATIO)
+        out.add(u.name);
+    }
   return out;
 }
 

@@ -96,7 +96,10 @@ function reportHtml(r: QuantAnalysisData): string {
       title: `${r.metric.name} with this layer at 16 bits, the rest as planned`,
       axisLabel: `${r.metric.name}${unit} (all at 16 bits: ${formatNumber(r.model.all16)}${unit})`,
       unit,
-      bars: shown.map((l) => ({ label: l.layer, value: l.sixteenBit })),
+      bars: r.layers
+        .filter((l): l is LayerAnalysis & { sixteenBit: number } => l.sixteenBit !== undefined)
+        .slice(0, MAX_CHART_BARS)
+        .map((l) => ({ label: l.layer, value: l.sixteenBit })),
     }),
   ];
   const layerRows = r.layers
@@ -123,6 +126,7 @@ svg.chart{display:block;margin:16px 0;font-size:11px}
 code{font-size:12px}
 </style></head><body>
 <h1>Quantization analysis</h1>
+<p>Per-layer weights-only, activations-only and 16-bit columns are measured for the layers that matter most (– elsewhere).</p>
 <p>Metric: <b>${escapeXml(r.metric.name)}</b>${escapeXml(unit)}, ${r.metric.better} is better, over ${r.metric.samples} samples; ${r.configurations} configurations in ${(r.elapsedMs / 1000).toFixed(1)} s. ∞ means identical to float.</p>
 <table id="model"><thead><tr><th>float</th><th>quantized</th><th>weights only</th><th>activations only</th><th>all at 16 bits</th></tr></thead>
 <tbody><tr>${cell(r.model.float)}${cell(r.model.quantized)}${cell(r.model.weightsOnly)}${cell(r.model.activationsOnly)}${cell(r.model.all16)}</tr></tbody></table>
