@@ -112,6 +112,7 @@ export type { BuilderState } from './quant/builder-state.js';
 export {
   ConfigFileError,
   type ConfigOpSettings,
+  type ConfigQuantizerOverride,
   type ConfigQuantizerSettings,
   parseQuantConfig,
   type QuantConfig,

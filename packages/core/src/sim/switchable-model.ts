@@ -1,10 +1,17 @@
-import { create } from '@bufbuild/protobuf';
-import { type GraphProto, type NodeProto, OperatorSetIdProtoSchema } from 'onnx-buf';
+import { clone, create } from '@bufbuild/protobuf';
+import {
+  type GraphProto,
+  GraphProtoSchema,
+  type NodeProto,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  type TensorProto,
+} from 'onnx-buf';
 import type { QdqElementType } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import { UnsupportedError } from '../errors/quantsim-error.js';
 import type { Model } from '../model/model.js';
-import { makeTensor, makeValueInfo } from '../onnx/model-builder.js';
+import { makeAttribute, makeTensor, makeValueInfo } from '../onnx/model-builder.js';
 import { tensorToFloat32 } from '../onnx/tensor-values.js';
 import type { QuantPlan } from '../quant/plan.js';
 import type { PreparedModel } from '../quant/prepared-model.js';
@@ -64,13 +71,17 @@ export function defaultSwitchGroup(spec: QuantizerSpec): string {
 }
 
 /**
- * Builds the simulated model once with every quantizer group switchable at run time. Each
- * quantizer gets its quantized path for every variant that quantizes it (the same nodes as
- * {@link buildSimulatedModel} emits, or the same fake-quantized weights) and a chain of `Where`
- * nodes that picks one of them or the float value, driven by one boolean vector input per
- * variant. `Where` selects without arithmetic, so a setting of the switches computes exactly
- * what a plain simulated model of the same plan computes. Every variant must come from the same
- * prepared model (the same builder, other settings).
+ * Builds the simulated model once with every quantizer group switchable at run time, driven by
+ * one boolean vector input per variant. An activation or input quantizer gets each variant's
+ * quantized path (the nodes {@link buildSimulatedModel} emits) and a chain of `Where` nodes that
+ * picks one of them or the float value. A layer whose parameters switch becomes a chain of `If`
+ * nodes whose branches hold the layer with that variant's (or the float) weights as constants,
+ * so that ONNX Runtime runs the same kernels as for the plain model (pre-packed weights); a
+ * parameter read by several layers switches with `Where`. Selecting computes nothing, so a
+ * setting gives the plain simulated model's outputs bit for bit, with graph optimizations up to
+ * `extended` (the `all` level's NCHWc layout pass treats Convs in If branches otherwise, a
+ * float32-rounding difference). Every variant must come from the same prepared model (the same
+ * builder, other settings).
  *
  * @throws UnsupportedError below opset 9 (no `Where`).
  */
@@ -97,6 +108,11 @@ export function buildSwitchableModel(
   const original = prepared.model.proto.graph?.node ?? [];
   const cloneOf = new Map<NodeProto, NodeProto>(original.map((n, i) => [n, graph.node[i] as NodeProto]));
   const sink: QuantizerSink = { opset, unique, nodes: [], initializers: [], usesMicrosoft: false };
+  const viewNames = new Map<NodeProto, string>();
+  for (const v of prepared.graph.nodes) {
+    const c = cloneOf.get(v.proto);
+    if (c) viewNames.set(c, v.name);
+  }
 
   // Quantizers in plan order (the first variant's, then any the others add), grouped.
   const specs = new Map<string, QuantizerSpec>();
@@ -165,12 +181,33 @@ export function buildSwitchableModel(
     }
   };
 
+  // Parameters of a layer that is their only reader switch the whole layer with If: each branch
+  // holds the layer with its weights as constants, so that ONNX Runtime runs the same kernels
+  // (pre-packed, NCHWc) as for the plain simulated model. Other parameters go through Where.
+  const byLayer = new Map<NodeProto, QuantizerSpec[]>();
+  const viaWhere: QuantizerSpec[] = [];
   for (const id of forms.keys()) {
     const spec = specs.get(id) as QuantizerSpec;
-    if (spec.kind === 'param') switchParam(spec);
-    else if (spec.kind === 'activation') switchActivation(spec);
-    else switchInput(spec);
+    if (spec.kind !== 'param') continue;
+    const consumers = prepared.graph.tensor(spec.tensor)?.consumers ?? [];
+    const n = consumers.length === 1 ? cloneOf.get((consumers[0] as { node: { proto: NodeProto } }).node.proto) : undefined;
+    if (!n || n.output.some((o) => o === '')) viaWhere.push(spec);
+    else byLayer.set(n, [...(byLayer.get(n) ?? []), spec]);
   }
+  for (const [n, list] of byLayer)
+    if (new Set(list.map((q) => groupOf(q))).size > 1) {
+      viaWhere.push(...list);
+      byLayer.delete(n);
+    }
+  for (const id of forms.keys()) {
+    const spec = specs.get(id) as QuantizerSpec;
+    if (spec.kind === 'activation') switchActivation(spec);
+    else if (spec.kind === 'input') switchInput(spec);
+  }
+  for (const spec of viaWhere) switchParam(spec);
+  const replaced = new Map<NodeProto, NodeProto>();
+  for (const [n, list] of byLayer) replaced.set(n, switchLayer(n, list));
+  graph.node = graph.node.map((n) => replaced.get(n) ?? n);
 
   function switchActivation(spec: QuantizerSpec): void {
     const t = prepared.graph.tensor(spec.tensor);
@@ -226,6 +263,86 @@ export function buildSwitchableModel(
       sink.initializers.push(t);
       return t.name;
     });
+  }
+
+  function switchLayer(layer: NodeProto, params: readonly QuantizerSpec[]): NodeProto {
+    const g = groupIndex.get(groupOf(params[0] as QuantizerSpec)) as number;
+    const originalOutputs = (prepared.graph.node(nodeNameOf(layer))?.outputs ?? []) as readonly string[];
+    const values = params.map((spec) => {
+      const tensor = model.constantTensor(spec.tensor);
+      return {
+        spec,
+        values: tensor ? tensorToFloat32(tensor, (tp) => model.externalBytes(tp) ?? new Uint8Array()) : new Float32Array(),
+        dims: tensor?.dims.map(Number) ?? [],
+      };
+    });
+    // Branches by distinct parameter values: variant → key; the float branch has key ''.
+    const keyOf = (v: number) =>
+      JSON.stringify(values.map(({ spec }) => [variants[v]?.encodings.get(spec.id), forms.get(spec.id)?.[v]]));
+    const floatKey = JSON.stringify(values.map(() => [undefined, undefined]));
+    const branches = new Map<string, number[]>();
+    for (let v = 0; v < variants.length; v++) {
+      const key = keyOf(v);
+      if (key === floatKey) continue;
+      branches.set(key, [...(branches.get(key) ?? []), v]);
+    }
+    const branchGraph = (v: number | undefined): GraphProto => {
+      const copy = clone(NodeProtoSchema, layer);
+      const initializers: TensorProto[] = [];
+      for (const { spec, values: w, dims } of values) {
+        const form = v === undefined ? undefined : forms.get(spec.id)?.[v];
+        const enc = v === undefined ? undefined : variants[v]?.encodings.get(spec.id);
+        const t = makeTensor(
+          unique(`${spec.tensor}__branch`),
+          'float32',
+          dims,
+          form && enc ? simulatedParamValues(w, dims, enc, form) : w,
+        );
+        initializers.push(t);
+        copy.input = copy.input.map((i) => (i === spec.tensor ? t.name : i));
+      }
+      copy.output = layer.output.map((o) => unique(`${o}__branch`));
+      return create(GraphProtoSchema, {
+        name: unique(`${nodeNameOf(layer)}__branch`),
+        node: [copy],
+        initializer: initializers,
+        output: copy.output.map((o, i) => makeValueInfo(o, prepared.graph.tensor(originalOutputs[i] ?? '')?.dtype ?? 'float32')),
+      });
+    };
+    const conditions = [...branches.values()].map((vs) => {
+      let cond = switchOf[g]?.[vs[0] as number] as string;
+      for (const v of vs.slice(1)) {
+        const out = unique(`quantsim_switch_or_${g}`);
+        sink.nodes.push(node('Or', [cond, switchOf[g]?.[v] as string], [out]));
+        cond = out;
+      }
+      return { cond, variant: vs[0] as number };
+    });
+    const chain = (k: number, outputs: readonly string[]): NodeProto => {
+      const c = conditions[k] as { cond: string; variant: number };
+      const inner = k + 1 < conditions.length ? chainGraph(k + 1) : branchGraph(undefined);
+      return create(NodeProtoSchema, {
+        opType: 'If',
+        name: unique(`${nodeNameOf(layer)}__switch_${k}`),
+        input: [c.cond],
+        output: [...outputs],
+        attribute: [makeAttribute('then_branch', branchGraph(c.variant)), makeAttribute('else_branch', inner)],
+      });
+    };
+    const chainGraph = (k: number): GraphProto => {
+      const outputs = layer.output.map((o) => unique(`${o}__chain`));
+      return create(GraphProtoSchema, {
+        name: unique(`${nodeNameOf(layer)}__chain`),
+        node: [chain(k, outputs)],
+        output: outputs.map((o, i) => makeValueInfo(o, prepared.graph.tensor(originalOutputs[i] ?? '')?.dtype ?? 'float32')),
+      });
+    };
+    return conditions.length === 0 ? layer : chain(0, layer.output);
+  }
+
+  /** The stable name of a cloned node (its original's view name). */
+  function nodeNameOf(n: NodeProto): string {
+    return viewNames.get(n) ?? n.name;
   }
 
   graph.node = [...graph.node, ...sink.nodes];
