@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { samples, WORKLOADS } from '../../../bench/workloads.js';
 import { buildDetectorHead, detectorImages } from '../../../examples/detector-head/detector-head-model.js';
 import { seededRandom } from '../../../test-support/random.js';
 import { chromiumMissingReason, launchChromium } from '../../cli/test/support/headless-chromium.js';
@@ -183,6 +184,34 @@ function outputSqnr(reference: readonly TensorMap[], outputs: readonly TensorMap
     }
   return n === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10(s / n);
 }
+
+describe('analyze on the PaddleOCR recognizer', () => {
+  // About 800 configurations; minutes on an idle multi-core machine, hours on a shared 2-core one.
+  const long = process.env.QUANTSIM_LONG_TESTS === '1';
+  it.skipIf(!long)(
+    'finds, by itself, the Conv whose per-tensor weights ruin it, and says to go per channel',
+    async () => {
+      const w = WORKLOADS.recognizer;
+      if (!w) throw new Error('no recognizer workload');
+      const report = await analyze(quant(w.model).defaults({ perChannel: false }), {
+        calibration: () => samples(w, 8),
+        evaluation: [...samples(w, 4)],
+      });
+      const worst = report.layers[0];
+      console.log(
+        `recognizer: worst ${worst?.layer} (${worst?.opType}); findings: ${report.findings
+          .slice(0, 3)
+          .map((f) => `${f.kind} ${f.layer}`)
+          .join(', ')}`,
+      );
+      expect(worst?.opType).toBe('Conv');
+      const finding = report.findings.find((f) => f.kind === 'per-channel-range' && f.layer === worst?.layer);
+      expect(finding?.fix).toMatch(/perChannel\(\)/);
+    },
+    3_600_000,
+  );
+  if (!long) console.log('skipping the recognizer analysis: set QUANTSIM_LONG_TESTS=1 (about 800 configurations)');
+});
 
 describe('autoMixedPrecision', () => {
   it('reaches the target with the cheapest plan, as brute force over every plan finds', async () => {
