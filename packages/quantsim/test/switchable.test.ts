@@ -124,6 +124,10 @@ async function checkAgainstPlain(
 // Bit-for-bit checks run without ONNX Runtime's layout pass (NCHWc), which rewrites Convs
 // inside If branches otherwise than in the plain graph; every other optimization is on.
 const extended = new CpuBackend({ graphOptimizationLevel: 'extended' });
+// The recognizer's float graph has patterns ONNX Runtime fuses at 'basic' and 'extended'
+// (LayerNormalization, MatMul+Add) when no quantizer sits between them: its exact check runs
+// with graph rewrites off.
+const unoptimized = new CpuBackend({ graphOptimizationLevel: 'disabled' });
 
 describe('switchable simulation', () => {
   it('equals plain simulations of the same plan bit for bit on a small model', async () => {
@@ -154,12 +158,12 @@ describe('switchable simulation', () => {
     const w = WORKLOADS.recognizer;
     if (!w) throw new Error('no recognizer workload');
     await checkAgainstPlain(
-      quant(w.model).defaults({ perChannel: false }).backend(extended),
+      quant(w.model).defaults({ perChannel: false }).backend(unoptimized),
       () => samples(w, 4),
       [w.sample(9)],
       3,
-      2,
+      1,
       true,
     );
-  }, 900_000);
+  }, 1_800_000);
 });

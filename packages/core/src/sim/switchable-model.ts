@@ -78,9 +78,10 @@ export function defaultSwitchGroup(spec: QuantizerSpec): string {
  * nodes whose branches hold the layer with that variant's (or the float) weights as constants,
  * so that ONNX Runtime runs the same kernels as for the plain model (pre-packed weights); a
  * parameter read by several layers switches with `Where`. Selecting computes nothing, so a
- * setting gives the plain simulated model's outputs bit for bit, with graph optimizations up to
- * `extended` (the `all` level's NCHWc layout pass treats Convs in If branches otherwise, a
- * float32-rounding difference). Every variant must come from the same prepared model (the same
+ * setting gives the plain simulated model's outputs bit for bit when ONNX Runtime rewrites both
+ * graphs alike (always with rewrites off); where a quantizer is off, the plain graph may be
+ * fused across its place (LayerNorm, MatMul+Add, NCHWc Convs), a float32-rounding difference.
+ * Every variant must come from the same prepared model (the same
  * builder, other settings).
  *
  * @throws UnsupportedError below opset 9 (no `Where`).
