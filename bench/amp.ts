@@ -3,7 +3,7 @@
 // AMP_PHASE1 (default 24) of them). From W8A8 (AMP_WEIGHTS=per-tensor|per-channel, default
 // per-tensor) to CER ≤ float + 0.2 points. Prints the front as a Markdown table, the plan, the time.
 import os from 'node:os';
-import { ctcGreedyDecode, loadOcrDictionary, loadOcrLines, type OcrLineSample, scoreLines } from '@quantsim/cli';
+import { ctcGreedyDecode, loadOcrDictionary, loadOcrLines, type OcrLineSample, scoreLines } from '@quantsim/data';
 import { type AmpCandidate, type AmpRunner, autoMixedPrecision, candidateName, quant, type TensorData } from 'quantsim';
 import { REAL_MODELS } from '../test-support/models.js';
 

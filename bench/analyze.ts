@@ -3,7 +3,7 @@
 // BENCH_EVAL (default 32) evaluation samples, default metric (output SQNR). Prints the time,
 // the number of configurations scored, the worst layers and the findings.
 import os from 'node:os';
-import { loadOcrLines } from '@quantsim/cli';
+import { loadOcrLines } from '@quantsim/data';
 import { analyze, quant } from 'quantsim';
 import { REAL_MODELS } from '../test-support/models.js';
 

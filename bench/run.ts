@@ -1,99 +1,178 @@
-// `pnpm bench`: calibration cost relative to plain float inference, and peak memory against the
-// number of samples, for every encoding scheme on the PaddleOCR detector and recognizer.
+// `pnpm bench`: calibration speed side by side in one run, whole processes, as issue 15 measures it.
 //
-// Time: for each model, plain inference (session creation plus one run per sample) and each
-// scheme's calibration (statistics graph, session, runs, encodings) over the same samples, in
-// this process, alternating, repeated; the ratio of medians is printed.
-// Memory: each scheme calibrates 16 and then 256 samples in fresh processes; peak RSS of each.
+// For each model, each repeat runs, one after the other in fresh processes over the same samples:
+// plain float inference (node + onnxruntime-node: start, load, one run per sample, exit), each
+// quantsim scheme (start, load, calibrate, exit; bench/child.ts), and the peer, ONNX Runtime's
+// Python static quantizer with each calibration method (bench/peer.py). Wall time is measured from
+// spawn to exit; the table has medians, ratios to plain inference and peak RSS (medians too).
 //
-// Environment: BENCH_SAMPLES (default 16), BENCH_REPEATS (default 3), BENCH_RSS=0 to skip the
-// memory runs, BENCH_RSS_ALL=1 for every scheme on the detector too, BENCH_MODELS=detector,recognizer,
-// BENCH_SCHEMES=minmax,tf-enhanced,…. tf-enhanced is also timed with histogramStride 17.
+// Environment (to keep a run short):
+//   BENCH_MODELS   classifier,recognizer (default); detector too
+//   BENCH_SCHEMES  minmax,tf-enhanced,percentile,mse,entropy (default)
+//   BENCH_PEER     MinMax,Percentile,Entropy (default); 0 skips the peer
+//   BENCH_SAMPLES  100 (default)      BENCH_REPEATS  3 (default)
+//   BENCH_PYTHON   a Python with onnxruntime, onnx and numpy; otherwise /tmp/ortvenv is used, and
+//                  made (python3 -m venv, pip install) when missing; without python3 the peer is skipped
+//   BENCH_FLAT=1   also the peak RSS of 16 against 256 samples (memory flat in the sample count)
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { CpuBackend } from '@quantsim/backends';
-import { checkFeeds, loadModel, quant } from 'quantsim';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { calibrationRss, median } from './measure.js';
-import { samples, WORKLOADS } from './workloads.js';
+import { WORKLOADS } from './workloads.js';
 
-const count = Number(process.env.BENCH_SAMPLES ?? 16);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.join(here, '..');
+const list = (v: string | undefined, d: string) => (v ?? d).split(',').filter((x) => x !== '' && x !== '0');
+const count = Number(process.env.BENCH_SAMPLES ?? 100);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
-const models = (process.env.BENCH_MODELS ?? 'detector,recognizer').split(',');
-const schemes = (process.env.BENCH_SCHEMES ?? 'minmax,tf-enhanced,percentile,mse,entropy').split(',');
-const targets: Record<string, number> = { minmax: 1.25 };
+const models = list(process.env.BENCH_MODELS, 'classifier,recognizer');
+const schemes = list(process.env.BENCH_SCHEMES, 'minmax,tf-enhanced,percentile,mse,entropy');
+let peerMethods = list(process.env.BENCH_PEER, 'MinMax,Percentile,Entropy');
+const HISTOGRAM = new Set(['tf-enhanced', 'percentile', 'mse', 'entropy']);
+const PEER_OF: Record<string, string> = { minmax: 'MinMax', percentile: 'Percentile', entropy: 'Entropy' };
 
+/** A Python that can import onnxruntime.quantization, or why there is none. */
+function findPython(): { python?: string; reason?: string } {
+  const works = (py: string) => {
+    try {
+      execFileSync(py, ['-c', 'import onnxruntime.quantization, onnx, numpy'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (process.env.BENCH_PYTHON) {
+    return works(process.env.BENCH_PYTHON)
+      ? { python: process.env.BENCH_PYTHON }
+      : { reason: `BENCH_PYTHON=${process.env.BENCH_PYTHON} cannot import onnxruntime.quantization, onnx and numpy` };
+  }
+  const venv = path.join(os.tmpdir(), 'ortvenv');
+  const py = path.join(venv, 'bin', 'python');
+  if (existsSync(py) && works(py)) return { python: py };
+  try {
+    execFileSync('python3', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return { reason: 'python3 is not installed' };
+  }
+  try {
+    console.log(`making a venv for the peer: python3 -m venv ${venv} && pip install onnxruntime onnx numpy`);
+    if (!existsSync(py)) execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+    execFileSync(py, ['-m', 'pip', 'install', '-q', 'onnxruntime', 'onnx', 'numpy'], { stdio: 'inherit' });
+  } catch (error) {
+    return { reason: `making the venv failed (${(error as Error).message.split('\n')[0]})` };
+  }
+  return works(py) ? { python: py } : { reason: `${py} cannot import onnxruntime.quantization after pip install` };
+}
+
+/** Runs a process to completion: wall seconds from spawn to exit, and the peak RSS it reports. */
+function measure(command: string, args: readonly string[]): Promise<{ seconds: number; rssMiB: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${err.slice(-2000)}`));
+      const last = out.trim().split('\n').pop() ?? '{}';
+      resolve({ seconds, rssMiB: (JSON.parse(last) as { maxRssMiB: number }).maxRssMiB });
+    });
+  });
+}
+
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+const child = (what: string, model: string) =>
+  measure(tsx, ['--conditions=@quantsim/source', path.join(here, 'child.ts'), what, model, String(count)]);
+
+const { python, reason } = peerMethods.length > 0 ? findPython() : { reason: 'BENCH_PEER=0' };
+if (!python) {
+  console.log(`peer skipped: ${reason}`);
+  peerMethods = [];
+}
+const ortPython = python
+  ? execFileSync(python, ['-c', 'import onnxruntime; print(onnxruntime.__version__)']).toString().trim()
+  : undefined;
+const load = os.loadavg().map((l) => l.toFixed(1));
 console.log(
-  `quantsim bench: ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  `quantsim bench: ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}${ortPython ? `, peer onnxruntime ${ortPython} (Python)` : ''}; load average at start ${load.join(' ')}`,
 );
-console.log(`${count} samples per measurement, median of ${repeats}\n`);
-const rows: string[] = ['| model | scheme | plain s | calibrate s | ratio | target | met |', '|---|---|---|---|---|---|---|'];
+console.log(`whole process (start, load, calibrate, exit), ${count} samples, median of ${repeats}, W8A8\n`);
+
+const cols = ['plain', ...schemes, ...peerMethods.map((m) => `peer ${m}`)];
+const timeRows = [`| model | ${cols.join(' | ')} |`, `|---|${cols.map(() => '---|').join('')}`];
+const rssRows = [`| model | ${cols.join(' | ')} |`, `|---|${cols.map(() => '---|').join('')}`];
+const checks = ['| model | target | measured | met |', '|---|---|---|---|'];
 
 for (const name of models) {
   const w = WORKLOADS[name];
-  if (!w) throw new Error(`unknown model ${name}`);
-  const model = await loadModel(w.model);
-  const backend = new CpuBackend();
-  const plain = async () => {
-    const started = performance.now();
-    const session = await backend.createSession(model.toBytes(), { mode: 'float' });
-    for (const feeds of samples(w, count)) await session.run(checkFeeds(feeds, model.graph, 'bench'));
-    await session.release();
-    return (performance.now() - started) / 1000;
+  if (!w) throw new Error(`unknown model ${name}; known: ${Object.keys(WORKLOADS).join(', ')}`);
+  const dims = (w.sample(0).x as { dims: readonly number[] }).dims;
+  const times: Record<string, number[]> = {};
+  const rss: Record<string, number[]> = {};
+  const record = (k: string, r: { seconds: number; rssMiB: number }) => {
+    times[k] = [...(times[k] ?? []), r.seconds];
+    rss[k] = [...(rss[k] ?? []), r.rssMiB];
+    console.log(`  ${name} ${k}: ${r.seconds.toFixed(2)} s, ${r.rssMiB.toFixed(0)} MiB`);
   };
-  const calibrate = async (label: string) => {
-    const [scheme = label, stride] = label.split('/');
-    const started = performance.now();
-    const sim = await quant(model)
-      .scheme(scheme)
-      .calibrate(() => samples(w, count), stride ? { histogramStride: Number(stride) } : {});
-    const seconds = (performance.now() - started) / 1000;
-    await sim.release();
-    return seconds;
-  };
-  await plain();
-  await calibrate('minmax');
-  const times: Record<string, number[]> = { plain: [] };
-  const configs = [...schemes, ...(schemes.includes('tf-enhanced') ? ['tf-enhanced/17'] : [])];
   for (let r = 0; r < repeats; r++) {
-    (times.plain as number[]).push(await plain());
-    for (const s of configs) {
-      const list = times[s] ?? [];
-      list.push(await calibrate(s));
-      times[s] = list;
-    }
+    record('plain', await child('plain', name));
+    for (const s of schemes) record(s, await child(s, name));
+    for (const m of peerMethods)
+      record(
+        `peer ${m}`,
+        await measure(python as string, [path.join(here, 'peer.py'), w.model, m, ...dims.slice(1).map(String), String(count)]),
+      );
   }
-  const base = median(times.plain as number[]);
-  for (const s of configs) {
-    const t = median(times[s] as number[]);
-    const [scheme = s, stride] = s.split('/');
-    const target = targets[scheme] ?? 1.6;
-    const ratio = t / base;
-    const label = stride ? `${scheme} (histogramStride ${stride})` : scheme;
-    rows.push(
-      `| ${w.name} | ${label} | ${base.toFixed(2)} | ${t.toFixed(2)} | ${ratio.toFixed(2)}× | ≤ ${target}× | ${ratio <= target ? 'yes' : 'no'} |`,
-    );
-    console.log(rows[rows.length - 1]);
+  const t = (k: string) => median(times[k] as number[]);
+  const base = t('plain');
+  const cell = (k: string) => (k === 'plain' ? `${base.toFixed(2)} s` : `${t(k).toFixed(2)} s (${(t(k) / base).toFixed(1)}×)`);
+  timeRows.push(`| ${w.name} | ${cols.map(cell).join(' | ')} |`);
+  rssRows.push(`| ${w.name} | ${cols.map((k) => `${median(rss[k] as number[]).toFixed(0)} MiB`).join(' | ')} |`);
+  const check = (target: string, measured: string, met: boolean) =>
+    checks.push(`| ${w.name} | ${target} | ${measured} | ${met ? 'yes' : 'no'} |`);
+  for (const s of schemes) {
+    const limit = s === 'minmax' ? (name === 'detector' ? 1.3 : 1.5) : HISTOGRAM.has(s) ? 2.5 : undefined;
+    if (limit !== undefined) check(`${s} ≤ ${limit}× plain`, `${(t(s) / base).toFixed(2)}×`, t(s) / base <= limit);
+    const peer = PEER_OF[s];
+    if (name === 'recognizer' && peer && times[`peer ${peer}`]) {
+      const want = s === 'minmax' ? 3 : 10;
+      const speedup = t(`peer ${peer}`) / t(s);
+      check(`${s} ≥ ${want}× faster than peer ${peer}`, `${speedup.toFixed(2)}×`, speedup >= want);
+      if (HISTOGRAM.has(s)) {
+        const share = median(rss[s] as number[]) / median(rss[`peer ${peer}`] as number[]);
+        check(`${s} peak RSS ≤ 1/10 of peer ${peer}`, `${share.toFixed(3)}`, share <= 0.1);
+      }
+    }
   }
 }
-console.log(`\n${rows.join('\n')}\n`);
+console.log(
+  `\nTime, whole process:\n\n${timeRows.join('\n')}\n\nPeak RSS:\n\n${rssRows.join('\n')}\n\nTargets:\n\n${checks.join('\n')}\n`,
+);
+console.log(
+  `load average at end ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 
-if (process.env.BENCH_RSS !== '0') {
-  const rss: string[] = [
-    '| model | scheme | peak RSS, 16 samples | peak RSS, 256 samples | ratio | target ≤ 1.1× | ',
-    '|---|---|---|---|---|---|',
-  ];
-  // The detector's histogram schemes take about a second per 640×640 sample; unless BENCH_RSS_ALL=1
-  // its memory runs cover one scheme of each kind (minmax statistics, histogram statistics).
+if (process.env.BENCH_FLAT === '1') {
+  const flat = ['| model | scheme | peak RSS, 16 samples | peak RSS, 256 samples | ratio |', '|---|---|---|---|---|'];
   for (const name of models)
-    for (const s of name === 'detector' && process.env.BENCH_RSS_ALL !== '1'
-      ? schemes.filter((x) => x === 'minmax' || x === 'tf-enhanced')
-      : schemes) {
+    for (const s of schemes) {
       const few = await calibrationRss(name, s, 16);
       const many = await calibrationRss(name, s, 256);
-      const ratio = many.maxRssMiB / few.maxRssMiB;
-      rss.push(
-        `| ${WORKLOADS[name]?.name} | ${s} | ${few.maxRssMiB.toFixed(0)} MiB | ${many.maxRssMiB.toFixed(0)} MiB | ${ratio.toFixed(3)}× | ${ratio <= 1.1 ? 'yes' : 'no'} |`,
+      flat.push(
+        `| ${WORKLOADS[name]?.name} | ${s} | ${few.maxRssMiB.toFixed(0)} MiB | ${many.maxRssMiB.toFixed(0)} MiB | ${(many.maxRssMiB / few.maxRssMiB).toFixed(3)}× |`,
       );
-      console.log(rss[rss.length - 1]);
     }
-  console.log(`\n${rss.join('\n')}`);
+  console.log(`Peak RSS against the sample count:\n\n${flat.join('\n')}`);
 }

@@ -9,8 +9,11 @@ export interface Workload {
   readonly sample: (i: number) => FeedsLike;
 }
 
-/** Smooth, sample-dependent pseudo-images in [-1, 1] (the models' normalised input range). */
-function image(channels: number, height: number, width: number, i: number): Float32Array {
+/**
+ * Smooth, sample-dependent pseudo-images in [-1, 1] (the models' normalised input range).
+ * bench/peer.py computes the same formula for the peer.
+ */
+export function image(channels: number, height: number, width: number, i: number): Float32Array {
   const out = new Float32Array(channels * height * width);
   const fx = 0.013 + (i % 7) * 0.004;
   const fy = 0.021 + (i % 5) * 0.003;
@@ -23,8 +26,13 @@ function image(channels: number, height: number, width: number, i: number): Floa
   return out;
 }
 
-/** The PaddleOCR detector at 640×640 and the recognizer at 48×320, as in the issue. */
+/** The PaddleOCR classifier at 48×192, the recognizer at 48×320 and the detector at 640×640, as in the issue. */
 export const WORKLOADS: Readonly<Record<string, Workload>> = {
+  classifier: {
+    name: 'PaddleOCR v2 classifier 48×192',
+    model: REAL_MODELS.ocrClassifier,
+    sample: (i) => ({ x: { data: image(3, 48, 192, i), dims: [1, 3, 48, 192] } }),
+  },
   detector: {
     name: 'PaddleOCR v4 detector 640×640',
     model: REAL_MODELS.ocrDetector,

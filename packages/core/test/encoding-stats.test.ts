@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as prng } from '../../../test-support/random.js';
 import {
   createStatsAccumulator,
   foldHistogram,
@@ -12,17 +13,6 @@ import {
   type TensorStats,
   uniformBins,
 } from '../src/index.js';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Heavy-tailed data over many magnitudes, with the odd exact zero and negative zero. */
 function sample(n: number, seed: number): Float32Array {
@@ -92,6 +82,37 @@ describe('power-of-two histogram', () => {
       expect(stats.reduceRight((a, b) => mergeTensorStats(a, b))).toEqual(whole);
       expect(stats.reduce((a, b) => mergeTensorStats(a, b))).toEqual(whole);
     }
+  });
+
+  it('gives the same statistics for tensors added one by one as for one add, past NaN, infinities and range growth', () => {
+    // The first add sets the bins; the second mostly falls inside them but holds values past
+    // both ends, NaN and infinities part-way. Per tensor and per channel (long channels).
+    const first = sample(40_000, 11);
+    const second = sample(60_000, 12);
+    second[30_000] = Number.NaN;
+    second[30_001] = Number.POSITIVE_INFINITY;
+    second[45_000] = 1e6;
+    second[50_000] = -2e6;
+    const third = sample(50_000, 13);
+    const all = new Float32Array([...first, ...second, ...third]);
+    expect(gather([first, second, third])).toEqual(gather([all]));
+    expect(gather([first, third])).toEqual(gather([new Float32Array([...first, ...third])]));
+    const perChannel = (parts: Float32Array[]) => {
+      const accumulator = createStatsAccumulator({ histogram: true, channelAxis: 0 });
+      for (const p of parts) accumulator.add(p, [2, p.length / 2]);
+      return accumulator.toStats();
+    };
+    expect(perChannel([first, second])).toEqual(
+      statsFromValues(
+        new Float32Array([
+          ...first.subarray(0, 20_000),
+          ...second.subarray(0, 30_000),
+          ...first.subarray(20_000),
+          ...second.subarray(30_000),
+        ]),
+        { histogram: true, axis: 0, dims: [2, 50_000] },
+      ),
+    );
   });
 
   it('merges associatively and commutatively, and ignores the order of the values', () => {

@@ -1,6 +1,7 @@
 /**
  * quantsim: quantization simulation for ONNX models. This package re-exports `@quantsim/core`
- * and adds `quant`, ready with the default encoding schemes, rules and backends.
+ * and the quant analyzer of `@quantsim/analyze` (`analyzeSensitivity` and its report), and adds
+ * `quant`, ready with the default encoding schemes, rules and backends.
  *
  * @packageDocumentation
  */

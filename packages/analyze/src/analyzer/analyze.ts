@@ -7,7 +7,6 @@ import {
   type SwitchGroup,
   type SwitchSetting,
 } from '@quantsim/core';
-import { QuantAnalysisReport } from '../report/quant-report.js';
 import { sameOutputs, sampleOutputs, stackedOutputs } from './batching.js';
 import {
   lossOf,
@@ -19,6 +18,7 @@ import {
   throwIfAborted,
 } from './evaluation.js';
 import { type AnalysisFinding, badness, findAnalysisFindings, perChannelSuspects } from './findings.js';
+import { QuantAnalysisReport } from './quant-report.js';
 
 /** Progress of {@link analyze}: configurations measured so far. */
 export interface AnalyzeProgress {
@@ -144,7 +144,7 @@ export async function analyze(builder: QuantBuilder, options: AnalyzeOptions): P
     const groups = switchable.groups;
     const units = unitsOf(groups);
     const detailed = Math.max(0, options.detailedLayers ?? 16);
-    const slots = new Map(sim.resolved.prepared.placement.slots.map((q) => [q.id, q.channelAxis]));
+    const slots = new Map(sim.prepared.placement.slots.map((q) => [q.id, q.channelAxis]));
     const rangeSuspects = perChannelSuspects(sim.plan, sim.floatModel, units, (id) => slots.get(id));
     let total = 4 + 2 * units.length + 3 * Math.min(detailed, units.length) + rangeSuspects.size;
     let done = 0;

@@ -1,4 +1,11 @@
-import type { FeedsLike, GraphView, TensorArray, TensorData, TensorMap } from '@quantsim/core';
+import {
+  type FeedsLike,
+  type GraphView,
+  type TensorArray,
+  type TensorData,
+  type TensorMap,
+  UnsupportedError,
+} from '@quantsim/core';
 import type { ConfigurationRunner, OutputsOf } from './evaluation.js';
 
 type ArrayConstructorOf = new (length: number) => TensorArray;
@@ -46,7 +53,10 @@ export function stackedOutputs(samples: readonly FeedsLike[], size: number, grap
       const result = await run(b.feeds);
       const per: Record<string, TensorData>[] = Array.from({ length: b.count }, () => ({}));
       for (const [name, t] of Object.entries(result)) {
-        if (t.dims[0] !== b.count) throw new Error(`output ${name} has batch ${t.dims[0]} for ${b.count} stacked samples`);
+        if (t.dims[0] !== b.count)
+          throw new UnsupportedError(`Output '${name}' has batch ${t.dims[0]} for ${b.count} stacked samples.`, {
+            hint: 'The model does not keep the batch axis through to this output; analyze with batchSize: 1.',
+          });
         const step = t.data.length / b.count;
         for (let i = 0; i < b.count; i++)
           (per[i] as Record<string, TensorData>)[name] = {

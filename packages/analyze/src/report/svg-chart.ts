@@ -1,3 +1,4 @@
+import { escapeXml } from './svg-bar-chart.js';
 /** One bar of a {@link horizontalBarChart}; an infinite value is drawn as a labelled marker, not a bar. */
 export interface ChartBar {
   readonly label: string;
@@ -11,11 +12,6 @@ export interface ChartSpec {
   readonly bars: readonly ChartBar[];
   /** Added to every value label, e.g. ` dB`. */
   readonly unit?: string;
-}
-
-/** Escapes text for XML and HTML. */
-export function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** A number for a label: `∞`, `−∞`, or 2 decimals (3 significant digits below 1). */

@@ -1,57 +1,23 @@
 import type { Backend, BackendSession } from '../contracts/backend.js';
+import type { CalibrateOptions, CalibrationStats } from '../contracts/calibration.js';
 import type { EncodingScheme } from '../contracts/scheme.js';
 import type { TensorStats } from '../contracts/stats.js';
 import type { TensorData } from '../contracts/tensor.js';
-import { createStatsAccumulator, mergeTensorStats, type StatsAccumulator } from '../encoding/index.js';
-import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
-import type { ResolvedPlan } from '../quant/builder.js';
+import { InvalidArgumentError } from '../errors/quantsim-error.js';
+import type { PlannedModel } from '../plan/prepared-model.js';
+import { createStatsAccumulator, mergeTensorStats, type StatsAccumulator } from './stats.js';
+
+export type { CalibrateOptions, CalibrationProgress, CalibrationStats } from '../contracts/calibration.js';
+
+import { CalibrationError } from '../errors/calibration-error.js';
 import { type CalibrationData, checkFeeds, iterateData } from './feeds.js';
 import { buildStatisticsGraph, type StatisticsOutputs, type TensorRequest } from './statistics-graph.js';
 
-/** Progress of calibration, for progress bars. */
-export interface CalibrationProgress {
-  /** Samples processed so far. */
-  readonly done: number;
-  /** The number of samples that will be processed, when known. */
-  readonly total: number | undefined;
-}
-
-/** Options of calibration. */
-export interface CalibrateOptions {
-  /** Use at most this many samples. */
-  readonly samples?: number;
-  /** Called after each sample. */
-  readonly onProgress?: (progress: CalibrationProgress) => void;
-  /** Stops calibration cleanly: no encodings are produced. */
-  readonly signal?: AbortSignal;
-  /** `error` (default): a NaN or infinity in an activation stops calibration; `ignore`: skip and count them. */
-  readonly nonFinite?: 'error' | 'ignore';
-  /**
-   * For histogram schemes: build histograms from every `histogramStride`-th element of each
-   * tensor, picked inside the graph, while the range, count and non-finite check stay exact
-   * (in-graph reductions over every element). 1 sends every element to JavaScript: exact, and
-   * much slower on large models. Default 1.
-   */
-  readonly histogramStride?: number;
-}
-
-/** Activation statistics gathered from calibration data; plain data that merges across shards. */
-export interface CalibrationStats {
-  readonly samples: number;
-  /** Statistics by tensor name. */
-  readonly tensors: Readonly<Record<string, TensorStats>>;
-}
-
-/** Calibration stopped on a NaN or infinity, or could not run. */
-export class CalibrationError extends QuantsimError {
-  constructor(code: 'CALIBRATION' | 'NON_FINITE' | 'ABORTED', message: string, hint?: string) {
-    super(code, message, hint ? { hint } : {});
-  }
-}
+export { CalibrationError } from '../errors/calibration-error.js';
 
 /** The tensors whose activation statistics a plan needs, and whether each needs a histogram. */
 export function statisticsRequests(
-  resolved: ResolvedPlan,
+  resolved: PlannedModel,
   schemes: ReadonlyMap<string, EncodingScheme>,
   skip: ReadonlySet<string> = new Set(),
   histogramStride = 1,
@@ -75,14 +41,14 @@ export function statisticsRequests(
  * into fixed-size accumulators and dropped.
  */
 export async function collectStats(
-  resolved: ResolvedPlan,
+  resolved: PlannedModel,
   backend: Backend,
   requests: readonly TensorRequest[],
   data: CalibrationData,
   options: CalibrateOptions = {},
 ): Promise<CalibrationStats> {
   const graph = resolved.prepared.graph;
-  const { model, outputs } = buildStatisticsGraph(resolved.prepared.model, requests);
+  const { model, outputs, packed } = buildStatisticsGraph(resolved.prepared.model, requests);
   const accumulators = new Map<string, StatsAccumulator>();
   type Range = { count: number; min: number; max: number; nonFinite: number };
   const ranges = new Map<string, Range>();
@@ -91,10 +57,8 @@ export async function collectStats(
     if (o.values) accumulators.set(o.tensor, createStatsAccumulator({ histogram: true }));
     if (!whole(o)) ranges.set(o.tensor, { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, nonFinite: 0 });
   }
-  const fetches = outputs.flatMap((o) => [
-    ...(whole(o) ? [] : ([o.min, o.max, o.sum, o.size] as string[])),
-    ...(o.values ? [o.values] : []),
-  ]);
+  // Every reduced tensor's statistics come in the two packed outputs; values one output each.
+  const fetches = [...(packed ? [packed.stats, packed.sizes] : []), ...outputs.flatMap((o) => (o.values ? [o.values] : []))];
   const limit = options.samples ?? Number.POSITIVE_INFINITY;
   const total = Array.isArray(data) ? Math.min(data.length, limit) : Number.isFinite(limit) ? limit : undefined;
   const policy = options.nonFinite ?? 'error';
@@ -110,6 +74,9 @@ export async function collectStats(
       if (session) {
         const result = await session.run(feeds, fetches);
         const flagged: StatisticsOutputs[] = [];
+        const k = packed?.count ?? 0;
+        const reduced = packed ? floatData(result[packed.stats], packed.stats) : new Float32Array(0);
+        const sizes = packed ? result[packed.sizes]?.data : undefined;
         for (const o of outputs) {
           if (whole(o)) {
             const acc = accumulators.get(o.tensor) as StatsAccumulator;
@@ -118,15 +85,16 @@ export async function collectStats(
             if (acc.nonFinite > before && policy === 'error') throw nonFiniteError(o.tensor, samples);
             continue;
           }
-          const sum = scalar(result[o.sum as string]);
-          const lo = scalar(result[o.min as string]);
-          const hi = scalar(result[o.max as string]);
+          const i = o.index as number;
+          const lo = element(reduced, i);
+          const hi = element(reduced, k + i);
+          const sum = element(reduced, 2 * k + i);
           if (!Number.isFinite(sum) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
             flagged.push(o);
             continue;
           }
           const m = ranges.get(o.tensor) as Range;
-          m.count += scalar(result[o.size as string]);
+          m.count += element(sizes, i);
           if (lo < m.min) m.min = lo;
           if (hi > m.max) m.max = hi;
           // A strided sample feeds the histogram; the exact range comes from the reductions.
@@ -199,9 +167,16 @@ export function mergeCalibrationStats(a: CalibrationStats, b: CalibrationStats):
   return { samples: a.samples + b.samples, tensors };
 }
 
-function scalar(t: TensorData | undefined): number {
-  const v = t?.data[0];
-  return typeof v === 'bigint' ? Number(v) : (v ?? Number.NaN);
+/** Element `i` of a packed statistics output. */
+function element(data: TensorData['data'] | undefined, i: number): number {
+  const v = data?.[i];
+  if (v === undefined)
+    throw new CalibrationError(
+      'CALIBRATION',
+      'The backend returned fewer statistics than the statistics graph computes.',
+      'This is a backend bug; try the cpu backend.',
+    );
+  return Number(v);
 }
 
 function floatData(t: TensorData | undefined, name: string): Float32Array {

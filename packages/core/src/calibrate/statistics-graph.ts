@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
-import { type GraphProto, NodeProtoSchema } from 'onnx-buf';
+import { type GraphProto, type NodeProto, NodeProtoSchema } from 'onnx-buf';
 import type { Model } from '../model/model.js';
-import { makeAttribute, makeTensor, makeValueInfo } from '../onnx/model-builder.js';
+import { makeAttribute, makeTensor, makeValueInfo } from '../onnx/factory.js';
 
 /** What calibration gathers for one tensor. */
 export interface TensorRequest {
@@ -18,7 +18,15 @@ export interface TensorRequest {
 /** The outputs that carry one tensor's statistics. */
 export interface StatisticsOutputs {
   readonly tensor: string;
-  /** Minimum, maximum, sum (non-finite detection) and element count; absent when `full`. */
+  /**
+   * Where the tensor's reductions sit in the packed outputs (`packed` of
+   * {@link buildStatisticsGraph}'s result): its minimum is `stats[index]`, its maximum
+   * `stats[count + index]`, its sum (the non-finite check) `stats[2 · count + index]` and its
+   * element count `sizes[index]`. Absent when the whole tensor crosses into JavaScript (`values`
+   * with stride 1), which gives all of them exactly.
+   */
+  readonly index?: number;
+  /** Former per-tensor scalar outputs; no longer produced (the reductions are packed). */
   readonly min?: string;
   readonly max?: string;
   readonly sum?: string;
@@ -29,21 +37,49 @@ export interface StatisticsOutputs {
   readonly stride: number;
 }
 
+/** Output names of the packed statistics. */
+const PACKED_STATS = 'quantsim::stats';
+const PACKED_SIZES = 'quantsim::sizes';
+
 /**
- * Builds the statistics graph: the model plus, for each requested tensor, in-graph reductions
- * (ReduceMin, ReduceMax, ReduceSum, Size) so that only four scalars cross into JavaScript, or the
- * tensor itself when a histogram is needed. ReduceSum is the cheap non-finite check: the sum is
- * NaN or infinite exactly when the tensor holds a NaN or infinity (barring overflow).
+ * Builds the statistics graph: the model plus in-graph reductions for each requested tensor, or
+ * the tensor itself as an output when its histogram needs every element. Each reduced tensor is
+ * flattened (a Reshape, which ONNX Runtime aliases) and reduced by ReduceMin, ReduceMax and
+ * ReduceSum to one element each, and its element count taken with Shape. One Concat packs every
+ * minimum, maximum and sum into a single float32 output and another every count into a single
+ * int64 output (`packed`: `stats`, float32 `[3 · count]`, every minimum, then every maximum, then
+ * every sum; `sizes`, int64 `[count]`), so that a run returns two tensors however many
+ * activations are observed (each graph output costs a run a fixed overhead). The reductions are
+ * placed right after the node that computes their tensor, so that they read it while it is
+ * recent. ReduceSum is the cheap non-finite check: the sum is NaN or infinite exactly when the
+ * tensor holds a NaN or infinity (barring overflow).
  */
 export function buildStatisticsGraph(
   model: Model,
   requests: readonly TensorRequest[],
-): { model: Model; outputs: StatisticsOutputs[] } {
+): {
+  model: Model;
+  outputs: StatisticsOutputs[];
+  packed?: { readonly stats: string; readonly sizes: string; readonly count: number };
+} {
   const copy = model.clone();
   const graph = copy.proto.graph as GraphProto;
   const existing = new Set(graph.output.map((o) => o.name));
   const outputs: StatisticsOutputs[] = [];
-  let flatShape: string | undefined;
+  const added = new Map<string, NodeProto[]>();
+  const mins: string[] = [];
+  const maxs: string[] = [];
+  const sums: string[] = [];
+  const sizes: string[] = [];
+  const initializers = new Set<string>();
+  const constant = (name: string, dims: number[], values: number[]) => {
+    if (initializers.has(name)) return name;
+    initializers.add(name);
+    graph.initializer.push(makeTensor(name, 'int64', dims, values));
+    return name;
+  };
+  const node = (opType: string, input: string[], output: string, attribute: NodeProto['attribute'] = []) =>
+    create(NodeProtoSchema, { opType, input, output: [output], attribute });
   for (const r of requests) {
     const stride = r.full ? Math.max(1, Math.floor(r.stride ?? 1)) : 1;
     if (r.full && stride === 1) {
@@ -53,40 +89,49 @@ export function buildStatisticsGraph(
       continue;
     }
     const name = (k: string) => `${r.tensor}::quantsim_${k}`;
-    for (const [op, k] of [
-      ['ReduceMin', 'min'],
-      ['ReduceMax', 'max'],
-      ['ReduceSum', 'sum'],
-    ] as const) {
-      graph.node.push(
-        create(NodeProtoSchema, { opType: op, input: [r.tensor], output: [name(k)], attribute: [makeAttribute('keepdims', 0)] }),
+    const keep = [makeAttribute('keepdims', 1)];
+    const nodes = [
+      node('Reshape', [r.tensor, constant('quantsim::flat_N', [1], [-1])], name('flat')),
+      node('ReduceMin', [name('flat')], name('min'), keep),
+      node('ReduceMax', [name('flat')], name('max'), keep),
+      node('ReduceSum', [name('flat')], name('sum'), keep),
+      node('Shape', [name('flat')], name('size')),
+    ];
+    mins.push(name('min'));
+    maxs.push(name('max'));
+    sums.push(name('sum'));
+    sizes.push(name('size'));
+    const stats = { tensor: r.tensor, index: outputs.filter((o) => o.index !== undefined).length, stride };
+    if (r.full) {
+      // Every stride-th element: a 1-D MaxPool of kernel 1 over the flattened tensor picks them,
+      // at any opset and any size, without knowing the shape in advance.
+      nodes.push(
+        node('Reshape', [r.tensor, constant('quantsim::flat_1x1xN', [3], [1, 1, -1])], name('flat3')),
+        node('MaxPool', [name('flat3')], name('sample'), [
+          makeAttribute('kernel_shape', [1]),
+          makeAttribute('strides', [stride]),
+        ]),
       );
-      graph.output.push(makeValueInfo(name(k), 'float32', []));
-    }
-    graph.node.push(create(NodeProtoSchema, { opType: 'Size', input: [r.tensor], output: [name('size')] }));
-    graph.output.push(makeValueInfo(name('size'), 'int64', []));
-    const stats = { tensor: r.tensor, min: name('min'), max: name('max'), sum: name('sum'), size: name('size'), stride };
-    if (!r.full) {
-      outputs.push(stats);
-      continue;
-    }
-    // Every stride-th element: a 1-D MaxPool of kernel 1 over the flattened tensor picks them,
-    // at any opset and any size, without knowing the shape in advance.
-    if (!flatShape) {
-      flatShape = 'quantsim::flat_1x1xN';
-      graph.initializer.push(makeTensor(flatShape, 'int64', [3], [1, 1, -1]));
-    }
-    graph.node.push(
-      create(NodeProtoSchema, { opType: 'Reshape', input: [r.tensor, flatShape], output: [name('flat')] }),
-      create(NodeProtoSchema, {
-        opType: 'MaxPool',
-        input: [name('flat')],
-        output: [name('sample')],
-        attribute: [makeAttribute('kernel_shape', [1]), makeAttribute('strides', [stride])],
-      }),
-    );
-    graph.output.push(makeValueInfo(name('sample'), 'float32'));
-    outputs.push({ ...stats, values: name('sample') });
+      graph.output.push(makeValueInfo(name('sample'), 'float32'));
+      outputs.push({ ...stats, values: name('sample') });
+    } else outputs.push(stats);
+    added.set(r.tensor, [...(added.get(r.tensor) ?? []), ...nodes]);
   }
-  return { model: copy, outputs };
+  if (mins.length === 0) return { model: copy, outputs };
+  // Each tensor's reductions go right after its producer (graph inputs and initializers: first).
+  const produced = new Set(graph.node.flatMap((n) => n.output));
+  const ordered: NodeProto[] = [];
+  for (const [tensor, nodes] of added) if (!produced.has(tensor)) ordered.push(...nodes);
+  for (const n of graph.node) {
+    ordered.push(n);
+    for (const o of n.output) ordered.push(...(added.get(o) ?? []));
+  }
+  const axis0 = [makeAttribute('axis', 0)];
+  ordered.push(node('Concat', [...mins, ...maxs, ...sums], PACKED_STATS, axis0), node('Concat', sizes, PACKED_SIZES, axis0));
+  graph.node = ordered;
+  graph.output.push(
+    makeValueInfo(PACKED_STATS, 'float32', [3 * mins.length]),
+    makeValueInfo(PACKED_SIZES, 'int64', [mins.length]),
+  );
+  return { model: copy, outputs, packed: { stats: PACKED_STATS, sizes: PACKED_SIZES, count: mins.length } };
 }
