@@ -1,10 +1,17 @@
 /**
- * The quant analyzer of quantsim, as a library: per-layer sensitivity analysis in the manner of
- * AIMET's QuantAnalyzer (each unit alone quantized and alone left in float, weights only,
- * activations only, per-layer SQNR), the metrics it scores with, and its self-contained HTML and
- * JSON report. The `quantsim analyze` command calls it; `quantsim` re-exports it.
+ * The quant analyzer of quantsim, as a library, and automatic mixed precision.
  *
- * Folders: `metric/` (what a configuration is scored by), `sensitivity/` (quantizer units, the
+ * - `analyze` scores every layer alone, left out and at 16 bits in one switchable ONNX Runtime
+ *   session and names causes and fixes (findings, HTML report); `autoMixedPrecision` raises the
+ *   bitwidths of the most sensitive groups until the user's score reaches a target, at the lowest
+ *   cost, and `writePlanConfig` saves the result as a config file.
+ * - `analyzeSensitivity`: per-layer sensitivity analysis in the manner of AIMET's QuantAnalyzer
+ *   (each unit alone quantized and alone left in float, weights only, activations only, per-layer
+ *   SQNR), the metrics it scores with, and its self-contained HTML and JSON report. The
+ *   `quantsim analyze` command calls it; `quantsim` re-exports everything here.
+ *
+ * Folders: `analyzer/` (analyze, evaluation, findings, the analysis report), `amp/` (automatic mixed precision),
+ * `metric/` (what a configuration is scored by), `sensitivity/` (quantizer units, the
  * simulation variants and the analysis), `report/` (SVG charts, HTML and JSON).
  *
  * ### Examples
@@ -21,9 +28,51 @@
  *
  * @packageDocumentation
  */
+export {
+  type AmpFrontPoint,
+  type AmpOptions,
+  type AmpProgress,
+  type AmpResult,
+  type AmpRunner,
+  autoMixedPrecision,
+} from './amp/auto-mixed-precision.js';
+export { type AmpCandidate, candidateName } from './amp/candidates.js';
+export { type AmpCostModel, costAt, type UnitCost, unitCosts } from './amp/cost.js';
+export { type AmpPlanEntry, planBuilder, writePlanConfig } from './amp/plan-config.js';
+export {
+  type AnalyzeOptions,
+  type AnalyzeProgress,
+  analyze,
+  type LayerAnalysis,
+  type ModelScores,
+} from './analyzer/analyze.js';
+export { sameOutputs, sampleOutputs, stackedOutputs } from './analyzer/batching.js';
+export {
+  type ConfigurationRunner,
+  lossOf,
+  type OutputsOf,
+  outputSqnrScorer,
+  type SampleMetric,
+  type Scorer,
+  sampleMetricScorer,
+} from './analyzer/evaluation.js';
+export {
+  type AnalysisFinding,
+  badness,
+  CHANNEL_RANGE_RATIO,
+  centralRange,
+  channelRangeRatio,
+  type FindingInput,
+  type FindingKind,
+  findAnalysisFindings,
+  OUTLIER_RATIO,
+  perChannelSuspects,
+} from './analyzer/findings.js';
+export { type AnalysisMetric, type QuantAnalysisData, QuantAnalysisReport } from './analyzer/quant-report.js';
 export { type ModelRunner, outputSqnrMetric, type SensitivityMetric, top1AgreementMetric } from './metric/sensitivity-metric.js';
 export { type SensitivityReportContext, sensitivityReportHtml, sensitivityReportJson } from './report/sensitivity-report.js';
 export { type Bar, type BarChart, barChartSvg, escapeXml, formatValue } from './report/svg-bar-chart.js';
+export { type ChartBar, type ChartSpec, formatNumber, horizontalBarChart, niceTicks } from './report/svg-chart.js';
 export { type QuantUnit, quantUnits } from './sensitivity/quant-units.js';
 export {
   analyzeSensitivity,

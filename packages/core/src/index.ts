@@ -8,6 +8,7 @@
 export * from './backend/index.js';
 export type { BuilderState } from './builder/builder-state.js';
 export { createQuant, type QuantCallOptions, type QuantFunction, type QuantSetup } from './builder/create-quant.js';
+export { createSwitchableSim } from './builder/create-switchable-sim.js';
 export type {
   BuilderServices,
   CarriedEncodings,
@@ -144,6 +145,7 @@ export {
 } from './onnx/tensor-values.js';
 export {
   type ConfigOpSettings,
+  type ConfigQuantizerOverride,
   type ConfigQuantizerSettings,
   parseQuantConfig,
   type QuantConfig,
@@ -177,6 +179,16 @@ export { SEQ_MSE_OPS, type SeqMseOptions, type SeqMseRecord, type SeqMseSkipped,
 export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './simulate/qdq-form.js';
 export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions } from './simulate/simulated-model.js';
 export { findStaleEncodings } from './simulate/stale-encodings.js';
+export {
+  buildSwitchableModel,
+  defaultSwitchGroup,
+  quantizerUnit,
+  type SwitchableModel,
+  type SwitchableModelOptions,
+  type SwitchableVariant,
+  type SwitchGroup,
+} from './simulate/switchable-model.js';
+export { SwitchableSim, type SwitchableSimOptions, type SwitchSetting } from './simulate/switchable-sim.js';
 export { convertOpset, convertToOpset, MAX_CONVERTIBLE_OPSET, type OpsetConversion } from './transform/convert-opset.js';
 export {
   type BatchNormStats,

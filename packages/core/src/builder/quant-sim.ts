@@ -98,6 +98,11 @@ export class QuantSim {
     return this.#postTraining ?? (equalization ? { equalization } : {});
   }
 
+  /** @internal The prepared model (folded float model, graph view, placement) this simulation was built from. */
+  get prepared(): PreparedModel {
+    return this.#prepared;
+  }
+
   /** Quantizer ids whose encodings are frozen (loaded with `freeze`). */
   get frozen(): ReadonlySet<string> {
     return this.#frozen;

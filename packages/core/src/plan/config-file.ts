@@ -22,6 +22,22 @@ export interface ConfigOpSettings {
 }
 
 /**
+ * Settings of one quantizer by id in a config's `quantizers` section (a quantsim extension of
+ * AIMET's format, written by automatic mixed precision): they apply after every AIMET section.
+ */
+export interface ConfigQuantizerOverride {
+  readonly bitwidth?: number;
+  readonly dtype?: 'int' | 'float';
+  readonly symmetric?: boolean;
+  readonly strictSymmetric?: boolean;
+  readonly unsignedSymmetric?: boolean;
+  readonly scheme?: string;
+  /** A channel axis, or `null` for per-tensor. */
+  readonly perChannelAxis?: number | null;
+  readonly enabled?: boolean;
+}
+
+/**
  * An AIMET quantsim config file as plain data: `defaults`, `params`, `op_type`, `supergroups`,
  * `model_input` and `model_output`. It sits between the defaults and the builder's overrides.
  */
@@ -41,6 +57,8 @@ export interface QuantConfig {
   readonly supergroups: readonly (readonly string[])[];
   readonly modelInputQuantized?: boolean;
   readonly modelOutputQuantized?: boolean;
+  /** Per-quantizer settings by quantizer id (quantsim extension). */
+  readonly quantizers?: Readonly<Record<string, ConfigQuantizerOverride>>;
 }
 
 const PARAM_NAMES: Record<string, ParamRole> = {
@@ -79,7 +97,7 @@ export function parseQuantConfig(json: unknown, source: string): QuantConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new ConfigFileError(source, 'the top level must be an object');
   const root = json as Record<string, unknown>;
-  const known = new Set(['defaults', 'params', 'op_type', 'supergroups', 'model_input', 'model_output']);
+  const known = new Set(['defaults', 'params', 'op_type', 'supergroups', 'model_input', 'model_output', 'quantizers']);
   for (const key of Object.keys(root))
     if (!known.has(key))
       throw new ConfigFileError(source, `unknown section '${key}'`, `Known sections: ${[...known].join(', ')}.`);
@@ -135,8 +153,38 @@ export function parseQuantConfig(json: unknown, source: string): QuantConfig {
     ...dropUndefined({
       modelInputQuantized: bool(modelInput.is_input_quantized, 'model_input.is_input_quantized', source),
       modelOutputQuantized: bool(modelOutput.is_output_quantized, 'model_output.is_output_quantized', source),
+      quantizers: root.quantizers === undefined ? undefined : quantizerSection(root.quantizers, source),
     }),
   };
+}
+
+function quantizerSection(value: unknown, source: string): Record<string, ConfigQuantizerOverride> {
+  const out: Record<string, ConfigQuantizerOverride> = {};
+  for (const [id, v] of Object.entries(obj(value, 'quantizers', source))) {
+    const s = obj(v, `quantizers.${id}`, source);
+    const where = (k: string) => `quantizers.${id}.${k}`;
+    const bitwidth = s.bitwidth;
+    if (bitwidth !== undefined && (typeof bitwidth !== 'number' || !Number.isInteger(bitwidth)))
+      throw new ConfigFileError(source, `${where('bitwidth')} must be an integer bitwidth`);
+    if (s.dtype !== undefined && s.dtype !== 'int' && s.dtype !== 'float')
+      throw new ConfigFileError(source, `${where('dtype')} must be "int" or "float"`);
+    if (s.scheme !== undefined && typeof s.scheme !== 'string')
+      throw new ConfigFileError(source, `${where('scheme')} must be a name`);
+    const axis = s.per_channel_axis;
+    if (axis !== undefined && axis !== null && (typeof axis !== 'number' || !Number.isInteger(axis) || axis < 0))
+      throw new ConfigFileError(source, `${where('per_channel_axis')} must be a channel axis or null`);
+    out[id] = dropUndefined({
+      bitwidth: bitwidth as number | undefined,
+      dtype: s.dtype as 'int' | 'float' | undefined,
+      symmetric: bool(s.is_symmetric, where('is_symmetric'), source),
+      strictSymmetric: bool(s.strict_symmetric, where('strict_symmetric'), source),
+      unsignedSymmetric: bool(s.unsigned_symmetric, where('unsigned_symmetric'), source),
+      scheme: s.scheme as string | undefined,
+      perChannelAxis: axis as number | null | undefined,
+      enabled: bool(s.is_quantized, where('is_quantized'), source),
+    });
+  }
+  return out;
 }
 
 function paramSection(value: unknown, where: string, source: string): Partial<Record<ParamRole, ConfigQuantizerSettings>> {

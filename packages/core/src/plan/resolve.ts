@@ -254,6 +254,47 @@ function applyConfig(
       if (!inputRows.has(id)) inputRows.set(id, newInputRow(id, layer.name, c, graph, defaults, call));
     }
   }
+  applyQuantizerSection(rows, config, placement, graph, inputRows, defaults, call);
+}
+
+/** The `quantizers` section: settings by quantizer id, after every AIMET section. */
+function applyQuantizerSection(
+  rows: Row[],
+  config: QuantConfig,
+  placement: Placement,
+  graph: GraphView,
+  inputRows: Map<string, Row>,
+  defaults: QuantDefaults,
+  call: string,
+): void {
+  if (!config.quantizers) return;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const [id, o] of Object.entries(config.quantizers)) {
+    let row = byId.get(id) ?? inputRows.get(id);
+    const input = /^input:(.*):(\d+)$/.exec(id);
+    if (!row && input) {
+      const c = (placement.inputCandidates.get(input[1] as string) ?? []).find((x) => x.index === Number(input[2]));
+      if (c) {
+        row = newInputRow(id, input[1] as string, c, graph, defaults, call);
+        inputRows.set(id, row);
+      }
+    }
+    if (!row) continue;
+    apply(
+      row,
+      {
+        ...(o.bitwidth !== undefined ? { bitwidth: o.bitwidth } : {}),
+        ...(o.dtype !== undefined ? { dtype: o.dtype } : {}),
+        ...(o.symmetric !== undefined ? { symmetric: o.symmetric } : {}),
+        ...(o.strictSymmetric !== undefined ? { strictSymmetric: o.strictSymmetric } : {}),
+        ...(o.unsignedSymmetric !== undefined ? { unsignedSymmetric: o.unsignedSymmetric } : {}),
+        ...(o.scheme !== undefined ? { scheme: o.scheme } : {}),
+        ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
+      },
+      call,
+    );
+    if (o.perChannelAxis !== undefined && row.kind === 'param') set(row, 'perChannelAxis', o.perChannelAxis ?? undefined, call);
+  }
 }
 
 /** Describes a selector for messages. */

@@ -49,77 +49,9 @@ export function buildSimulatedModel(
   const unique = uniqueNames(new Set(prepared.graph.tensors.keys()));
   const original = prepared.model.proto.graph?.node ?? [];
   const cloneOf = new Map<NodeProto, NodeProto>(original.map((n, i) => [n, graph.node[i] as NodeProto]));
-  const added: NodeProto[] = [];
-  const initializers: TensorProto[] = [];
-  let usesMicrosoft = false;
-
-  const emitQuantizer = (input: string, output: string, enc: Encoding, form: QuantizerForm, id: string) => {
-    if (form.kind === 'identity') {
-      added.push(node('Identity', [input], [output]));
-      return;
-    }
-    if (form.kind === 'fp16') {
-      const mid = unique(`${output}__fp16`);
-      added.push(
-        node('Cast', [input], [mid], { to: dtypeCode('float16') }),
-        node('Cast', [mid], [output], { to: dtypeCode('float32') }),
-      );
-      return;
-    }
-    const ch = enc.channels[0];
-    if (!ch)
-      throw new InvalidArgumentError(`Quantizer ${id} has an integer encoding without channels.`, {
-        hint: 'Calibrate the quantizer (or load its encoding) before simulating it.',
-      });
-    if (form.kind === 'fake-quant') {
-      // Δ · round(clamp(x / Δ, offset, offset + N)): clamping first keeps |x / Δ| below 2^22, where
-      // adding and subtracting 1.5·2^23 rounds a float32 half to even, exactly like ONNX Round.
-      // That form needs only Add and Sub, so it runs at any opset and on backends without a
-      // Round kernel (WebGPU); wider grids use Round (opset 11+) or floor(x + 0.5).
-      const n = gridSteps(enc);
-      const delta = scalar(unique(`${output}__scale`), ch.scale);
-      const lo = scalar(unique(`${output}__qmin`), ch.offset);
-      const hi = scalar(unique(`${output}__qmax`), ch.offset + n);
-      initializers.push(delta, lo, hi);
-      const div = unique(`${output}__div`);
-      const low = unique(`${output}__max`);
-      const clamped = unique(`${output}__min`);
-      const rounded = unique(`${output}__round`);
-      added.push(
-        node('Div', [input, delta.name], [div]),
-        node('Max', [div, lo.name], [low]),
-        node('Min', [low, hi.name], [clamped]),
-      );
-      if (Math.max(Math.abs(ch.offset), Math.abs(ch.offset + n)) < 2 ** 22) {
-        const magic = scalar(unique(`${output}__magic`), MAGIC);
-        initializers.push(magic);
-        const shifted = unique(`${output}__shift`);
-        added.push(node('Add', [clamped, magic.name], [shifted]), node('Sub', [shifted, magic.name], [rounded]));
-      } else if (opset >= 11) added.push(node('Round', [clamped], [rounded]));
-      else {
-        const half = scalar(unique(`${output}__half`), 0.5);
-        initializers.push(half);
-        const shifted = unique(`${output}__shift`);
-        added.push(node('Add', [clamped, half.name], [shifted]), node('Floor', [shifted], [rounded]));
-      }
-      added.push(node('Mul', [rounded, delta.name], [output]));
-      return;
-    }
-    const q = onnxQuantization(enc);
-    if (!q)
-      throw new QuantsimError('UNSUPPORTED', `Quantizer ${id} has no ONNX Q/DQ form for its encoding.`, {
-        hint: 'This is a bug in quantsim: such encodings take the fake-quant form.',
-      });
-    const s = makeTensor(unique(`${output}__qscale`), 'float32', [], [ch.scale]);
-    const z = typedTensor(unique(`${output}__qzero`), form.type, [], [q.zeroPoints[0] ?? 0]);
-    initializers.push(s, z);
-    const mid = unique(`${output}__q`);
-    if (form.domain === 'com.microsoft') usesMicrosoft = true;
-    added.push(
-      node('QuantizeLinear', [input, s.name, z.name], [mid], {}, form.domain),
-      node('DequantizeLinear', [mid, s.name, z.name], [output], {}, form.domain),
-    );
-  };
+  const sink: QuantizerSink = { opset, unique, nodes: [], initializers: [], usesMicrosoft: false };
+  const emit = (input: string, output: string, enc: Encoding, form: QuantizerForm, id: string) =>
+    emitQuantizer(sink, input, output, enc, form, id);
 
   for (const spec of plan.quantizers) {
     if (!spec.enabled) continue;
@@ -140,7 +72,7 @@ export function buildSimulatedModel(
       if (!p) return;
       const floatName = unique(`${spec.tensor}__float`);
       p.output = p.output.map((o) => (o === spec.tensor ? floatName : o));
-      emitQuantizer(floatName, spec.tensor, enc, form, spec.id);
+      emit(floatName, spec.tensor, enc, form, spec.id);
       return;
     }
     // A graph input keeps its name: its readers switch to the quantized copy.
@@ -149,7 +81,7 @@ export function buildSimulatedModel(
       const n = cloneOf.get(c.node.proto);
       if (n) n.input[c.index] = quantized;
     }
-    emitQuantizer(spec.tensor, quantized, enc, form, spec.id);
+    emit(spec.tensor, quantized, enc, form, spec.id);
   }
 
   function quantizeInput(spec: QuantizerSpec, enc: Encoding, form: QuantizerForm): void {
@@ -158,28 +90,131 @@ export function buildSimulatedModel(
     if (!n || spec.inputIndex === undefined) return;
     const quantized = unique(`${spec.tensor}__input_${spec.inputIndex}_${layer?.index}`);
     // Reads the value as it arrives (after the producer's own quantizer, if any).
-    emitQuantizer(n.input[spec.inputIndex] as string, quantized, enc, form, spec.id);
+    emit(n.input[spec.inputIndex] as string, quantized, enc, form, spec.id);
     n.input[spec.inputIndex] = quantized;
   }
 
   function quantizeParam(spec: QuantizerSpec, enc: Encoding, form: QuantizerForm): void {
     const tensor = model.constantTensor(spec.tensor);
     if (!tensor) return;
-    const values = tensorToFloat32(tensor, (tp) => model.externalBytes(tp) ?? new Uint8Array());
-    const dims = tensor.dims.map(Number);
     if (form.kind === 'identity') return;
-    const simulated =
-      form.kind === 'fp16'
-        ? Float32Array.from(values, (v) => halfToFloat(floatToHalfBits(v)))
-        : fakeQuantizeWeights(values, dims, enc);
-    overwriteWeights(tensor, simulated);
+    const values = tensorToFloat32(tensor, (tp) => model.externalBytes(tp) ?? new Uint8Array());
+    overwriteWeights(tensor, simulatedParamValues(values, tensor.dims.map(Number), enc, form));
   }
 
-  graph.node = [...graph.node, ...added];
-  graph.initializer = [...graph.initializer, ...initializers];
-  if (usesMicrosoft && !model.proto.opsetImport.some((o) => o.domain === 'com.microsoft'))
+  graph.node = [...graph.node, ...sink.nodes];
+  graph.initializer = [...graph.initializer, ...sink.initializers];
+  if (sink.usesMicrosoft && !model.proto.opsetImport.some((o) => o.domain === 'com.microsoft'))
     model.proto.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }));
   return { model, forms };
+}
+
+/** Where {@link emitQuantizer} writes: new nodes and initializers, and a tensor-name allocator. */
+export interface QuantizerSink {
+  /** The model's default-domain opset. */
+  readonly opset: number;
+  /** A tensor name not used yet, based on `base`. */
+  unique(base: string): string;
+  /** Nodes emitted so far, in order. */
+  readonly nodes: NodeProto[];
+  /** Initializers emitted so far (scales, zero points, clamp bounds). */
+  readonly initializers: TensorProto[];
+  /** Set when a `com.microsoft` Q/DQ was emitted (the model then needs that opset import). */
+  usesMicrosoft: boolean;
+}
+
+/**
+ * Writes the nodes of one activation quantizer, `input` → `output`, in the given form: Q/DQ, the
+ * float fake-quant subgraph, an fp16 round trip, or an Identity.
+ *
+ * @throws InvalidArgumentError for an integer encoding without channels.
+ */
+export function emitQuantizer(
+  sink: QuantizerSink,
+  input: string,
+  output: string,
+  enc: Encoding,
+  form: QuantizerForm,
+  id: string,
+): void {
+  if (form.kind === 'identity') {
+    sink.nodes.push(node('Identity', [input], [output]));
+    return;
+  }
+  if (form.kind === 'fp16') {
+    const mid = sink.unique(`${output}__fp16`);
+    sink.nodes.push(
+      node('Cast', [input], [mid], { to: dtypeCode('float16') }),
+      node('Cast', [mid], [output], { to: dtypeCode('float32') }),
+    );
+    return;
+  }
+  const ch = enc.channels[0];
+  if (!ch)
+    throw new InvalidArgumentError(`Quantizer ${id} has an integer encoding without channels.`, {
+      hint: 'Calibrate the quantizer (or load its encoding) before simulating it.',
+    });
+  if (form.kind === 'fake-quant') {
+    // Δ · round(clamp(x / Δ, offset, offset + N)): clamping first keeps |x / Δ| below 2^22, where
+    // adding and subtracting 1.5·2^23 rounds a float32 half to even, exactly like ONNX Round.
+    // That form needs only Add and Sub, so it runs at any opset and on backends without a
+    // Round kernel (WebGPU); wider grids use Round (opset 11+) or floor(x + 0.5).
+    const n = gridSteps(enc);
+    const delta = scalar(sink.unique(`${output}__scale`), ch.scale);
+    const lo = scalar(sink.unique(`${output}__qmin`), ch.offset);
+    const hi = scalar(sink.unique(`${output}__qmax`), ch.offset + n);
+    sink.initializers.push(delta, lo, hi);
+    const div = sink.unique(`${output}__div`);
+    const low = sink.unique(`${output}__max`);
+    const clamped = sink.unique(`${output}__min`);
+    const rounded = sink.unique(`${output}__round`);
+    sink.nodes.push(
+      node('Div', [input, delta.name], [div]),
+      node('Max', [div, lo.name], [low]),
+      node('Min', [low, hi.name], [clamped]),
+    );
+    if (Math.max(Math.abs(ch.offset), Math.abs(ch.offset + n)) < 2 ** 22) {
+      const magic = scalar(sink.unique(`${output}__magic`), MAGIC);
+      sink.initializers.push(magic);
+      const shifted = sink.unique(`${output}__shift`);
+      sink.nodes.push(node('Add', [clamped, magic.name], [shifted]), node('Sub', [shifted, magic.name], [rounded]));
+    } else if (sink.opset >= 11) sink.nodes.push(node('Round', [clamped], [rounded]));
+    else {
+      const half = scalar(sink.unique(`${output}__half`), 0.5);
+      sink.initializers.push(half);
+      const shifted = sink.unique(`${output}__shift`);
+      sink.nodes.push(node('Add', [clamped, half.name], [shifted]), node('Floor', [shifted], [rounded]));
+    }
+    sink.nodes.push(node('Mul', [rounded, delta.name], [output]));
+    return;
+  }
+  const q = onnxQuantization(enc);
+  if (!q)
+    throw new QuantsimError('UNSUPPORTED', `Quantizer ${id} has no ONNX Q/DQ form for its encoding.`, {
+      hint: 'This is a bug in quantsim: such encodings take the fake-quant form.',
+    });
+  const s = makeTensor(sink.unique(`${output}__qscale`), 'float32', [], [ch.scale]);
+  const z = typedTensor(sink.unique(`${output}__qzero`), form.type, [], [q.zeroPoints[0] ?? 0]);
+  sink.initializers.push(s, z);
+  const mid = sink.unique(`${output}__q`);
+  if (form.domain === 'com.microsoft') sink.usesMicrosoft = true;
+  sink.nodes.push(
+    node('QuantizeLinear', [input, s.name, z.name], [mid], {}, form.domain),
+    node('DequantizeLinear', [mid, s.name, z.name], [output], {}, form.domain),
+  );
+}
+
+/** A parameter's values as the simulation computes with them (fake-quantized, or rounded to fp16). */
+export function simulatedParamValues(
+  values: Float32Array,
+  dims: readonly number[],
+  enc: Encoding,
+  form: QuantizerForm,
+): Float32Array {
+  if (form.kind === 'identity') return values;
+  return form.kind === 'fp16'
+    ? Float32Array.from(values, (v) => halfToFloat(floatToHalfBits(v)))
+    : fakeQuantizeWeights(values, dims, enc);
 }
 
 function node(opType: string, input: string[], output: string[], attrs: Record<string, number> = {}, domain = ''): NodeProto {

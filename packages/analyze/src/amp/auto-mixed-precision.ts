@@ -1,0 +1,229 @@
+import {
+  type CalibrationData,
+  createSwitchableSim,
+  type FeedsLike,
+  InvalidArgumentError,
+  type QuantBuilder,
+  type QuantSim,
+  quantizerUnit,
+  type SwitchSetting,
+  type TensorMap,
+} from '@quantsim/core';
+import { throwIfAborted } from '../analyzer/evaluation.js';
+import { type AmpCandidate, applyCandidate, candidateBits, candidateName, checkCandidates } from './candidates.js';
+import { type AmpCostModel, costAt, unitCosts } from './cost.js';
+import { type AmpPlanEntry, planBuilder, writePlanConfig } from './plan-config.js';
+
+/** What `evaluate` receives: something that runs the model as configured, like `sim.run`. */
+export interface AmpRunner {
+  run(feeds: FeedsLike, fetches?: readonly string[]): Promise<TensorMap>;
+}
+
+/** Progress of {@link autoMixedPrecision}. */
+export interface AmpProgress {
+  readonly phase: 'sensitivity' | 'pareto' | 'final';
+  readonly done: number;
+  readonly total: number;
+}
+
+/** Options of {@link autoMixedPrecision}. */
+export interface AmpOptions {
+  readonly calibration: CalibrationData;
+  /** The user's validation: a score of the model that `runner.run` runs. */
+  readonly evaluate: (runner: AmpRunner) => Promise<number>;
+  /**
+   * The score of phase 1 (per-group sensitivity), for example `evaluate` on fewer samples, as
+   * AIMET's `eval_callback_for_phase_1`. Default: `evaluate`.
+   */
+  readonly evaluatePhase1?: (runner: AmpRunner) => Promise<number>;
+  readonly better: 'higher' | 'lower';
+  /** Largest acceptable drop from the float score (in the score's unit). */
+  readonly allowedDrop?: number;
+  /** Or the score to reach. */
+  readonly target?: number;
+  /** Precisions a group may get; the cheapest is where AMP starts. */
+  readonly candidates: readonly AmpCandidate[];
+  /** Default `bops`. */
+  readonly cost?: AmpCostModel;
+  readonly onProgress?: (progress: AmpProgress) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** One point of the Pareto front: after a change, its relative cost and measured score. */
+export interface AmpFrontPoint {
+  /** Cost relative to everything at 32 bits (bops) or to float32 memory. */
+  readonly cost: number;
+  readonly score: number;
+  /** Group → candidate name, for every group above the starting candidate. */
+  readonly changes: Readonly<Record<string, string>>;
+}
+
+/** What {@link autoMixedPrecision} returns. */
+export interface AmpResult {
+  /** The calibrated simulation of the chosen plan (release it when done). */
+  readonly sim: QuantSim;
+  /** The chosen candidate per group (layer or supergroup), in plan order. */
+  readonly plan: readonly AmpPlanEntry[];
+  /** Every step of the greedy walk, cheapest first. */
+  readonly front: readonly AmpFrontPoint[];
+  readonly float: number;
+  readonly target: number;
+  /** The chosen plan's score, measured on `sim`. */
+  readonly score: number;
+  readonly reached: boolean;
+  /** Writes a config that `quant(model).config(path)` turns into this plan. */
+  saveConfig(path: string): Promise<void>;
+}
+
+/**
+ * Automatic mixed precision in the manner of AIMET's AMP. Phase 1 measures, for every group
+ * (a layer with its parameters and outputs; a supergroup is one group) and every candidate
+ * above the cheapest, the user's score with only that group raised. Phase 2 walks greedily,
+ * taking at each step the raise with the best score gain per unit of cost, and evaluates the
+ * user's score after each step, until the target is reached; then it drops raises that the
+ * target does not need, dearest first. Every score comes from one switchable session.
+ *
+ * ### Examples
+ * ```ts
+ * const amp = await autoMixedPrecision(quant(model), {
+ *   calibration, evaluate: async (sim) => accuracy(sim), better: 'higher', allowedDrop: 0.002,
+ *   candidates: [{ activations: 8, params: 8 }, { activations: 16, params: 8 }, { activations: 16, params: 16 }],
+ * });
+ * await amp.saveConfig('out/plan.json');
+ * ```
+ * @throws InvalidArgumentError for bad candidates or without `allowedDrop`/`target`.
+ */
+export async function autoMixedPrecision(builder: QuantBuilder, options: AmpOptions): Promise<AmpResult> {
+  checkCandidates(options.candidates);
+  if ((options.allowedDrop === undefined) === (options.target === undefined))
+    throw new InvalidArgumentError('autoMixedPrecision takes exactly one of `allowedDrop` and `target`.', {
+      hint: 'For example allowedDrop: 0.002 (from the float score) or target: 0.95.',
+    });
+  const costModel = options.cost ?? 'bops';
+  const higher = options.better === 'higher';
+  const gain = (from: number, to: number) => (higher ? to - from : from - to);
+  const meets = (score: number, target: number) => (higher ? score >= target : score <= target);
+
+  const stats = await builder.collectStats(options.calibration);
+  const sims: QuantSim[] = [];
+  for (const c of options.candidates) sims.push(await applyCandidate(builder, c).fromStats(stats));
+  const first = sims[0] as QuantSim;
+  const switchable = await createSwitchableSim(
+    sims.map((sim, i) => ({ name: candidateName(options.candidates[i] as AmpCandidate), sim })),
+    { groupOf: quantizerUnit },
+  );
+  try {
+    const units = new Map<string, string[]>();
+    for (const g of switchable.groups) units.set(g.name, [...g.quantizers]);
+    const factors = unitCosts(first.floatModel.graph, first.plan, units);
+    const bits = options.candidates.map(candidateBits);
+    const unitCost = (u: string, c: number) =>
+      costAt(costModel, factors.get(u) as never, bits[c]?.activations ?? 32, bits[c]?.params ?? 32);
+    const unitNames = [...units.keys()];
+    const fullCost = unitNames.reduce((s, u) => s + costAt(costModel, factors.get(u) as never, 32, 32), 0) || 1;
+    // Candidates by whole-model cost; the cheapest is the start.
+    const order = options.candidates
+      .map((_, i) => i)
+      .sort((a, b) => unitNames.reduce((s, u) => s + unitCost(u, a) - unitCost(u, b), 0));
+    const base = order[0] as number;
+    const choice = new Map<string, number>(unitNames.map((u) => [u, base]));
+    const planCost = () => unitNames.reduce((s, u) => s + unitCost(u, choice.get(u) as number), 0) / fullCost;
+    const runner = (setting: SwitchSetting): AmpRunner => ({ run: (f, fetches) => switchable.run(f, setting, fetches) });
+    const score = (setting: SwitchSetting) => options.evaluate(runner(setting));
+    const phase1 = (setting: SwitchSetting) => (options.evaluatePhase1 ?? options.evaluate)(runner(setting));
+
+    const float = await options.evaluate({ run: (f, fetches) => first.runFloat(f, fetches) });
+    const target = options.target ?? (higher ? float - (options.allowedDrop as number) : float + (options.allowedDrop as number));
+
+    // Phase 1: per-group sensitivity of each candidate above the start.
+    const baseScore = await score(new Map(choice));
+    const basePhase1 = options.evaluatePhase1 ? await phase1(new Map(choice)) : baseScore;
+    const total = unitNames.length * (order.length - 1);
+    let done = 0;
+    const sensitivity = new Map<string, Map<number, number>>();
+    for (const u of unitNames) {
+      const perCandidate = new Map<number, number>([[base, basePhase1]]);
+      for (const c of order.slice(1)) {
+        throwIfAborted(options.signal, 'Automatic mixed precision', done, total);
+        perCandidate.set(c, await phase1(new Map([...choice, [u, c]])));
+        options.onProgress?.({ phase: 'sensitivity', done: ++done, total });
+      }
+      sensitivity.set(u, perCandidate);
+    }
+
+    // Phase 2: greedy walk along the estimated Pareto front, measuring the real score at each step.
+    const changesNow = () =>
+      Object.fromEntries(
+        [...choice].filter(([, c]) => c !== base).map(([u, c]) => [u, candidateName(options.candidates[c] as AmpCandidate)]),
+      );
+    let current = baseScore;
+    const front: AmpFrontPoint[] = [{ cost: planCost(), score: current, changes: {} }];
+    let steps = 0;
+    while (!meets(current, target)) {
+      throwIfAborted(options.signal, 'Automatic mixed precision', steps, unitNames.length * order.length);
+      let best: { u: string; c: number; ratio: number } | undefined;
+      for (const u of unitNames) {
+        const now = choice.get(u) as number;
+        const s = sensitivity.get(u) as Map<number, number>;
+        for (const c of order) {
+          const dc = unitCost(u, c) - unitCost(u, now);
+          if (dc <= 0) continue;
+          const dg = gain(s.get(now) as number, s.get(c) as number);
+          const ratio = dg / dc;
+          if (!best || ratio > best.ratio) best = { u, c, ratio };
+        }
+      }
+      // Nothing left that phase 1 says helps: the target is out of reach of these candidates.
+      if (!best || !(best.ratio > 0)) break;
+      choice.set(best.u, best.c);
+      current = await score(new Map(choice));
+      front.push({ cost: planCost(), score: current, changes: changesNow() });
+      options.onProgress?.({ phase: 'pareto', done: ++steps, total: unitNames.length * (order.length - 1) });
+    }
+    // Drop raises the target does not need, dearest first.
+    if (meets(current, target)) {
+      const raised = unitNames
+        .filter((u) => choice.get(u) !== base)
+        .sort((a, b) => unitCost(b, choice.get(b) as number) - unitCost(a, choice.get(a) as number));
+      for (const u of raised) {
+        const was = choice.get(u) as number;
+        for (const c of order) {
+          if (unitCost(u, c) >= unitCost(u, was)) break;
+          const trial = new Map(choice);
+          trial.set(u, c);
+          const s = await score(trial);
+          if (meets(s, target)) {
+            choice.set(u, c);
+            current = s;
+            front.push({ cost: planCost(), score: current, changes: changesNow() });
+            break;
+          }
+        }
+      }
+    }
+    front.sort((a, b) => a.cost - b.cost);
+
+    const entries: AmpPlanEntry[] = unitNames.map((u) => ({
+      group: u,
+      quantizers: units.get(u) as string[],
+      candidate: options.candidates[choice.get(u) as number] as AmpCandidate,
+    }));
+    const baseBuilder = applyCandidate(builder, options.candidates[base] as AmpCandidate);
+    const sim = await planBuilder(baseBuilder, first.plan, entries).fromStats(stats);
+    options.onProgress?.({ phase: 'final', done: 1, total: 1 });
+    const finalScore = await options.evaluate(sim);
+    return {
+      sim,
+      plan: entries,
+      front,
+      float,
+      target,
+      score: finalScore,
+      reached: meets(finalScore, target),
+      saveConfig: (path) => writePlanConfig(path, sim.plan),
+    };
+  } finally {
+    await switchable.release();
+    for (const s of sims) await s.release();
+  }
+}

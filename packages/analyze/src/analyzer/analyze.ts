@@ -1,0 +1,327 @@
+import {
+  type CalibrationData,
+  createSwitchableSim,
+  type FeedsLike,
+  InvalidArgumentError,
+  type QuantBuilder,
+  type SwitchGroup,
+  type SwitchSetting,
+} from '@quantsim/core';
+import { sameOutputs, sampleOutputs, stackedOutputs } from './batching.js';
+import {
+  lossOf,
+  type OutputsOf,
+  outputSqnrScorer,
+  type SampleMetric,
+  type Scorer,
+  sampleMetricScorer,
+  throwIfAborted,
+} from './evaluation.js';
+import { type AnalysisFinding, badness, findAnalysisFindings, perChannelSuspects } from './findings.js';
+import { QuantAnalysisReport } from './quant-report.js';
+
+/** Progress of {@link analyze}: configurations measured so far. */
+export interface AnalyzeProgress {
+  readonly step: string;
+  readonly done: number;
+  readonly total: number;
+}
+
+/** Options of {@link analyze}. */
+export interface AnalyzeOptions {
+  /** Calibration data, as `calibrate()` takes it. */
+  readonly calibration: CalibrationData;
+  /** Samples every configuration is scored on. */
+  readonly evaluation: readonly FeedsLike[];
+  /** A per-sample score, averaged over the samples (default: output SQNR against float, in dB). */
+  readonly metric?: SampleMetric;
+  /** Whether a larger metric is better (default `higher`). */
+  readonly better?: 'higher' | 'lower';
+  /** The metric's name, for the report (default `metric`). */
+  readonly metricName?: string;
+  readonly onProgress?: (progress: AnalyzeProgress) => void;
+  /** Stops between configurations with an `ABORTED` error. */
+  readonly signal?: AbortSignal;
+  /**
+   * Evaluation samples run this many at a time, stacked along the batch axis, when the model
+   * allows it (checked against single runs once). Default 8; 1 runs one sample at a time.
+   */
+  readonly batchSize?: number;
+  /**
+   * Per-layer weights-only, activations-only and 16-bit scores are measured for this many of
+   * the worst layers (and for every layer a finding needs); the others are `undefined`. Default 16.
+   */
+  readonly detailedLayers?: number;
+}
+
+/** One layer (or supergroup) of the analysis. Scores are in the metric's unit. */
+export interface LayerAnalysis {
+  /** The layer that owns the quantizers (the first layer of a supergroup). */
+  readonly layer: string;
+  readonly opType: string | undefined;
+  /** Quantizer ids of this layer. */
+  readonly quantizers: readonly string[];
+  /** Bitwidths of the plan: `W8` / `A8`, `-` when none. */
+  readonly bitwidths: { readonly params: string; readonly activations: string };
+  /** Only this layer's parameters quantized (undefined: it has none, or it was not among the detailed layers). */
+  readonly weightsOnly: number | undefined;
+  /** Only this layer's activation quantizers on (undefined: it has none, or it was not among the detailed layers). */
+  readonly activationsOnly: number | undefined;
+  /** Only this layer quantized, everything else float. */
+  readonly onlyThisQuantized: number;
+  /** Everything quantized but this layer. */
+  readonly allButThisQuantized: number;
+  /** Everything quantized, this layer at 16 bits (undefined: not among the layers that leaving in float helps most). */
+  readonly sixteenBit: number | undefined;
+  /**
+   * How much this layer costs alone, larger is worse: the loss of `onlyThisQuantized` against
+   * float; for output SQNR (float is +∞), −SQNR in dB, the noise-to-signal ratio it adds.
+   */
+  readonly loss: number;
+  readonly findings: readonly AnalysisFinding[];
+}
+
+/** Scores of the whole model. */
+export interface ModelScores {
+  readonly float: number;
+  readonly quantized: number;
+  readonly weightsOnly: number;
+  readonly activationsOnly: number;
+  readonly all16: number;
+}
+
+/**
+ * Per-layer quantization analysis in the manner of AIMET's QuantAnalyzer, run in one ONNX
+ * Runtime session: the builder's plan is calibrated once, a 16-bit and a per-channel variant are
+ * encoded from the same statistics, and every configuration (float, quantized, weights only,
+ * activations only, each layer alone, each layer left out, each layer at 16 bits) is a setting of
+ * the switches of one {@link createSwitchableSim | switchable simulation}. Findings name the
+ * cause and the fix: per-tensor weights whose channel ranges differ widely, outlier-dominated
+ * activation ranges, layers that 16 bits recover, quantizers on near-constant outputs.
+ *
+ * ### Examples
+ * ```ts
+ * const report = await analyze(quant('model.onnx'), { calibration, evaluation });
+ * console.log(report.layers[0], report.findings);
+ * await report.writeHtml('out/report.html');
+ * ```
+ * @throws InvalidArgumentError without evaluation samples.
+ */
+export async function analyze(builder: QuantBuilder, options: AnalyzeOptions): Promise<QuantAnalysisReport> {
+  const started = Date.now();
+  const samples = options.evaluation;
+  if (!Array.isArray(samples) || samples.length === 0)
+    throw new InvalidArgumentError('analyze: `evaluation` must be a non-empty array of feeds.', {
+      hint: 'Pass a few samples, e.g. evaluation: samples.slice(0, 32).',
+    });
+  const stats = await builder.collectStats(options.calibration);
+  const sim = await builder.fromStats(stats);
+  const sim16 = await builder.activations(16).params(16).fromStats(stats);
+  const simPc = await builder.perChannel().fromStats(stats);
+  const switchable = await createSwitchableSim([
+    { name: 'plan', sim },
+    { name: 'W16A16', sim: sim16 },
+    { name: 'per-channel', sim: simPc },
+  ]);
+  try {
+    const perSample = sampleOutputs(samples);
+    const batchSize = options.batchSize ?? 8;
+    let outputsOf: OutputsOf = perSample;
+    let reference = await perSample((f) => sim.runFloat(f));
+    const stacked = stackedOutputs(samples, batchSize, sim.floatModel.graph);
+    if (stacked) {
+      // A model that cannot take the stacked batch runs one sample at a time.
+      const stackedReference = await stacked((f) => sim.runFloat(f)).catch(() => undefined);
+      if (stackedReference && sameOutputs(reference, stackedReference)) {
+        outputsOf = stacked;
+        reference = stackedReference;
+      }
+    }
+    const scorer: Scorer = options.metric
+      ? sampleMetricScorer(samples, options.metric, options.better ?? 'higher', options.metricName)
+      : outputSqnrScorer(reference);
+    const bad = (v: number) => badness(scorer, v);
+    const groups = switchable.groups;
+    const units = unitsOf(groups);
+    const detailed = Math.max(0, options.detailedLayers ?? 16);
+    const slots = new Map(sim.prepared.placement.slots.map((q) => [q.id, q.channelAxis]));
+    const rangeSuspects = perChannelSuspects(sim.plan, sim.floatModel, units, (id) => slots.get(id));
+    let total = 4 + 2 * units.length + 3 * Math.min(detailed, units.length) + rangeSuspects.size;
+    let done = 0;
+    const measure = async (step: string, setting: SwitchSetting): Promise<number> => {
+      throwIfAborted(options.signal, 'The analysis', done, total);
+      options.onProgress?.({ step, done, total });
+      const v = scorer.score(await outputsOf((f) => switchable.run(f, setting)));
+      done++;
+      total = Math.max(total, done);
+      options.onProgress?.({ step, done, total });
+      return v;
+    };
+    const set = (choose: (g: SwitchGroup) => number | undefined) => switchable.setting(choose);
+    const model: ModelScores = {
+      float: options.metric ? scorer.score(reference) : Number.POSITIVE_INFINITY,
+      quantized: await measure(
+        'all quantized',
+        set(() => 0),
+      ),
+      weightsOnly: await measure(
+        'weights only',
+        set((g) => (g.kind === 'params' ? 0 : undefined)),
+      ),
+      activationsOnly: await measure(
+        'activations only',
+        set((g) => (g.kind === 'activations' ? 0 : undefined)),
+      ),
+      all16: await measure(
+        'all at 16 bits',
+        set(() => 1),
+      ),
+    };
+    const mine = (u: Unit) => (g: SwitchGroup) => g.unit === u.name;
+    const only = new Map<string, number>();
+    const allBut = new Map<string, number>();
+    for (const u of units) {
+      only.set(
+        u.name,
+        await measure(
+          `only ${u.name} quantized`,
+          set((g) => (mine(u)(g) ? 0 : undefined)),
+        ),
+      );
+      allBut.set(
+        u.name,
+        await measure(
+          `all but ${u.name}`,
+          set((g) => (mine(u)(g) ? undefined : 0)),
+        ),
+      );
+    }
+    // Details for the layers that matter: the worst alone, and those whose absence helps most.
+    const worstAlone = new Set(
+      [...units]
+        .sort((a, b) => bad(only.get(b.name) as number) - bad(only.get(a.name) as number))
+        .slice(0, detailed)
+        .map((u) => u.name),
+    );
+    for (const name of rangeSuspects) worstAlone.add(name);
+    const mostHelped = new Set(
+      [...units]
+        .sort((a, b) => bad(allBut.get(a.name) as number) - bad(allBut.get(b.name) as number))
+        .slice(0, detailed)
+        .map((u) => u.name),
+    );
+    const perLayer: Omit<LayerAnalysis, 'findings'>[] = [];
+    for (const u of units) {
+      const o = only.get(u.name) as number;
+      const split = worstAlone.has(u.name) && u.params && u.activations;
+      const weightsOnly = !u.params
+        ? undefined
+        : !u.activations
+          ? o
+          : split
+            ? await measure(
+                `only ${u.name} weights`,
+                set((g) => (mine(u)(g) && g.kind === 'params' ? 0 : undefined)),
+              )
+            : undefined;
+      const activationsOnly = !u.activations
+        ? undefined
+        : !u.params
+          ? o
+          : split
+            ? await measure(
+                `only ${u.name} activations`,
+                set((g) => (mine(u)(g) && g.kind === 'activations' ? 0 : undefined)),
+              )
+            : undefined;
+      const sixteenBit = mostHelped.has(u.name)
+        ? await measure(
+            `${u.name} at 16 bits`,
+            set((g) => (mine(u)(g) ? 1 : 0)),
+          )
+        : undefined;
+      const spec = sim.plan.get(u.quantizers[0] as string);
+      const graph = sim.floatModel.graph;
+      perLayer.push({
+        layer: u.name,
+        opType: graph.node(u.name)?.opType ?? (spec?.layer ? graph.node(spec.layer)?.opType : undefined),
+        quantizers: u.quantizers,
+        bitwidths: bitwidthsOf(sim.plan, u.quantizers),
+        weightsOnly,
+        activationsOnly,
+        onlyThisQuantized: o,
+        allButThisQuantized: allBut.get(u.name) as number,
+        sixteenBit,
+        loss: Number.isFinite(model.float) ? lossOf(scorer, model.float, o) : bad(o),
+      });
+    }
+    const findings = await findAnalysisFindings({
+      plan: sim.plan,
+      model: sim.floatModel,
+      stats,
+      scorer,
+      scores: model,
+      layers: perLayer,
+      channelAxis: (id) => slots.get(id),
+      perChannelScore: async (layer) =>
+        measure(
+          `only ${layer} weights, per channel`,
+          set((g) => (g.unit === layer && g.kind === 'params' ? 2 : undefined)),
+        ),
+    });
+    const layers: LayerAnalysis[] = perLayer
+      .map((l) => ({ ...l, findings: findings.filter((f) => f.layer === l.layer) }))
+      .sort((a, b) => b.loss - a.loss || bad(a.allButThisQuantized) - bad(b.allButThisQuantized));
+    return new QuantAnalysisReport({
+      metric: { name: scorer.name, unit: scorer.unit, better: scorer.better, samples: samples.length },
+      model,
+      layers,
+      findings: [...findings].sort((a, b) => b.loss - a.loss),
+      configurations: done,
+      elapsedMs: Date.now() - started,
+    });
+  } finally {
+    await switchable.release();
+    await sim.release();
+    await sim16.release();
+    await simPc.release();
+  }
+}
+
+interface Unit {
+  readonly name: string;
+  readonly quantizers: string[];
+  params: boolean;
+  activations: boolean;
+}
+
+function unitsOf(groups: readonly SwitchGroup[]): Unit[] {
+  const units = new Map<string, Unit>();
+  for (const g of groups) {
+    let u = units.get(g.unit);
+    if (!u) {
+      u = { name: g.unit, quantizers: [], params: false, activations: false };
+      units.set(g.unit, u);
+    }
+    u.quantizers.push(...g.quantizers);
+    if (g.kind === 'params') u.params = true;
+    else u.activations = true;
+  }
+  return [...units.values()];
+}
+
+function bitwidthsOf(
+  plan: { get(id: string): { kind: string; bitwidth: number; dtype: string; enabled: boolean } | undefined },
+  ids: readonly string[],
+): { params: string; activations: string } {
+  const text = (kind: 'param' | 'act', prefix: string) => {
+    const bits = new Set<string>();
+    for (const id of ids) {
+      const q = plan.get(id);
+      if (!q?.enabled || (kind === 'param') !== (q.kind === 'param')) continue;
+      bits.add(q.dtype === 'float' ? `fp${q.bitwidth}` : `${prefix}${q.bitwidth}`);
+    }
+    return bits.size === 0 ? '-' : [...bits].join('/');
+  };
+  return { params: text('param', 'W'), activations: text('act', 'A') };
+}

@@ -1,0 +1,88 @@
+import { type FeedsLike, QuantsimError, type TensorMap } from '@quantsim/core';
+
+/** A user's score of one sample's outputs (accuracy, negative loss, error rate…). */
+export type SampleMetric = (outputs: TensorMap, sample: FeedsLike) => number;
+
+/** Runs one configuration on one sample. */
+export type ConfigurationRunner = (feeds: FeedsLike) => Promise<TensorMap>;
+
+/** Every evaluation sample's outputs under one configuration, in sample order. */
+export type OutputsOf = (run: ConfigurationRunner) => Promise<readonly TensorMap[]>;
+
+/** How a configuration is scored from its outputs: the user's per-sample metric averaged, or the output SQNR against float. */
+export interface Scorer {
+  readonly name: string;
+  readonly unit: string;
+  readonly better: 'higher' | 'lower';
+  score(outputs: readonly TensorMap[]): number;
+}
+
+/**
+ * The default score: 10·log10(Σ float² / Σ (float − quantized)²) over every float output of
+ * every evaluation sample; Infinity when the outputs are identical.
+ */
+export function outputSqnrScorer(reference: readonly TensorMap[]): Scorer {
+  return {
+    name: 'output SQNR',
+    unit: 'dB',
+    better: 'higher',
+    score(outputs) {
+      let signal = 0;
+      let noise = 0;
+      for (const [i, ref] of reference.entries()) {
+        for (const [name, want] of Object.entries(ref)) {
+          const x = want.data;
+          const y = outputs[i]?.[name]?.data;
+          if (!(x instanceof Float32Array) || !(y instanceof Float32Array)) continue;
+          for (let k = 0; k < x.length; k++) {
+            const v = x[k] as number;
+            const d = v - (y[k] as number);
+            signal += v * v;
+            noise += d * d;
+          }
+        }
+      }
+      return noise === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10(signal / noise);
+    },
+  };
+}
+
+/** The user's metric, averaged over the evaluation samples. */
+export function sampleMetricScorer(
+  samples: readonly FeedsLike[],
+  metric: SampleMetric,
+  better: 'higher' | 'lower',
+  name = 'metric',
+): Scorer {
+  return {
+    name,
+    unit: '',
+    better,
+    score(outputs) {
+      let sum = 0;
+      for (const [i, s] of samples.entries()) {
+        const v = metric(outputs[i] as TensorMap, s);
+        if (typeof v !== 'number' || Number.isNaN(v))
+          throw new QuantsimError('INVALID_ARGUMENT', `The metric returned ${String(v)} for a sample; it must return a number.`, {
+            hint: 'Return a finite score per sample, e.g. accuracy (better: "higher") or an error rate (better: "lower").',
+          });
+        sum += v;
+      }
+      return samples.length === 0 ? 0 : sum / samples.length;
+    },
+  };
+}
+
+/** Loss of a score against a reference, positive when worse, in the scorer's unit. */
+export function lossOf(scorer: Pick<Scorer, 'better'>, reference: number, value: number): number {
+  if (reference === value) return 0;
+  return scorer.better === 'higher' ? reference - value : value - reference;
+}
+
+/** Throws the `ABORTED` error when the signal has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string, done: number, total: number): void {
+  if (signal?.aborted)
+    throw new QuantsimError('ABORTED', `${what} was aborted after ${done} of ${total} steps.`, {
+      hint: 'Run it again with fewer evaluation samples to make it shorter.',
+    });
+}

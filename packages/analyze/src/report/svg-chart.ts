@@ -1,0 +1,96 @@
+import { escapeXml } from './svg-bar-chart.js';
+/** One bar of a {@link horizontalBarChart}; an infinite value is drawn as a labelled marker, not a bar. */
+export interface ChartBar {
+  readonly label: string;
+  readonly value: number;
+}
+
+/** A horizontal bar chart with an x axis, ticks, a title and each bar's value. */
+export interface ChartSpec {
+  readonly title: string;
+  readonly axisLabel: string;
+  readonly bars: readonly ChartBar[];
+  /** Added to every value label, e.g. ` dB`. */
+  readonly unit?: string;
+}
+
+/** A number for a label: `∞`, `−∞`, or 2 decimals (3 significant digits below 1). */
+export function formatNumber(v: number): string {
+  if (v === Number.POSITIVE_INFINITY) return '∞';
+  if (v === Number.NEGATIVE_INFINITY) return '−∞';
+  if (Number.isNaN(v)) return '–';
+  return Math.abs(v) >= 1 || v === 0 ? v.toFixed(2) : v.toPrecision(3);
+}
+
+/** Round tick positions covering [lo, hi]. */
+export function niceTicks(lo: number, hi: number, count = 6): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks;
+}
+
+/** An SVG horizontal bar chart (inline, no scripts, no network). */
+export function horizontalBarChart(spec: ChartSpec): string {
+  const unit = spec.unit ?? '';
+  const rowH = 18;
+  const labelW = 230;
+  const plotW = 460;
+  const valueW = 110;
+  const top = 34;
+  const height = top + spec.bars.length * rowH + 44;
+  const width = labelW + plotW + valueW;
+  const finite = spec.bars.map((b) => b.value).filter(Number.isFinite);
+  let lo = Math.min(0, ...finite);
+  let hi = Math.max(0, ...finite);
+  if (hi === lo) hi = lo + 1;
+  const ticks = niceTicks(lo, hi);
+  lo = Math.min(lo, ticks[0] ?? lo);
+  hi = Math.max(hi, ticks[ticks.length - 1] ?? hi);
+  const x = (v: number) => labelW + ((v - lo) / (hi - lo)) * plotW;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(spec.title)}">`,
+    `<text x="${width / 2}" y="16" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
+  ];
+  const axisY = top + spec.bars.length * rowH + 4;
+  for (const t of ticks) {
+    parts.push(
+      `<line x1="${x(t)}" y1="${top - 4}" x2="${x(t)}" y2="${axisY}" stroke="#ddd"/>`,
+      `<line x1="${x(t)}" y1="${axisY}" x2="${x(t)}" y2="${axisY + 5}" stroke="#333"/>`,
+      `<text class="tick" x="${x(t)}" y="${axisY + 17}" text-anchor="middle">${formatNumber(t)}</text>`,
+    );
+  }
+  parts.push(
+    `<line x1="${labelW}" y1="${axisY}" x2="${labelW + plotW}" y2="${axisY}" stroke="#333"/>`,
+    `<text class="axis-label" x="${labelW + plotW / 2}" y="${axisY + 36}" text-anchor="middle">${escapeXml(spec.axisLabel)}</text>`,
+  );
+  for (const [i, b] of spec.bars.entries()) {
+    const y = top + i * rowH;
+    parts.push(
+      `<text class="bar-label" x="${labelW - 6}" y="${y + 12}" text-anchor="end">${escapeXml(truncate(b.label, 34))}<title>${escapeXml(b.label)}</title></text>`,
+    );
+    if (Number.isFinite(b.value)) {
+      const x0 = x(Math.max(lo, Math.min(0, b.value)));
+      const x1 = x(Math.max(0, b.value));
+      parts.push(
+        `<rect class="bar" x="${x0}" y="${y + 2}" width="${Math.max(1, x1 - x0)}" height="${rowH - 5}" fill="${b.value < 0 ? '#c0392b' : '#2e86c1'}"/>`,
+      );
+    } else {
+      // Infinite (identical to float): a marker at the axis end, never the longest bar.
+      const at = b.value > 0 ? labelW + plotW : labelW;
+      parts.push(`<text class="infinite" x="${at}" y="${y + 13}" text-anchor="middle" font-size="15" fill="#7d3c98">∞</text>`);
+    }
+    parts.push(
+      `<text class="bar-value" x="${labelW + plotW + 8}" y="${y + 12}">${escapeXml(formatNumber(b.value))}${Number.isFinite(b.value) ? escapeXml(unit) : b.value > 0 ? ' (identical)' : ''}</text>`,
+    );
+  }
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : `…${s.slice(s.length - n + 1)}`;
+}

@@ -1,0 +1,291 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { samples, WORKLOADS } from '../../../bench/workloads.js';
+import { buildDetectorHead, detectorImages } from '../../../examples/detector-head/detector-head-model.js';
+import { seededRandom } from '../../../test-support/random.js';
+import { chromiumMissingReason, launchChromium } from '../../cli/test/support/headless-chromium.js';
+import {
+  type AmpCandidate,
+  analyze,
+  autoMixedPrecision,
+  candidateName,
+  costAt,
+  createSwitchableSim,
+  type FeedsLike,
+  ModelBuilder,
+  quant,
+  quantizerUnit,
+  sameOutputs,
+  sampleOutputs,
+  stackedOutputs,
+  type TensorMap,
+  type UnitCost,
+  unitCosts,
+} from '../src/index.js';
+
+/** Three Conv+Relu layers; conv2's output channel 0 has weights 1000× the others. */
+function modelWithBadLayer() {
+  const r = seededRandom(21);
+  const b = new ModelBuilder({ opset: 13 });
+  const x = b.input('x', 'float32', [1, 4, 12, 12]);
+  const conv = (name: string, input: string, cin: number, cout: number, scale: (c: number) => number) => {
+    const w = Array.from(
+      { length: cout * cin * 9 },
+      (_, i) => (r() * 2 - 1) * Math.sqrt(3 / (cin * 9)) * scale(Math.floor(i / (cin * 9))),
+    );
+    const bias = Array.from({ length: cout }, () => r() * 0.1);
+    const y = b.node(
+      'Conv',
+      [input, b.initializer(`${name}.w`, [cout, cin, 3, 3], w), b.initializer(`${name}.b`, [cout], bias)],
+      {
+        name,
+        outputs: [`${name}_out`],
+        attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] },
+      },
+    );
+    return b.node('Relu', [y], { name: `${name}.relu`, outputs: [`${name}.relu_out`] });
+  };
+  const c1 = conv('conv1', x, 4, 8, () => 1);
+  const c2 = conv('conv2', c1, 8, 8, (c) => (c === 0 ? 1000 : 1));
+  const c3 = conv('conv3', c2, 8, 4, () => 1);
+  b.output(c3, 'float32', [1, 4, 12, 12]);
+  return b.build();
+}
+
+function images(count: number, seed: number) {
+  const r = seededRandom(seed);
+  return Array.from({ length: count }, () => ({
+    x: { data: Float32Array.from({ length: 4 * 144 }, () => r() * 2 - 1), dims: [1, 4, 12, 12] },
+  }));
+}
+
+describe('analyze', () => {
+  it('ranks the layer with per-tensor weights of very different channel ranges worst, says why, and writes an HTML report', async () => {
+    const report = await analyze(quant(modelWithBadLayer()).defaults({ perChannel: false }), {
+      calibration: images(8, 1),
+      evaluation: images(4, 2),
+    });
+    expect(report.metric.name).toBe('output SQNR');
+    expect(report.model.float).toBe(Number.POSITIVE_INFINITY);
+    const names = report.layers.map((l) => l.layer);
+    expect(names[0]).toBe('conv2');
+    const finding = report.findings.find((f) => f.kind === 'per-channel-range');
+    expect(finding?.layer).toBe('conv2');
+    expect(finding?.fix).toMatch(/\.layers\("conv2"\)\.perChannel\(\)/);
+    expect(finding?.detail).toMatch(/span 1:\d+/);
+    // Only conv2's weights quantized, per channel, is better than per tensor (what `loss` measures).
+    expect(finding?.loss).toBeGreaterThan(0);
+    expect(report.layers[0]?.findings.some((f) => f.kind === 'per-channel-range')).toBe(true);
+
+    const missing = chromiumMissingReason();
+    if (missing) {
+      console.log(`skipping the browser check: ${missing}`);
+      return;
+    }
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'quantsim-analyze-'));
+    const file = path.join(dir, 'report.html');
+    await report.writeHtml(file);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      page.on('request', (req) => {
+        if (!req.url().startsWith('file:')) requests.push(req.url());
+      });
+      await page.goto(`file://${file}`);
+      const charts = await page.$$eval('svg.chart', (svgs) =>
+        svgs.map((s) => {
+          const box = s.getBoundingClientRect();
+          return {
+            width: box.width,
+            height: box.height,
+            ticks: s.querySelectorAll('text.tick').length,
+            axis: s.querySelector('text.axis-label')?.textContent ?? '',
+            values: [...s.querySelectorAll('text.bar-value')].map((t) => t.textContent ?? ''),
+          };
+        }),
+      );
+      expect(charts.length).toBe(3);
+      for (const c of charts) {
+        expect(c.width).toBeGreaterThan(100);
+        expect(c.height).toBeGreaterThan(50);
+        expect(c.ticks).toBeGreaterThan(1);
+        expect(c.axis).toMatch(/output SQNR dB/);
+        expect(c.values.length).toBe(report.layers.length);
+      }
+      // Sorting: clicking "only this quantized" orders the rows by that value.
+      await page.click('#layers th:nth-child(8)');
+      const sorted = await page.$$eval('#layers tbody tr', (rows) =>
+        rows.map((r) => Number((r.cells[7] as unknown as { dataset: { sort?: string } }).dataset.sort)),
+      );
+      expect(sorted).toEqual([...sorted].sort((a, b) => a - b));
+      await page.screenshot({ path: path.join(dir, 'report.png'), fullPage: true });
+      expect(requests).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('stacks evaluation samples along a free batch axis, with the same outputs as single runs', async () => {
+    const b = new ModelBuilder({ opset: 13 });
+    const x = b.input('x', 'float32', ['N', 6]);
+    const r = seededRandom(4);
+    const w = b.initializer(
+      'w',
+      [6, 3],
+      Array.from({ length: 18 }, () => r() - 0.5),
+    );
+    b.output(b.node('MatMul', [x, w], { name: 'mm', outputs: ['y'] }), 'float32', ['N', 3]);
+    const sim = await quant(b.build()).calibrate([{ x: { data: new Float32Array(6).fill(1), dims: [1, 6] } }]);
+    const samples = Array.from({ length: 5 }, (_, i) => ({
+      x: { data: Float32Array.from({ length: 6 }, (_, k) => i - k), dims: [1, 6] },
+    }));
+    const stacked = stackedOutputs(samples, 2, sim.floatModel.graph);
+    expect(stacked).toBeDefined();
+    const run = (f: FeedsLike) => sim.run(f);
+    const alone = await sampleOutputs(samples)(run);
+    const together = await (stacked as NonNullable<typeof stacked>)(run);
+    expect(together.map((t) => t.y?.dims)).toEqual(alone.map((t) => t.y?.dims));
+    expect(sameOutputs(alone, together)).toBe(true);
+    // A model whose batch axis is fixed at 1 is run one sample at a time.
+    expect(stackedOutputs(images(3, 1), 2, modelWithBadLayer().graph)).toBeUndefined();
+    await sim.release();
+  });
+
+  it('draws infinite SQNR as a marker, not as the longest bar', async () => {
+    const { horizontalBarChart } = await import('../src/index.js');
+    const svg = horizontalBarChart({
+      title: 't',
+      axisLabel: 'dB',
+      bars: [
+        { label: 'a', value: 20 },
+        { label: 'b', value: Number.POSITIVE_INFINITY },
+      ],
+    });
+    expect(svg.match(/<rect class="bar"/g)?.length).toBe(1);
+    expect(svg).toMatch(/class="infinite"[^>]*>∞</);
+    expect(svg).toMatch(/∞ \(identical\)/);
+  });
+});
+
+function outputSqnr(reference: readonly TensorMap[], outputs: readonly TensorMap[]): number {
+  let s = 0;
+  let n = 0;
+  for (const [i, ref] of reference.entries())
+    for (const [name, t] of Object.entries(ref)) {
+      const a = t.data as Float32Array;
+      const b = outputs[i]?.[name]?.data as Float32Array;
+      for (let k = 0; k < a.length; k++) {
+        s += (a[k] as number) ** 2;
+        n += ((a[k] as number) - (b[k] as number)) ** 2;
+      }
+    }
+  return n === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10(s / n);
+}
+
+describe('analyze on the PaddleOCR recognizer', () => {
+  // About 800 configurations; minutes on an idle multi-core machine, hours on a shared 2-core one.
+  const long = process.env.QUANTSIM_LONG_TESTS === '1';
+  it.skipIf(!long)(
+    'finds, by itself, the Conv whose per-tensor weights ruin it, and says to go per channel',
+    async () => {
+      const w = WORKLOADS.recognizer;
+      if (!w) throw new Error('no recognizer workload');
+      const report = await analyze(quant(w.model).defaults({ perChannel: false }), {
+        calibration: () => samples(w, 8),
+        evaluation: [...samples(w, 4)],
+      });
+      const worst = report.layers[0];
+      console.log(
+        `recognizer: worst ${worst?.layer} (${worst?.opType}); findings: ${report.findings
+          .slice(0, 3)
+          .map((f) => `${f.kind} ${f.layer}`)
+          .join(', ')}`,
+      );
+      expect(worst?.opType).toBe('Conv');
+      const finding = report.findings.find((f) => f.kind === 'per-channel-range' && f.layer === worst?.layer);
+      expect(finding?.fix).toMatch(/perChannel\(\)/);
+    },
+    3_600_000,
+  );
+  if (!long) console.log('skipping the recognizer analysis: set QUANTSIM_LONG_TESTS=1 (about 800 configurations)');
+});
+
+describe('autoMixedPrecision', () => {
+  it('reaches the target with the cheapest plan, as brute force over every plan finds', async () => {
+    const calibration = detectorImages(8);
+    const evaluation = detectorImages(4, 99);
+    const builder = quant(buildDetectorHead());
+    const candidates: AmpCandidate[] = [
+      { activations: 4, params: 4 },
+      { activations: 8, params: 8 },
+    ];
+    const reference: TensorMap[] = [];
+    const probe = await builder.calibrate(calibration);
+    for (const e of evaluation) reference.push(await probe.runFloat(e as never));
+    await probe.release();
+    const evaluate = async (runner: { run(f: never): Promise<TensorMap> }) => {
+      const out: TensorMap[] = [];
+      for (const e of evaluation) out.push(await runner.run(e as never));
+      return outputSqnr(reference, out);
+    };
+
+    // Brute force: every plan's score and cost, from the same statistics.
+    const stats = await builder.collectStats(calibration);
+    const sims = [
+      await builder.activations(4).params(4).fromStats(stats),
+      await builder.activations(8).params(8).fromStats(stats),
+    ];
+    const switchable = await createSwitchableSim(
+      sims.map((sim, i) => ({ name: candidateName(candidates[i] as AmpCandidate), sim })),
+      { groupOf: quantizerUnit },
+    );
+    const groups = switchable.groups;
+    const first = sims[0] as (typeof sims)[number];
+    const factors = unitCosts(first.floatModel.graph, first.plan, new Map(groups.map((g) => [g.name, g.quantizers])));
+    const cost = (high: ReadonlySet<string>) =>
+      groups.reduce(
+        (s, g) => s + costAt('bops', factors.get(g.name) as UnitCost, high.has(g.name) ? 8 : 4, high.has(g.name) ? 8 : 4),
+        0,
+      );
+    const plans: { high: Set<string>; score: number; cost: number }[] = [];
+    for (let mask = 0; mask < 2 ** groups.length; mask++) {
+      const high = new Set(groups.filter((_, i) => (mask >> i) & 1).map((g) => g.name));
+      const score = await evaluate({
+        run: (f) =>
+          switchable.run(
+            f,
+            switchable.setting((g) => (high.has(g.name) ? 1 : 0)),
+          ),
+      });
+      plans.push({ high, score, cost: cost(high) });
+    }
+    await switchable.release();
+    for (const s of sims) await s.release();
+    const low = plans[0]?.score as number;
+    const high = plans[plans.length - 1]?.score as number;
+    expect(high).toBeGreaterThan(low + 6);
+    const target = (low + high) / 2;
+    const cheapest = Math.min(...plans.filter((p) => p.score >= target).map((p) => p.cost));
+
+    const amp = await autoMixedPrecision(builder, { calibration, evaluate, better: 'higher', target, candidates, cost: 'bops' });
+    try {
+      expect(amp.reached).toBe(true);
+      expect(amp.score).toBeGreaterThanOrEqual(target);
+      const chosen = new Set(amp.plan.filter((e) => candidateName(e.candidate) === 'W8A8').map((e) => e.group));
+      expect(cost(chosen)).toBe(cheapest);
+      expect(amp.front.length).toBeGreaterThan(1);
+      // The saved config reproduces the plan.
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'quantsim-amp-'));
+      const file = path.join(dir, 'plan.json');
+      await amp.saveConfig(file);
+      const again = await quant(buildDetectorHead()).config(file).plan();
+      const strip = (p: typeof again) => p.quantizers.map(({ provenance: _p, ...q }) => q);
+      expect(strip(again)).toEqual(strip(amp.sim.plan));
+    } finally {
+      await amp.sim.release();
+    }
+  });
+});
