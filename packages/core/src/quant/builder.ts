@@ -6,6 +6,8 @@ import { resolveBackend } from '../backend/resolve-backend.js';
 import { type CalibrateOptions, type CalibrationStats, collectStats, statisticsRequests } from '../calibrate/collect.js';
 import { computeEncodings } from '../calibrate/compute-encodings.js';
 import type { CalibrationData } from '../calibrate/feeds.js';
+import type { StatisticsJob } from '../calibrate/statistics-job.js';
+import { collectStatsOnThreads, requestedWorkers, type ThreadCalibrateOptions } from '../calibrate/thread-pool.js';
 import type { Backend } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import type { Plugin } from '../contracts/plugin.js';
@@ -402,7 +404,8 @@ export class QuantBuilderImpl implements QuantBuilder {
     );
   }
 
-  async collectStats(data: CalibrationData, options: CalibrateOptions = {}): Promise<CalibrationStats> {
+  async collectStats(data: CalibrationData, options: ThreadCalibrateOptions = {}): Promise<CalibrationStats> {
+    const workers = requestedWorkers(options.workers);
     const resolved = await this.resolve();
     this.#services.plugins.check('calibrate', resolved.context, this.#services.warn);
     const backend = await this.#backend();
@@ -412,7 +415,34 @@ export class QuantBuilderImpl implements QuantBuilder {
       new Set(this.#kept(resolved).keys()),
       options.histogramStride,
     );
+    if (workers > 1 && requests.length > 0) {
+      const job = this.#job(resolved, backend, requests, options);
+      return collectStatsOnThreads(job, resolved.prepared.graph, data, workers, options, this.#services.warn);
+    }
     return collectStats(resolved, backend, requests, data, options);
+  }
+
+  async statisticsJob(options: Pick<CalibrateOptions, 'histogramStride' | 'nonFinite'> = {}): Promise<StatisticsJob> {
+    const resolved = await this.resolve();
+    this.#services.plugins.check('calibrate', resolved.context, this.#services.warn);
+    const backend = await this.#backend();
+    const skip = new Set(this.#kept(resolved).keys());
+    const requests = statisticsRequests(resolved, this.#services.plugins.schemes, skip, options.histogramStride);
+    return this.#job(resolved, backend, requests, options);
+  }
+
+  #job(
+    resolved: ResolvedPlan,
+    backend: Backend,
+    requests: StatisticsJob['requests'],
+    options: Pick<CalibrateOptions, 'nonFinite'>,
+  ): StatisticsJob {
+    return {
+      model: resolved.prepared.model.toBytes({ inlineExternal: true }),
+      requests,
+      backend: { name: backend.name, ...(backend.recipe ? { recipe: backend.recipe } : {}) },
+      nonFinite: options.nonFinite ?? 'error',
+    };
   }
 
   async fromStats(stats: CalibrationStats): Promise<QuantSim> {
@@ -429,7 +459,7 @@ export class QuantBuilderImpl implements QuantBuilder {
     return new QuantSim(resolved, this.#kept(resolved, true), backend, this, resolved.carried?.frozen ?? new Set());
   }
 
-  async calibrate(data: CalibrationData, options: CalibrateOptions = {}): Promise<QuantSim> {
+  async calibrate(data: CalibrationData, options: ThreadCalibrateOptions = {}): Promise<QuantSim> {
     return this.fromStats(await this.collectStats(data, options));
   }
 }

@@ -1,5 +1,7 @@
 import type { CalibrateOptions, CalibrationStats } from '../calibrate/collect.js';
 import type { CalibrationData } from '../calibrate/feeds.js';
+import type { StatisticsJob } from '../calibrate/statistics-job.js';
+import type { ThreadCalibrateOptions } from '../calibrate/thread-pool.js';
 import type { Backend } from '../contracts/backend.js';
 import type { Plugin } from '../contracts/plugin.js';
 import type { QuantSim } from '../sim/quant-sim.js';
@@ -99,7 +101,20 @@ export interface QuantBuilder {
    * Gathers activation statistics from (a shard of) the calibration data. Statistics merge
    * exactly with `mergeCalibrationStats`, so calibration can be split across workers.
    */
-  collectStats(data: CalibrationData, options?: CalibrateOptions): Promise<CalibrationStats>;
+  collectStats(data: CalibrationData, options?: ThreadCalibrateOptions): Promise<CalibrationStats>;
+  /**
+   * This builder's statistics pass as plain data (prepared model bytes, the tensors to gather,
+   * the backend's name and recipe), for running shards on other threads or machines with
+   * `openStatisticsJob`; merge their statistics and pass them to {@link fromStats}.
+   *
+   * ### Examples
+   * ```ts
+   * const job = await builder.statisticsJob();
+   * const runner = await openStatisticsJob(job, new CpuBackend());
+   * const sim = await builder.fromStats(mergeCalibrationStats(await runner.run(a), await runner.run(b)));
+   * ```
+   */
+  statisticsJob(options?: Pick<CalibrateOptions, 'histogramStride' | 'nonFinite'>): Promise<StatisticsJob>;
   /** Builds a calibrated simulation from (merged) statistics. */
   fromStats(stats: CalibrationStats): Promise<QuantSim>;
   /**
@@ -109,8 +124,9 @@ export interface QuantBuilder {
   simulate(): Promise<QuantSim>;
   /**
    * Calibrates: gathers statistics over `data`, computes encodings with each quantizer's
-   * scheme, and returns the simulation.
+   * scheme, and returns the simulation. With `{ workers: n }` the samples are shared over n
+   * worker threads, each with its own session; the encodings are bit for bit the same.
    * @throws RuleViolationError, BackendUnavailableError, CalibrationError.
    */
-  calibrate(data: CalibrationData, options?: CalibrateOptions): Promise<QuantSim>;
+  calibrate(data: CalibrationData, options?: ThreadCalibrateOptions): Promise<QuantSim>;
 }
