@@ -20,6 +20,7 @@ export type QuantsimErrorCode =
   | 'ENCODINGS_MISMATCH'
   | 'EXPORT'
   | 'ABORTED'
+  | 'QUEUE'
   | 'UNSUPPORTED';
 
 /** Options shared by every quantsim error. */
