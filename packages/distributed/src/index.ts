@@ -6,10 +6,16 @@
  * @packageDocumentation
  */
 
-export { decodeStats, type EncodedFeeds, type EncodedStats, encodeStats } from './codecs.js';
+export {
+  decodeStats,
+  type EncodedFeeds,
+  type EncodedStats,
+  type EncodedTensorStats,
+  encodedStatsSchema,
+  encodeStats,
+} from './codecs.js';
 export { calibrateOnQueue, type QueueCalibrateOptions } from './coordinator.js';
 export { type DataSource, isDataSource } from './data-source.js';
-export { type ShardJob, shardJobSchema } from './job.js';
 export { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './local-workers.js';
 export { QueueError } from './queue-error.js';
 export { checkRedisUrl, maskRedisUrl } from './redis-connection.js';
