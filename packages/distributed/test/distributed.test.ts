@@ -12,6 +12,8 @@ import { recognizerSamples } from '../../../test-support/recognizer-samples.js';
 import { calibrateOnQueue, QueueError, runWorker, startWorkerProcess, type WorkerProcess } from '../src/index.js';
 import { redisMissing, startRedis, type TestRedis } from './redis-server.js';
 
+// Recognizer runs on a busy 2-core machine take minutes, not the default 2.
+const HEAVY = 400_000;
 const missing = redisMissing();
 if (missing) console.log(`skipping the BullMQ tests: ${missing}`);
 
@@ -43,13 +45,22 @@ describe.skipIf(missing !== undefined)('calibration on a BullMQ queue (real redi
     );
   });
 
-  it("gives the recognizer's minmax encodings bit for bit on 3 local worker processes (feeds sent with the jobs)", async () => {
-    const b = quant(REAL_MODELS.ocrRecognizer).scheme('minmax');
-    const single = await b.calibrate(recognizerData);
-    const queued = await calibrateOnQueue(b, recognizerData, { redis: redis.url, queue: 'rec-minmax', workers: 3, shardSize: 2 });
-    expect(queued.encodings.size).toBeGreaterThan(100);
-    expect([...queued.encodings]).toEqual([...single.encodings]);
-  });
+  it(
+    "gives the recognizer's minmax encodings bit for bit on 3 local worker processes (feeds sent with the jobs)",
+    async () => {
+      const b = quant(REAL_MODELS.ocrRecognizer).scheme('minmax');
+      const single = await b.calibrate(recognizerData);
+      const queued = await calibrateOnQueue(b, recognizerData, {
+        redis: redis.url,
+        queue: 'rec-minmax',
+        workers: 3,
+        shardSize: 2,
+      });
+      expect(queued.encodings.size).toBeGreaterThan(100);
+      expect([...queued.encodings]).toEqual([...single.encodings]);
+    },
+    HEAVY,
+  );
 
   describe('with three worker processes started apart from the coordinator', () => {
     const npyDir = path.join(dir, 'rec-npy');
@@ -74,79 +85,103 @@ describe.skipIf(missing !== undefined)('calibration on a BullMQ queue (real redi
           }),
         ),
       );
-    });
+    }, HEAVY);
     afterAll(async () => {
+      for (const w of workers)
+        if (w.child.exitCode !== null)
+          console.log(`worker ${w.child.pid} exited on its own (${w.child.exitCode}):\n${w.output()}`);
       await Promise.all(workers.map((w) => w.stop(5000)));
     });
 
-    it("gives the recognizer's tf-enhanced encodings bit for bit, each worker reading a folder of .npy files", async () => {
-      const b = quant(REAL_MODELS.ocrRecognizer).scheme('tf-enhanced');
-      const single = await b.calibrate(recognizerData);
-      const queued = await calibrateOnQueue(
-        b,
-        { npyFolder: npyDir },
-        { redis: redis.url, queue: 'shared', shardSize: 2, timeout: 300_000 },
-      );
-      expect([...queued.encodings]).toEqual([...single.encodings]);
-    });
-
-    it('retries the shard of a worker killed with SIGKILL mid-shard, and the result is unchanged', async () => {
-      const b = quant(REAL_MODELS.ocrRecognizer).scheme('minmax');
-      const single = await b.calibrate(recognizerData);
-      const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-      const queue = new Queue('shared', { connection });
-      let killed: number | undefined;
-      // Watch for a shard with at least one sample done, and kill the worker that holds it.
-      const watch = (async () => {
-        for (let i = 0; i < 600 && killed === undefined; i++) {
-          for (const job of await queue.getActive()) {
-            const p = job.progress as { worker?: string; done?: number };
-            const pid = Number(p.worker?.split(':').pop());
-            const mine = workers.find((w) => w.child.pid === pid);
-            if (mine && (p.done ?? 0) >= 1) {
-              mine.child.kill('SIGKILL');
-              killed = pid;
-              break;
-            }
-          }
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      })();
-      try {
+    it(
+      "gives the recognizer's tf-enhanced encodings bit for bit, each worker reading a folder of .npy files",
+      async () => {
+        const b = quant(REAL_MODELS.ocrRecognizer).scheme('tf-enhanced');
+        const single = await b.calibrate(recognizerData);
         const queued = await calibrateOnQueue(
           b,
           { npyFolder: npyDir },
-          { redis: redis.url, queue: 'shared', shardSize: 3, timeout: 300_000 },
+          { redis: redis.url, queue: 'shared', shardSize: 2, timeout: 300_000 },
         );
-        await watch;
-        expect(killed).toBeDefined();
-        expect(workers.find((w) => w.child.pid === killed)?.child.signalCode).toBe('SIGKILL');
         expect([...queued.encodings]).toEqual([...single.encodings]);
-      } finally {
-        await queue.close();
-        connection.disconnect();
-      }
-    });
+      },
+      HEAVY,
+    );
 
-    it('fails the run naming the shard when a job fails three times (a data path outside the workers’ folders)', async () => {
-      const outside = path.join(dir, 'outside');
-      mkdirSync(outside);
-      writeFileSync(path.join(outside, '0.npy'), encodeNpy(new Float32Array(3 * 48 * 320), [1, 3, 48, 320]));
-      const err = await calibrateOnQueue(
-        quant(REAL_MODELS.ocrRecognizer).scheme('minmax'),
-        { npyFolder: outside },
-        {
-          redis: redis.url,
-          queue: 'shared',
-          timeout: 120_000,
-        },
-      ).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(QueueError);
-      expect((err as QueueError).shard?.index).toBe(0);
-      expect((err as Error).message).toMatch(
-        /shard 0 \(samples 0–0\) failed 3 times; last error: .*outside the folders this worker may read/,
-      );
-    });
+    it(
+      'retries the shard of a worker killed with SIGKILL mid-shard, and the result is unchanged',
+      async () => {
+        const b = quant(REAL_MODELS.ocrRecognizer).scheme('minmax');
+        const single = await b.calibrate(recognizerData);
+        const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+        const queue = new Queue('shared', { connection });
+        let killed: number | undefined;
+        // Watch for a shard with at least one sample done, and kill the worker that holds it.
+        const watch = (async () => {
+          for (let i = 0; i < 600 && killed === undefined; i++) {
+            for (const job of await queue.getActive()) {
+              const p = job.progress as { worker?: string; done?: number };
+              const pid = Number(p.worker?.split(':').pop());
+              // Only a live worker: a job's progress outlives a worker that died some other way.
+              const mine = workers.find((w) => w.child.pid === pid && w.child.exitCode === null && w.child.signalCode === null);
+              if (mine && (p.done ?? 0) >= 1) {
+                mine.child.kill('SIGKILL');
+                killed = pid;
+                break;
+              }
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        })();
+        try {
+          const queued = await calibrateOnQueue(
+            b,
+            { npyFolder: npyDir },
+            { redis: redis.url, queue: 'shared', shardSize: 3, timeout: 300_000 },
+          );
+          await watch;
+          expect(killed).toBeDefined();
+          const victim = workers.find((w) => w.child.pid === killed);
+          // The exit is reported asynchronously; wait for it, at most 10 s.
+          for (let i = 0; i < 100 && victim?.child.signalCode === null && victim.child.exitCode === null; i++)
+            await new Promise((r) => setTimeout(r, 100));
+          if (victim?.child.signalCode !== 'SIGKILL')
+            console.log(
+              `worker ${killed}: exit ${victim?.child.exitCode}, signal ${victim?.child.signalCode}\n${victim?.output()}`,
+            );
+          expect(victim?.child.signalCode).toBe('SIGKILL');
+          expect([...queued.encodings]).toEqual([...single.encodings]);
+        } finally {
+          await queue.close();
+          connection.disconnect();
+        }
+      },
+      HEAVY,
+    );
+
+    it(
+      'fails the run naming the shard when a job fails three times (a data path outside the workers’ folders)',
+      async () => {
+        const outside = path.join(dir, 'outside');
+        mkdirSync(outside);
+        writeFileSync(path.join(outside, '0.npy'), encodeNpy(new Float32Array(3 * 48 * 320), [1, 3, 48, 320]));
+        const err = await calibrateOnQueue(
+          quant(REAL_MODELS.ocrRecognizer).scheme('minmax'),
+          { npyFolder: outside },
+          {
+            redis: redis.url,
+            queue: 'shared',
+            timeout: 120_000,
+          },
+        ).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(QueueError);
+        expect((err as QueueError).shard?.index).toBe(0);
+        expect((err as Error).message).toMatch(
+          /shard 0 \(samples 0–0\) failed 3 times; last error: .*outside the folders this worker may read/,
+        );
+      },
+      HEAVY,
+    );
   });
 
   it('resumes a run from its finished shards when the coordinator starts again with the same runId', async () => {

@@ -33,7 +33,8 @@ describe('calibration on worker threads', () => {
       expect(t.encodings.size).toBeGreaterThan(100);
       expect([...t.encodings]).toEqual([...a.encodings]);
       console.log(`recognizer ${scheme}: 2 threads, ${Math.round((reports[0]?.perWorkerBytes ?? 0) / 2 ** 20)} MiB per worker`);
-    });
+      // Minutes on a busy 2-core machine.
+    }, 400_000);
   }
 
   it('caps the threads to free memory, with a warning', async () => {
