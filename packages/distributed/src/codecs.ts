@@ -1,5 +1,5 @@
-import { decodeNpy, encodeNpy } from '@quantsim/cli';
 import type { CalibrationStats, Feeds, FeedsLike, TensorStats } from '@quantsim/core';
+import { decodeNpy, encodeNpy } from '@quantsim/data';
 import { z } from 'zod';
 
 /** A number as JSON carries it: finite numbers as they are, ±Infinity and NaN by name. */

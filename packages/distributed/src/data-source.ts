@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readNpy } from '@quantsim/cli';
 import type { Feeds } from '@quantsim/core';
+import { readNpy } from '@quantsim/data';
 import { z } from 'zod';
 import { QueueError } from './queue-error.js';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { QuantsimError } from '@quantsim/core';
+import { InvalidArgumentError, QuantsimError } from '@quantsim/core';
 import { runWorker } from './worker.js';
 
 /** The worker command's help text. */
@@ -19,7 +19,10 @@ Takes calibration shards from a BullMQ queue on Redis until stopped (SIGTERM or 
 function positive(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${option} takes a positive integer, received '${value}'.`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`${option} takes a positive integer, received '${value}'.`, {
+      hint: `For example ${option} 2.`,
+    });
   return n;
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeNpy } from '@quantsim/cli';
+import { encodeNpy } from '@quantsim/data';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { quant } from 'quantsim';

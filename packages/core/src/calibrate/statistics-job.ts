@@ -1,9 +1,10 @@
 import type { Backend, BackendRecipe, BackendSession, SessionOptions } from '../contracts/backend.js';
+import type { CalibrateOptions, CalibrationStats } from '../contracts/calibration.js';
 import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
 import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
-import type { ResolvedPlan } from '../quant/builder.js';
-import { type CalibrateOptions, type CalibrationStats, collectStats } from './collect.js';
+import type { PlannedModel } from '../plan/prepared-model.js';
+import { collectStats } from './collect.js';
 import type { CalibrationData } from './feeds.js';
 import type { TensorRequest } from './statistics-graph.js';
 
@@ -59,30 +60,12 @@ export async function openStatisticsJob(
       `openStatisticsJob takes a job made by builder.statisticsJob(), received ${describeValue(job)}.`,
     );
   const model: Model = await loadModel(job.model);
-  // collectStats reads the prepared model and its graph, nothing else of the resolved plan.
-  const resolved = { prepared: { model, graph: model.graph } } as unknown as ResolvedPlan;
+  // collectStats reads the prepared model and its graph, nothing else of the planned model.
+  const resolved = { prepared: { model, graph: model.graph } } as unknown as PlannedModel;
   const sessions = Object.keys(sessionOptions).length === 0 ? backend : withSessionOptions(backend, sessionOptions);
   return {
     run: (data, options = {}) => collectStats(resolved, sessions, job.requests, data, { ...options, nonFinite: job.nonFinite }),
   };
-}
-
-/**
- * Makes a backend from its {@link BackendRecipe}: imports the module and constructs the export.
- *
- * @throws InvalidArgumentError when the module has no such export or it is not a backend.
- */
-export async function backendFromRecipe(recipe: BackendRecipe): Promise<Backend> {
-  const exports = (await import(recipe.module)) as Record<string, unknown>;
-  const Made = exports[recipe.exportName];
-  if (typeof Made !== 'function')
-    throw new InvalidArgumentError(`Backend recipe: ${recipe.module} has no export '${recipe.exportName}'.`, {
-      hint: "Check the backend's recipe: exportName must name its class.",
-    });
-  const backend = new (Made as new (options: unknown) => Backend)(recipe.options);
-  if (typeof backend.createSession !== 'function')
-    throw new InvalidArgumentError(`Backend recipe: '${recipe.exportName}' from ${recipe.module} is not a Backend.`);
-  return backend;
 }
 
 function withSessionOptions(backend: Backend, extra: Omit<SessionOptions, 'mode'>): Backend {

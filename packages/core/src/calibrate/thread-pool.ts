@@ -1,10 +1,13 @@
 import os from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import type { CalibrateOptions, CalibrationStats } from '../contracts/calibration.js';
+import { CalibrationError } from '../errors/calibration-error.js';
+import { FeedError } from '../errors/feed-error.js';
 import { describeValue, InvalidArgumentError, type QuantsimErrorCode } from '../errors/quantsim-error.js';
 import type { GraphView } from '../graph/graph-view.js';
-import { type CalibrateOptions, CalibrationError, type CalibrationStats, mergeCalibrationStats } from './collect.js';
-import { type CalibrationData, checkFeeds, FeedError, type FeedsLike, iterateData } from './feeds.js';
+import { mergeCalibrationStats } from './collect.js';
+import { type CalibrationData, checkFeeds, type FeedsLike, iterateData } from './feeds.js';
 import type { StatisticsJob } from './statistics-job.js';
 import type { ThreadMessage, ThreadReply, ThreadResult, ThreadTask, ThreadWorkerData } from './thread-protocol.js';
 
@@ -60,7 +63,8 @@ function freeMemory(): number {
  * Gathers statistics on `requested` worker threads (a piscina pool), each with its own session
  * of `job`'s model. This thread reads the data, checks each sample against `graph` and hands
  * samples to whichever worker asks next; the workers' statistics are merged, which is exact, so
- * the result does not depend on which worker got which sample.
+ * the result does not depend on which worker got which sample. `workerModule` is the URL of the
+ * threads' entry (the builder's, which makes the backend from its recipe and runs the job).
  */
 export async function collectStatsOnThreads(
   job: StatisticsJob,
@@ -69,6 +73,7 @@ export async function collectStatsOnThreads(
   requested: number,
   options: ThreadCalibrateOptions,
   warn: (message: string) => void,
+  workerModule: string,
 ): Promise<CalibrationStats> {
   if (!job.backend.recipe)
     throw new InvalidArgumentError(
@@ -108,7 +113,7 @@ export async function collectStatsOnThreads(
   };
   const fromSource = import.meta.url.endsWith('.ts');
   const pool = new Piscina({
-    filename: new URL(fromSource ? './thread-worker-boot.mjs' : './thread-worker.js', import.meta.url).href,
+    filename: workerModule,
     workerData,
     minThreads: 1,
     maxThreads: requested,

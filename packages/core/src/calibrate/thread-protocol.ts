@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { CalibrationStats } from '../contracts/calibration.js';
 import type { Feeds } from '../contracts/tensor.js';
-import type { CalibrationStats } from './collect.js';
 import type { StatisticsJob } from './statistics-job.js';
 
 /** What every calibration thread starts with (piscina's `workerData`). */

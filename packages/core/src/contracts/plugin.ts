@@ -4,7 +4,8 @@ import type { EncodingScheme } from './scheme.js';
 
 /**
  * A bundle of encoding schemes, rules and backends added with `.use(plugin)`. Plugins apply in
- * the order they were added; a plugin whose name was already added is not applied again.
+ * the order they were added; a plugin whose name was already added replaces the earlier one, in
+ * its place, so that no two plugins of one name ever run.
  */
 export interface Plugin {
   readonly name: string;

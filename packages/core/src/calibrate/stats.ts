@@ -1,0 +1,311 @@
+import type { HistogramData, TensorStats } from '../contracts/stats.js';
+import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
+import { canonicalLog2Width, emptyHistogram } from './histogram.js';
+import { pow2 } from './pow2.js';
+
+/** Options of {@link createStatsAccumulator}. */
+export interface StatsAccumulatorOptions {
+  /** Also build a power-of-two histogram (what histogram encoding schemes need). */
+  readonly histogram: boolean;
+  /** Gather statistics per channel along this axis (negative counts from the end). */
+  readonly channelAxis?: number;
+  /** Shape of the tensors passed to `add`, required with `channelAxis` unless `add` gets one. */
+  readonly dims?: readonly number[];
+}
+
+/**
+ * Gathers the statistics of one tensor over a calibration run. `add` is the calibration hot path:
+ * two tight passes over the data (range, then histogram bins) without per-element allocation.
+ * NaN and ±Infinity are counted in `nonFinite` and otherwise skipped.
+ */
+export interface StatsAccumulator {
+  /**
+   * Adds the values of one tensor (row-major).
+   * @param values - the tensor's elements.
+   * @param dims - its shape, for per-channel statistics when it differs from the creation-time
+   *   `dims` (for example another batch size); the channel count must not change.
+   */
+  add(values: Float32Array, dims?: readonly number[]): void;
+  /** The statistics so far, as plain data (copies: later `add` calls do not change them). */
+  toStats(): TensorStats;
+  /** Finite values seen so far, over all channels. */
+  readonly count: number;
+  /** NaN and infinite values seen so far, over all channels (to stop calibration on the first). */
+  readonly nonFinite: number;
+}
+
+/** Options of {@link statsFromValues}. */
+export interface StatsFromValuesOptions {
+  /** Also build a power-of-two histogram. */
+  readonly histogram: boolean;
+  /** Per-channel statistics along this axis (for per-channel weight quantizers). */
+  readonly axis?: number;
+  /** Shape of `values`, required with `axis`. */
+  readonly dims?: readonly number[];
+}
+
+/** Running statistics of one channel (or of the whole tensor). */
+class ChannelState {
+  count = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+  nonFinite = 0;
+  log2Width = 0;
+  first = 0;
+  counts: Float64Array | undefined;
+
+  /**
+   * Makes the histogram cover [lo, hi] as well as what it covers: at the canonical width of the
+   * union, coarsening (merging adjacent bins) when the range has grown past the bin budget.
+   */
+  extend(lo: number, hi: number): void {
+    const newMin = Math.min(this.min, lo);
+    const newMax = Math.max(this.max, hi);
+    const e = canonicalLog2Width(newMin, newMax, this.counts === undefined ? undefined : this.log2Width);
+    const inv = pow2(-e);
+    const first = Math.floor(newMin * inv);
+    const length = Math.floor(newMax * inv) - first + 1;
+    const old = this.counts;
+    if (old !== undefined && e === this.log2Width && first === this.first && length === old.length) return;
+    const counts = new Float64Array(length);
+    if (old !== undefined) {
+      const scale = pow2(e - this.log2Width);
+      for (let i = 0; i < old.length; i++) {
+        const c = old[i] as number;
+        if (c !== 0) {
+          const k = Math.floor((this.first + i) / scale) - first;
+          counts[k] = (counts[k] as number) + c;
+        }
+      }
+    }
+    this.log2Width = e;
+    this.first = first;
+    this.counts = counts;
+  }
+
+  toStats(histogram: boolean): TensorStats {
+    const base = { count: this.count, min: this.min, max: this.max, nonFinite: this.nonFinite };
+    if (!histogram) return base;
+    const hist: HistogramData =
+      this.counts === undefined
+        ? emptyHistogram()
+        : { log2Width: this.log2Width, first: this.first, counts: this.counts.slice() };
+    return { ...base, histogram: hist };
+  }
+}
+
+function product(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+function checkDims(dims: unknown, where: string): readonly number[] {
+  if (!Array.isArray(dims) || !dims.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new InvalidArgumentError(`${where}: dims must be an array of non-negative integers, received ${describeValue(dims)}.`);
+  }
+  return dims as readonly number[];
+}
+
+function normaliseAxis(axis: number, rank: number, where: string): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new InvalidArgumentError(
+      `${where}: channel axis ${describeValue(axis)} is out of range for a tensor of rank ${rank}.`,
+      {
+        hint: `Use an integer in [${-rank}, ${rank - 1}].`,
+      },
+    );
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/**
+ * Creates a statistics accumulator for one tensor, per tensor or per channel. The histogram it
+ * builds depends only on the multiset of finite values added, so accumulators fed different shards
+ * of the data and merged with {@link mergeTensorStats} give exactly what one accumulator fed
+ * everything gives.
+ */
+export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsAccumulator {
+  if (typeof options !== 'object' || options === null || typeof options.histogram !== 'boolean') {
+    throw new InvalidArgumentError(
+      `createStatsAccumulator takes { histogram: boolean, channelAxis?, dims? }, received ${describeValue(options)}.`,
+    );
+  }
+  const withHistogram = options.histogram;
+  const perChannel = options.channelAxis !== undefined;
+  const where = 'createStatsAccumulator';
+  const defaultDims = options.dims === undefined ? undefined : checkDims(options.dims, where);
+  let states: ChannelState[] | undefined;
+  let axis: number | undefined;
+  if (perChannel && defaultDims !== undefined) {
+    axis = normaliseAxis(options.channelAxis as number, defaultDims.length, where);
+    states = Array.from({ length: defaultDims[axis] as number }, () => new ChannelState());
+  } else if (!perChannel) {
+    states = [new ChannelState()];
+  }
+  // Per-batch scratch, reused across calls.
+  let batchMin = new Float64Array(0);
+  let batchMax = new Float64Array(0);
+
+  const add = (values: Float32Array, dims?: readonly number[]): void => {
+    if (!(values instanceof Float32Array)) {
+      throw new InvalidArgumentError(`StatsAccumulator.add takes a Float32Array, received ${describeValue(values)}.`, {
+        hint: 'Convert other element types first, for example with tensorToFloat32.',
+      });
+    }
+    const shape = dims === undefined ? defaultDims : checkDims(dims, 'StatsAccumulator.add');
+    if (shape !== undefined && product(shape) !== values.length) {
+      throw new InvalidArgumentError(
+        `StatsAccumulator.add: ${values.length} values do not match dims [${shape.join(', ')}] (${product(shape)} elements).`,
+      );
+    }
+    let outer = 1;
+    let channels = 1;
+    let inner = values.length;
+    if (perChannel) {
+      if (shape === undefined) {
+        throw new InvalidArgumentError('StatsAccumulator.add: per-channel statistics need the tensor shape.', {
+          hint: 'Pass dims to createStatsAccumulator or to add.',
+        });
+      }
+      const a = normaliseAxis(options.channelAxis as number, shape.length, 'StatsAccumulator.add');
+      if (axis !== undefined && a !== axis) {
+        throw new InvalidArgumentError(`StatsAccumulator.add: the channel axis resolved to ${a}, earlier to ${axis}.`, {
+          hint: 'Keep the tensor rank the same across calls.',
+        });
+      }
+      axis = a;
+      channels = shape[a] as number;
+      outer = product(shape.slice(0, a));
+      inner = product(shape.slice(a + 1));
+      if (states === undefined) states = Array.from({ length: channels }, () => new ChannelState());
+      if (states.length !== channels) {
+        throw new InvalidArgumentError(
+          `StatsAccumulator.add: the tensor has ${channels} channels along axis ${a}, earlier ${states.length}.`,
+        );
+      }
+    }
+    const all = states as ChannelState[];
+    if (batchMin.length < channels) {
+      batchMin = new Float64Array(channels);
+      batchMax = new Float64Array(channels);
+    }
+    batchMin.fill(Number.POSITIVE_INFINITY, 0, channels);
+    batchMax.fill(Number.NEGATIVE_INFINITY, 0, channels);
+
+    // Pass 1: counts and range. `v - v === 0` holds exactly for finite v (NaN and ±Infinity give NaN).
+    for (let o = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++) {
+        const state = all[c] as ChannelState;
+        const start = (o * channels + c) * inner;
+        const end = start + inner;
+        let mn = batchMin[c] as number;
+        let mx = batchMax[c] as number;
+        let finite = 0;
+        for (let i = start; i < end; i++) {
+          const v = values[i] as number;
+          if (v - v === 0) {
+            finite++;
+            if (v < mn) mn = v;
+            if (v > mx) mx = v;
+          }
+        }
+        state.count += finite;
+        state.nonFinite += inner - finite;
+        batchMin[c] = mn;
+        batchMax[c] = mx;
+      }
+    }
+
+    // Normalise -0 to +0, so that the range does not depend on which zero came first.
+    for (let c = 0; c < channels; c++) {
+      const state = all[c] as ChannelState;
+      const mn = batchMin[c] as number;
+      if (!(mn <= (batchMax[c] as number))) continue;
+      const lo = mn + 0;
+      const hi = (batchMax[c] as number) + 0;
+      if (withHistogram) state.extend(lo, hi);
+      if (lo < state.min) state.min = lo;
+      if (hi > state.max) state.max = hi;
+    }
+    if (!withHistogram) return;
+
+    // Pass 2: histogram bins, floor(v * 2^-e) exactly.
+    for (let o = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++) {
+        const state = all[c] as ChannelState;
+        const counts = state.counts;
+        if (counts === undefined) continue;
+        const inv = pow2(-state.log2Width);
+        const first = state.first;
+        const start = (o * channels + c) * inner;
+        const end = start + inner;
+        for (let i = start; i < end; i++) {
+          const v = values[i] as number;
+          if (v - v === 0) {
+            const k = Math.floor(v * inv) - first;
+            counts[k] = (counts[k] as number) + 1;
+          }
+        }
+      }
+    }
+  };
+
+  const toStats = (): TensorStats => {
+    if (!perChannel) return ((states as ChannelState[])[0] as ChannelState).toStats(withHistogram);
+    const channels = (states ?? []).map((s) => s.toStats(withHistogram));
+    return {
+      ...summarise(channels),
+      axis: axis ?? (options.channelAxis as number),
+      channels,
+    };
+  };
+
+  return {
+    add,
+    toStats,
+    get count() {
+      return (states ?? []).reduce((sum, s) => sum + s.count, 0);
+    },
+    get nonFinite() {
+      return (states ?? []).reduce((sum, s) => sum + s.nonFinite, 0);
+    },
+  };
+}
+
+/** Totals over channels: counts add up, extremes are the extremes of the channels. */
+function summarise(channels: readonly TensorStats[]): Pick<TensorStats, 'count' | 'min' | 'max' | 'nonFinite'> {
+  let count = 0;
+  let nonFinite = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const s of channels) {
+    count += s.count;
+    nonFinite += s.nonFinite;
+    if (s.min < min) min = s.min;
+    if (s.max > max) max = s.max;
+  }
+  return { count, min, max, nonFinite };
+}
+
+/**
+ * Statistics of a tensor's values in one pass, per tensor or per channel along `axis` (the form
+ * for weights, which are seen once).
+ */
+export function statsFromValues(values: Float32Array, options: StatsFromValuesOptions): TensorStats {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`statsFromValues takes { histogram, axis?, dims? }, received ${describeValue(options)}.`);
+  }
+  if (options.axis !== undefined && options.dims === undefined) {
+    throw new InvalidArgumentError('statsFromValues: per-channel statistics (axis) need dims, the shape of the values.');
+  }
+  const accumulator = createStatsAccumulator({
+    histogram: options.histogram,
+    ...(options.axis !== undefined ? { channelAxis: options.axis } : {}),
+    ...(options.dims !== undefined ? { dims: options.dims } : {}),
+  });
+  accumulator.add(values);
+  return accumulator.toStats();
+}
+
+export { mergeTensorStats } from './merge-stats.js';
