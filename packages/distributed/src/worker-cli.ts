@@ -27,7 +27,7 @@ function positive(value: string | undefined, option: string): number | undefined
 }
 
 /**
- * The worker command (`quantsim-worker`, and later `quantsim worker`): parses `argv`, runs a
+ * The worker command (`quantsim-worker`, and `quantsim worker` in @quantsim/cli): parses `argv`, runs a
  * worker until SIGTERM or SIGINT, and returns the exit code.
  *
  * ### Examples
