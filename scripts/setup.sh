@@ -42,6 +42,29 @@ SOURCES
 }
 install_lavapipe
 
+# redis-server for the BullMQ tests of @quantsim/distributed: each test file starts its own server
+# on a free port of 127.0.0.1 and stops it; nothing here starts one. Without it those tests skip.
+install_redis() {
+  if command -v redis-server >/dev/null 2>&1; then
+    echo "setup: redis-server already installed ($(redis-server --version | cut -d' ' -f3))"
+    return
+  fi
+  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: not root with apt, skipping redis-server; the BullMQ tests will skip"
+    return
+  fi
+  echo "setup: installing redis-server (Debian's package)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  # The package's own service is not needed: tests start their own servers.
+  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+    systemctl disable --now redis-server >/dev/null 2>&1 || true
+  elif command -v service >/dev/null 2>&1; then
+    service redis-server stop >/dev/null 2>&1 || true
+  fi
+}
+install_redis
+
 # Chromium for the HTML report test (playwright-core drives Debian's browser; it never downloads one).
 bash scripts/setup-cli-tests.sh
 

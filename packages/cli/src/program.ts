@@ -1,4 +1,5 @@
 import { EXPORT_FORMATS, InvalidArgumentError, QuantsimError } from '@quantsim/core';
+import { workerMain } from '@quantsim/distributed';
 import { Command, CommanderError, Option } from 'commander';
 import { BUNDLED_MODELS } from './bundled-models.js';
 import { type AnalyzeMetric, analyzeCommand, parseAnalyses } from './commands/analyze.js';
@@ -203,6 +204,18 @@ export function createProgram(io: CliIO): Command {
         },
         commandIO,
       );
+    });
+  program
+    .command('worker')
+    .description(
+      'Take calibration shards from a BullMQ queue on Redis until stopped (SIGTERM or Ctrl-C); see quantsim-worker --help.',
+    )
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[options...]', 'the options of quantsim-worker: --redis URL, --queue NAME, --data DIR, ...')
+    .action(async (args: string[]) => {
+      const code = await workerMain(args);
+      if (code !== 0) throw new CommanderError(code, 'quantsim.worker', `quantsim worker exited with code ${code}`);
     });
   return program;
 }

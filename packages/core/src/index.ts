@@ -43,10 +43,18 @@ export {
   typeOfArray,
 } from './calibrate/feeds.js';
 export { buildStatisticsGraph, type StatisticsOutputs, type TensorRequest } from './calibrate/statistics-graph.js';
+export {
+  openStatisticsJob,
+  type StatisticsJob,
+  type StatisticsJobRunner,
+  type StatisticsJobRunOptions,
+} from './calibrate/statistics-job.js';
+export type { ThreadCalibrateOptions, ThreadPoolReport } from './calibrate/thread-pool.js';
 export type {
   Backend,
   BackendCapabilities,
   BackendProbe,
+  BackendRecipe,
   BackendSession,
   QdqElementType,
   SessionOptions,

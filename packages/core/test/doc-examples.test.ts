@@ -15,7 +15,7 @@ const BUILDER = path.resolve(HERE, '../src/builder');
 
 const PRELUDE = `import * as core from '../src/index.js';
 import type { Backend, CalibrationData, FeedsLike, Plugin, QuantBuilder } from '../src/index.js';
-const { createQuant, mergeCalibrationStats } = core;
+const { createQuant, mergeCalibrationStats, openStatisticsJob } = core;
 declare const quant: (model: string) => QuantBuilder;
 declare const calibrationData: CalibrationData;
 declare const shard1: CalibrationData;

@@ -6,7 +6,7 @@ import { GraphStructureError, GraphView, ModelBuilder, QUANTSIM_ERROR_CODES, Qua
 
 const PACKAGES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Library packages: every error they throw is a QuantsimError. */
-const LIBRARIES = ['core', 'plugins', 'backends', 'quantsim', 'analyze', 'data', 'cli'];
+const LIBRARIES = ['core', 'plugins', 'backends', 'quantsim', 'analyze', 'data', 'cli', 'distributed'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

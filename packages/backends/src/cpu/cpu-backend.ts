@@ -1,5 +1,13 @@
 import os from 'node:os';
-import type { Backend, BackendCapabilities, BackendProbe, BackendSession, QdqElementType, SessionOptions } from '@quantsim/core';
+import type {
+  Backend,
+  BackendCapabilities,
+  BackendProbe,
+  BackendRecipe,
+  BackendSession,
+  QdqElementType,
+  SessionOptions,
+} from '@quantsim/core';
 import { checkSessionDefaults } from '../ort/check-defaults.js';
 import { loadOrtNode } from '../ort/load-ort.js';
 import { openOrtSession } from '../ort/open-ort-session.js';
@@ -34,6 +42,11 @@ export class CpuBackend implements Backend {
   constructor(options: CpuBackendOptions = {}) {
     checkSessionDefaults('CpuBackend', options);
     this.#defaults = { ...options };
+  }
+
+  /** How a calibration worker thread makes this backend again (same options). */
+  get recipe(): BackendRecipe {
+    return { module: import.meta.url, exportName: 'CpuBackend', options: { ...this.#defaults } };
   }
 
   /** Available wherever `onnxruntime-node`'s native library loads; the device is the CPU model. */

@@ -2,6 +2,7 @@ import {
   type Backend,
   type BackendCapabilities,
   type BackendProbe,
+  type BackendRecipe,
   type BackendSession,
   describeValue,
   InvalidArgumentError,
@@ -58,6 +59,12 @@ export class CudaBackend implements Backend {
     this.#defaults = { intraOpThreads: options.intraOpThreads, graphOptimizationLevel: options.graphOptimizationLevel };
     this.#probeInputs = { ...defaultCudaProbeInputs(deviceId), ...options.probeInputs };
     this.capabilities = { qdqTypes: new Set(options.qdqTypes ?? CUDA_QDQ_TYPES), fusesQdq: false };
+  }
+
+  /** How a calibration worker thread makes this backend again (same options, without test probe inputs). */
+  get recipe(): BackendRecipe {
+    const options = { deviceId: this.#deviceId, ...this.#defaults, qdqTypes: [...this.capabilities.qdqTypes] };
+    return { module: import.meta.url, exportName: 'CudaBackend', options };
   }
 
   /** Whether the CUDA provider can run here; the device is the GPU's name. Never throws. */

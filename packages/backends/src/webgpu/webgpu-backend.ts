@@ -2,6 +2,7 @@ import {
   type Backend,
   type BackendCapabilities,
   type BackendProbe,
+  type BackendRecipe,
   type BackendSession,
   describeValue,
   InvalidArgumentError,
@@ -65,6 +66,12 @@ export class WebGpuBackend implements Backend {
     this.#defaults = { intraOpThreads: options.intraOpThreads, graphOptimizationLevel: options.graphOptimizationLevel };
     this.#probeInputs = { ...defaultWebGpuProbeInputs(), ...options.probeInputs };
     this.capabilities = { qdqTypes: new Set(options.qdqTypes ?? []), fusesQdq: false };
+  }
+
+  /** How a calibration worker thread makes this backend again (same options, without test probe inputs). */
+  get recipe(): BackendRecipe {
+    const options = { preferredLayout: this.#preferredLayout, ...this.#defaults, qdqTypes: [...this.capabilities.qdqTypes] };
+    return { module: import.meta.url, exportName: 'WebGpuBackend', options };
   }
 
   /** Whether a WebGPU adapter exists here, and which device it likely is. Never throws. */

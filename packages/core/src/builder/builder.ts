@@ -1,5 +1,7 @@
 import { type Draft, freeze, produce } from 'immer';
 import type { CalibrationData, FeedsLike } from '../calibrate/feeds.js';
+import type { StatisticsJob } from '../calibrate/statistics-job.js';
+import type { ThreadCalibrateOptions } from '../calibrate/thread-pool.js';
 import type { Backend } from '../contracts/backend.js';
 import type { CalibrateOptions, CalibrationStats } from '../contracts/calibration.js';
 import type { Plugin } from '../contracts/plugin.js';
@@ -29,7 +31,7 @@ import {
 } from './arguments.js';
 import type { BuilderState } from './builder-state.js';
 import type { BuilderServices, CarriedEncodings, LoadEncodingsOptions, QuantizerOptions, ResolvedPlan } from './options.js';
-import { gatherStats, resolve, simulation } from './pipeline.js';
+import { gatherStats, resolve, simulation, statisticsJob } from './pipeline.js';
 import type { QuantBuilder } from './quant-builder.js';
 import type { QuantSim } from './quant-sim.js';
 
@@ -231,8 +233,12 @@ export class QuantBuilderImpl implements QuantBuilder {
     return (await this.resolve()).plan;
   }
 
-  collectStats(data: CalibrationData, options: CalibrateOptions = {}): Promise<CalibrationStats> {
+  collectStats(data: CalibrationData, options: ThreadCalibrateOptions = {}): Promise<CalibrationStats> {
     return gatherStats(this.#state, this.#services, data, options);
+  }
+
+  statisticsJob(options: Pick<CalibrateOptions, 'histogramStride' | 'nonFinite'> = {}): Promise<StatisticsJob> {
+    return statisticsJob(this.#state, this.#services, options);
   }
 
   fromStats(stats: CalibrationStats, postTrainingSamples: readonly FeedsLike[] = []): Promise<QuantSim> {
@@ -244,7 +250,7 @@ export class QuantBuilderImpl implements QuantBuilder {
     return simulation(this.#state, this.#services, undefined, (carried) => this.withCarried(carried));
   }
 
-  async calibrate(data: CalibrationData, options: CalibrateOptions = {}): Promise<QuantSim> {
+  async calibrate(data: CalibrationData, options: ThreadCalibrateOptions = {}): Promise<QuantSim> {
     // Post-training: keep the first samples for `.seqMse()` / `.biasCorrection()`.
     const tee = keepFirstSamples(data, postTrainingSamples(this.#state.postTraining));
     return this.fromStats(await this.collectStats(tee.data, options), tee.samples);

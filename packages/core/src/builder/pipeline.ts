@@ -3,6 +3,8 @@ import { createBackendContainer, registerBackend, registeredBackends } from '../
 import { resolveBackend } from '../backend/resolve-backend.js';
 import { collectStats, statisticsRequests } from '../calibrate/collect.js';
 import type { CalibrationData, FeedsLike } from '../calibrate/feeds.js';
+import type { StatisticsJob } from '../calibrate/statistics-job.js';
+import { collectStatsOnThreads, requestedWorkers, type ThreadCalibrateOptions } from '../calibrate/thread-pool.js';
 import type { Backend } from '../contracts/backend.js';
 import type { CalibrateOptions, CalibrationStats } from '../contracts/calibration.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
@@ -129,19 +131,76 @@ function keptEncodings(resolved: ResolvedPlan, all = false): Map<string, Encodin
   return keep;
 }
 
-/** Runs the `calibrate` rules, then gathers the statistics the plan needs that no kept encoding covers. */
+/**
+ * The entry of calibration threads: from sources (tests, tsx) a boot file that registers tsx,
+ * from the build the compiled worker.
+ */
+const THREAD_WORKER = new URL(
+  import.meta.url.endsWith('.ts') ? './thread-worker-boot.mjs' : './thread-worker.js',
+  import.meta.url,
+).href;
+
+/**
+ * Runs the `calibrate` rules, then gathers the statistics the plan needs that no kept encoding
+ * covers: in this thread, or with `workers` over worker threads running the same job.
+ */
 export async function gatherStats(
   state: BuilderState,
   services: BuilderServices,
   data: CalibrationData,
-  options: CalibrateOptions,
+  options: ThreadCalibrateOptions,
 ): Promise<CalibrationStats> {
+  const workers = requestedWorkers(options.workers);
+  const { resolved, backend, requests } = await statisticsPass(state, services, options);
+  if (workers > 1 && requests.length > 0)
+    return collectStatsOnThreads(
+      statisticsJobOf(resolved, backend, requests, options),
+      resolved.prepared.graph,
+      data,
+      workers,
+      options,
+      services.warn,
+      THREAD_WORKER,
+    );
+  return collectStats(resolved, backend, requests, data, options);
+}
+
+/** The builder's statistics pass as plain data, for other threads or machines (`openStatisticsJob`). */
+export async function statisticsJob(
+  state: BuilderState,
+  services: BuilderServices,
+  options: Pick<CalibrateOptions, 'histogramStride' | 'nonFinite'>,
+): Promise<StatisticsJob> {
+  const { resolved, backend, requests } = await statisticsPass(state, services, options);
+  return statisticsJobOf(resolved, backend, requests, options);
+}
+
+/** Resolves the plan, runs the `calibrate` rules, and lists the tensors to gather statistics of. */
+async function statisticsPass(
+  state: BuilderState,
+  services: BuilderServices,
+  options: Pick<CalibrateOptions, 'histogramStride'>,
+): Promise<{ resolved: ResolvedPlan; backend: Backend; requests: StatisticsJob['requests'] }> {
   const resolved = await resolve(state, services);
   services.plugins.check('calibrate', resolved.context, services.warn);
   const backend = await selectBackend(state, services);
   const skip = new Set(keptEncodings(resolved).keys());
   const requests = statisticsRequests(resolved, services.plugins.schemes, skip, options.histogramStride);
-  return collectStats(resolved, backend, requests, data, options);
+  return { resolved, backend, requests };
+}
+
+function statisticsJobOf(
+  resolved: ResolvedPlan,
+  backend: Backend,
+  requests: StatisticsJob['requests'],
+  options: Pick<CalibrateOptions, 'nonFinite'>,
+): StatisticsJob {
+  return {
+    model: resolved.prepared.model.toBytes({ inlineExternal: true }),
+    requests,
+    backend: { name: backend.name, ...(backend.recipe ? { recipe: backend.recipe } : {}) },
+    nonFinite: options.nonFinite ?? 'error',
+  };
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { CalibrateOptions, CalibrationStats } from '../calibrate/collect.js';
 import type { CalibrationData, FeedsLike } from '../calibrate/feeds.js';
+import type { StatisticsJob } from '../calibrate/statistics-job.js';
+import type { ThreadCalibrateOptions } from '../calibrate/thread-pool.js';
 import type { Backend } from '../contracts/backend.js';
 import type { Plugin } from '../contracts/plugin.js';
 import type { QuantDefaults } from '../plan/defaults.js';
@@ -310,7 +312,21 @@ export interface QuantBuilder {
    * const sim = await builder.fromStats(mergeCalibrationStats(a, b));
    * ```
    */
-  collectStats(data: CalibrationData, options?: CalibrateOptions): Promise<CalibrationStats>;
+  collectStats(data: CalibrationData, options?: ThreadCalibrateOptions): Promise<CalibrationStats>;
+  /**
+   * This builder's statistics pass as plain data (prepared model bytes, the tensors to gather,
+   * the backend's name and recipe), for running shards on other threads or machines with
+   * `openStatisticsJob`; merge their statistics and pass them to {@link fromStats}.
+   *
+   * ### Examples
+   * ```ts
+   * const builder = quant('model.onnx');
+   * const job = await builder.statisticsJob();
+   * const runner = await openStatisticsJob(job, new CpuBackend());
+   * const sim = await builder.fromStats(mergeCalibrationStats(await runner.run(shard1), await runner.run(shard2)));
+   * ```
+   */
+  statisticsJob(options?: Pick<CalibrateOptions, 'histogramStride' | 'nonFinite'>): Promise<StatisticsJob>;
   /**
    * Builds a calibrated simulation from (merged) statistics. `.seqMse()` and `.biasCorrection()`
    * run on `postTrainingSamples` (calibration samples; `calibrate` passes its first ones).
@@ -335,7 +351,8 @@ export interface QuantBuilder {
   simulate(): Promise<QuantSim>;
   /**
    * Calibrates: gathers statistics over `data`, computes encodings with each quantizer's
-   * scheme, and returns the simulation.
+   * scheme, and returns the simulation. With `{ workers: n }` the samples are shared over n
+   * worker threads, each with its own session; the encodings are bit for bit the same.
    *
    * ### Examples
    * ```ts
@@ -345,5 +362,5 @@ export interface QuantBuilder {
    *
    * @throws RuleViolationError, BackendUnavailableError, CalibrationError.
    */
-  calibrate(data: CalibrationData, options?: CalibrateOptions): Promise<QuantSim>;
+  calibrate(data: CalibrationData, options?: ThreadCalibrateOptions): Promise<QuantSim>;
 }

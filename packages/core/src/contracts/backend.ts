@@ -46,6 +46,20 @@ export interface BackendSession {
 }
 
 /**
+ * How another thread makes the same backend again: plain data, never a closure. Calibration with
+ * `workers` sends it to each worker thread, which imports `module` and constructs
+ * `new exports[exportName](options)`.
+ */
+export interface BackendRecipe {
+  /** A file URL or module specifier that `import()` can load in a worker thread of this process. */
+  readonly module: string;
+  /** The exported class to construct. */
+  readonly exportName: string;
+  /** Its constructor's options, as plain (structured-cloneable) data. */
+  readonly options?: unknown;
+}
+
+/**
  * A way to run ONNX models: CPU, CUDA and WebGPU ship in `@quantsim/backends`; users can
  * register their own. Core validates everything before a backend sees it.
  */
@@ -57,4 +71,6 @@ export interface Backend {
   probe(): Promise<BackendProbe>;
   /** Creates a session over serialised ONNX bytes. */
   createSession(model: Uint8Array, options: SessionOptions): Promise<BackendSession>;
+  /** How a worker thread makes this backend again; without it, calibration runs in one thread only. */
+  readonly recipe?: BackendRecipe;
 }

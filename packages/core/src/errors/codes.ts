@@ -24,6 +24,7 @@ export const QUANTSIM_ERROR_CODES = {
   ENCODINGS_MISMATCH: 'Loaded encodings disagree with the plan.',
   EXPORT: 'An export could not be written.',
   ABORTED: 'Calibration was stopped by its abort signal.',
+  QUEUE: 'A calibration queue (Redis, BullMQ) could not be reached, or a shard of its run failed.',
   UNSUPPORTED: 'A feature of the format that quantsim does not support.',
   POST_TRAINING: 'A post-training step (.seqMse(), .biasCorrection()) had no calibration samples to run on.',
 } as const satisfies Readonly<Record<string, string>>;

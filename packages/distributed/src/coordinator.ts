@@ -1,0 +1,326 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  type CalibrateOptions,
+  type CalibrationData,
+  type CalibrationStats,
+  checkFeeds,
+  iterateData,
+  loadModel,
+  mergeCalibrationStats,
+  type QuantBuilder,
+  type QuantSim,
+} from '@quantsim/core';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { decodeStats, encodeFeeds } from './codecs.js';
+import { countSamples, type DataSource, isDataSource } from './data-source.js';
+import { keys, NAME, type ShardJob, shardJobId } from './job.js';
+import { startWorkerProcess, type WorkerProcess } from './local-workers.js';
+import { QueueError } from './queue-error.js';
+import { connectRedis } from './redis-connection.js';
+import { RESULT_TTL_SECONDS } from './worker.js';
+
+/** Options of {@link calibrateOnQueue}. */
+export interface QueueCalibrateOptions extends Pick<CalibrateOptions, 'samples' | 'nonFinite' | 'histogramStride' | 'signal'> {
+  /** `redis://[:password@]host[:port][/db]`, or `rediss://…` for TLS. */
+  readonly redis: string;
+  /** The queue's name (default `quantsim`); workers must be started on the same one. */
+  readonly queue?: string;
+  /** Start this many worker processes on this machine (stopped at the end); otherwise wait for workers elsewhere. */
+  readonly workers?: number;
+  /**
+   * Names the run: a coordinator started again with the same id (after a crash) reuses the
+   * shards already finished, whose statistics wait in Redis. Random when omitted.
+   */
+  readonly runId?: string;
+  /** Samples per shard (one job each); default 32. */
+  readonly shardSize?: number;
+  /** Tries per shard before the run fails naming it (default 3). */
+  readonly attempts?: number;
+  /**
+   * A folder every worker can read (shared storage, inside their `--models`): the prepared model
+   * is written there as `<sha256>.onnx` and jobs name that path. Without it the model goes
+   * through Redis once per run.
+   */
+  readonly modelFolder?: string;
+  /** Give up after this many ms without the run finishing (default: wait for ever). */
+  readonly timeout?: number;
+  /** Settings of the local workers (`workers: n`), for tests: BullMQ lock and stalled-check periods in ms. */
+  readonly localWorkers?: { readonly lockDuration?: number; readonly stalledInterval?: number };
+  /** Called as shards finish: samples finished so far, of the total. */
+  readonly onProgress?: CalibrateOptions['onProgress'];
+}
+
+interface ShardPlan {
+  readonly index: number;
+  readonly samples: number;
+  readonly data: ShardJob['data'];
+}
+
+const POLL_MS = 200;
+
+/**
+ * Calibrates on a BullMQ queue: splits the calibration data into shards, one job each, lets
+ * workers (`runWorker`, the `quantsim-worker` command) gather their statistics, merges them
+ * (exactly) and returns the same `QuantSim` as `builder.calibrate(data)`.
+ *
+ * `data` is in-memory feeds (sent with the jobs; fine for moderate sets) or a {@link DataSource}
+ * that every worker reads itself. A worker that dies mid-shard leaves it to be retried by
+ * another (BullMQ's stalled-job check); a shard that fails `attempts` times fails the run with
+ * its number; a coordinator started again with the same `runId` resumes from the finished shards.
+ *
+ * ### Examples
+ * ```ts
+ * const sim = await calibrateOnQueue(quant('detector.onnx').scheme('tf-enhanced'), { npyFolder: '/mnt/calib' }, {
+ *   redis: 'redis://:secret@10.0.0.5:6379',
+ *   queue: 'calib',
+ *   runId: 'detector-2026-12-01',
+ * });
+ * ```
+ *
+ * @throws QueueError when Redis is unreachable or refuses the password, a shard fails, or the timeout passes.
+ */
+export async function calibrateOnQueue(
+  builder: QuantBuilder,
+  data: CalibrationData | DataSource,
+  options: QueueCalibrateOptions,
+): Promise<QuantSim> {
+  const queueName = options.queue ?? 'quantsim';
+  const runId = options.runId ?? randomUUID();
+  for (const [what, name] of [
+    ['queue', queueName],
+    ['runId', runId],
+  ] as const)
+    if (!NAME.test(name))
+      throw new QueueError(`calibrateOnQueue: ${what} '${name}' must be 1–100 letters, digits, '.', '_' or '-'.`, {
+        hint: 'It becomes part of Redis keys.',
+      });
+  const shardSize = options.shardSize ?? 32;
+  const attempts = options.attempts ?? 3;
+  if (!Number.isInteger(shardSize) || shardSize < 1)
+    throw new QueueError(`calibrateOnQueue: shardSize must be a positive integer, received ${shardSize}.`);
+  if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 0))
+    throw new QueueError(`calibrateOnQueue: workers must be a non-negative integer, received ${options.workers}.`);
+
+  const job = await builder.statisticsJob({ histogramStride: options.histogramStride, nonFinite: options.nonFinite });
+  const graph = (await loadModel(job.model)).graph;
+  const sha256 = createHash('sha256').update(job.model).digest('hex');
+  const redis = await connectRedis(options.redis, 'quantsim-coordinator');
+  const queue = new Queue(queueName, { connection: redis });
+  const local: WorkerProcess[] = [];
+  try {
+    const model = await shareModel(redis, queueName, job.model, sha256, options.modelFolder);
+    const shards = await planShards(data, graph, shardSize, options.samples);
+    if (shards.length === 0)
+      throw new QueueError('calibrateOnQueue received no samples.', {
+        hint: 'Pass at least one feed or a non-empty data source.',
+      });
+    await checkRun(redis, queueName, runId, shards.length, sha256);
+    const total = shards.reduce((n, s) => n + s.samples, 0);
+    const common = {
+      version: 1 as const,
+      runId,
+      shards: shards.length,
+      model,
+      requests: job.requests.map((r) => ({ ...r })),
+      backend: job.backend.name,
+      nonFinite: job.nonFinite,
+      inputs: [...graph.inputs],
+    };
+    const finished = await finishedShards(redis, queueName, runId, shards.length);
+    for (const s of shards) {
+      if (finished.has(s.index)) continue;
+      await enqueue(queue, shardJobId(runId, s.index), { ...common, shard: s.index, data: s.data }, attempts);
+    }
+    if (options.workers) {
+      const folders = isDataSource(data)
+        ? [path.resolve('npyFolder' in data ? data.npyFolder : path.dirname(data.manifest))]
+        : [];
+      const threads = Math.max(1, Math.floor(os.availableParallelism() / options.workers));
+      const started = await Promise.allSettled(
+        Array.from({ length: options.workers }, () =>
+          startWorkerProcess({
+            redis: options.redis,
+            queue: queueName,
+            dataFolders: folders,
+            modelFolders: options.modelFolder ? [options.modelFolder] : [],
+            threads,
+            ...options.localWorkers,
+          }),
+        ),
+      );
+      for (const r of started) if (r.status === 'fulfilled') local.push(r.value);
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
+    await waitForShards(redis, queue, queueName, runId, shards, total, options, local);
+    let merged: CalibrationStats | undefined;
+    for (const s of shards) {
+      const text = await redis.get(keys.stats(queueName, runId, s.index));
+      if (text === null) throw new QueueError(`Run ${runId}: the statistics of shard ${s.index} vanished from Redis.`);
+      const stats = decodeStats(text);
+      merged = merged ? mergeCalibrationStats(merged, stats) : stats;
+    }
+    const sim = await builder.fromStats(merged as CalibrationStats);
+    await redis.del(keys.run(queueName, runId), ...shards.map((s) => keys.stats(queueName, runId, s.index)));
+    return sim;
+  } finally {
+    await Promise.all(local.map((w) => w.stop()));
+    await queue.close();
+    redis.disconnect();
+  }
+}
+
+/** Puts the model where workers find it: Redis (once per model), or the shared folder. */
+async function shareModel(
+  redis: Redis,
+  queue: string,
+  bytes: Uint8Array,
+  sha256: string,
+  folder: string | undefined,
+): Promise<ShardJob['model']> {
+  if (folder !== undefined) {
+    const file = path.resolve(folder, `${sha256}.onnx`);
+    if (!existsSync(file)) {
+      mkdirSync(folder, { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, bytes);
+      renameSync(tmp, file);
+    }
+    return { kind: 'path', path: file, sha256 };
+  }
+  const key = keys.model(queue, sha256);
+  // NX: a second run of the same model only refreshes the expiry.
+  const set = await redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', RESULT_TTL_SECONDS, 'NX');
+  if (set === null) await redis.expire(key, RESULT_TTL_SECONDS);
+  return { kind: 'redis', sha256 };
+}
+
+/** Cuts the data into shards of `size` samples: inline feeds encoded into the jobs, or index ranges. */
+async function planShards(
+  data: CalibrationData | DataSource,
+  graph: Parameters<typeof checkFeeds>[1],
+  size: number,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<ShardPlan[]> {
+  const shards: ShardPlan[] = [];
+  if (isDataSource(data)) {
+    const count = Math.min(countSamples(data), limit);
+    const kind = 'npyFolder' in data ? ('npy-folder' as const) : ('manifest' as const);
+    const where = path.resolve('npyFolder' in data ? data.npyFolder : data.manifest);
+    for (let start = 0, index = 0; start < count; start += size, index++) {
+      const end = Math.min(count, start + size);
+      shards.push({ index, samples: end - start, data: { kind, path: where, start, end } });
+    }
+    return shards;
+  }
+  let batch: ReturnType<typeof encodeFeeds>[] = [];
+  let taken = 0;
+  const flush = () => {
+    if (batch.length === 0) return;
+    shards.push({
+      index: shards.length,
+      samples: batch.length,
+      data: { kind: 'inline', first: taken - batch.length, samples: batch },
+    });
+    batch = [];
+  };
+  for await (const item of iterateData(data)) {
+    if (taken >= limit) break;
+    batch.push(encodeFeeds(checkFeeds(item, graph, `calibration sample ${taken}`)));
+    taken++;
+    if (batch.length === size) flush();
+  }
+  flush();
+  return shards;
+}
+
+/** Records the run's shape; a resumed run must cut the same shards of the same model. */
+async function checkRun(redis: Redis, queue: string, runId: string, shards: number, sha256: string): Promise<void> {
+  const key = keys.run(queue, runId);
+  const mine = JSON.stringify({ shards, sha256 });
+  const set = await redis.set(key, mine, 'EX', RESULT_TTL_SECONDS, 'NX');
+  if (set !== null) return;
+  const theirs = await redis.get(key);
+  if (theirs !== null && theirs !== mine)
+    throw new QueueError(`Run ${runId} exists with other shards or another model (${theirs}; this call: ${mine}).`, {
+      hint: 'Resume with the same builder, data and shardSize, or pick a new runId.',
+    });
+}
+
+async function finishedShards(redis: Redis, queue: string, runId: string, count: number): Promise<Set<number>> {
+  const pipeline = redis.pipeline();
+  for (let i = 0; i < count; i++) pipeline.exists(keys.stats(queue, runId, i));
+  const results = (await pipeline.exec()) ?? [];
+  return new Set(results.flatMap(([, n], i) => (n === 1 ? [i] : [])));
+}
+
+/** Adds a shard's job unless it is already waiting or running (a resumed run); a failed one is replaced. */
+async function enqueue(queue: Queue, id: string, payload: ShardJob, attempts: number): Promise<void> {
+  const existing = await queue.getJob(id);
+  if (existing) {
+    const state = await existing.getState();
+    if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized') return;
+    await existing.remove();
+  }
+  await queue.add('calibrate-shard', payload, {
+    jobId: id,
+    attempts,
+    backoff: { type: 'fixed', delay: 500 },
+    removeOnComplete: true,
+    removeOnFail: { age: RESULT_TTL_SECONDS },
+  });
+}
+
+async function waitForShards(
+  redis: Redis,
+  queue: Queue,
+  queueName: string,
+  runId: string,
+  shards: readonly ShardPlan[],
+  total: number,
+  options: QueueCalibrateOptions,
+  local: readonly WorkerProcess[],
+): Promise<void> {
+  const deadline = options.timeout === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeout;
+  let reported = -1;
+  for (;;) {
+    const finished = await finishedShards(redis, queueName, runId, shards.length);
+    const done = shards.reduce((n, s) => n + (finished.has(s.index) ? s.samples : 0), 0);
+    if (done !== reported) {
+      reported = done;
+      options.onProgress?.({ done, total });
+    }
+    if (finished.size === shards.length) return;
+    for (const s of shards) {
+      if (finished.has(s.index)) continue;
+      const job = await queue.getJob(shardJobId(runId, s.index));
+      if (job && (await job.getState()) === 'failed')
+        throw new QueueError(
+          `Run ${runId}: shard ${s.index} (samples ${firstSample(s)}–${firstSample(s) + s.samples - 1}) failed ${job.attemptsMade} times; last error: ${job.failedReason}`,
+          {
+            shard: { runId, index: s.index },
+            hint: 'Fix the cause, then run again with the same runId to resume from the finished shards.',
+          },
+        );
+    }
+    if (local.length > 0 && local.every((w) => w.child.exitCode !== null || w.child.signalCode !== null))
+      throw new QueueError(`Run ${runId}: every local worker exited. Last output: ${local[0]?.output().trim().slice(-2000)}`);
+    if (options.signal?.aborted) throw new QueueError(`Run ${runId} was aborted; finished shards stay in Redis for a resume.`);
+    if (Date.now() > deadline)
+      throw new QueueError(
+        `Run ${runId}: ${shards.length - finished.size} of ${shards.length} shards not finished after ${options.timeout} ms.`,
+        {
+          hint: 'Start workers on the same queue (quantsim-worker --redis URL --queue NAME), then run again with the same runId.',
+        },
+      );
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+function firstSample(s: ShardPlan): number {
+  return s.data.kind === 'inline' ? s.data.first : s.data.start;
+}

@@ -1,0 +1,23 @@
+/**
+ * Calibration over a BullMQ queue on Redis: `calibrateOnQueue` on a coordinator, `runWorker`
+ * (or the `quantsim-worker` command) on any number of machines. The merged statistics, and so
+ * the encodings, are the same as a single-process `builder.calibrate(data)`.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  decodeStats,
+  type EncodedFeeds,
+  type EncodedStats,
+  type EncodedTensorStats,
+  encodedStatsSchema,
+  encodeStats,
+} from './codecs.js';
+export { calibrateOnQueue, type QueueCalibrateOptions } from './coordinator.js';
+export { type DataSource, isDataSource } from './data-source.js';
+export { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './local-workers.js';
+export { QueueError } from './queue-error.js';
+export { checkRedisUrl, maskRedisUrl } from './redis-connection.js';
+export { type QueueWorker, RESULT_TTL_SECONDS, type RunWorkerOptions, runWorker } from './worker.js';
+export { WORKER_USAGE, workerMain } from './worker-cli.js';
