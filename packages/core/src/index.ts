@@ -35,7 +35,7 @@ export type {
   SessionOptions,
 } from './contracts/backend.js';
 export type { ChannelEncoding, Encoding, EncodingMap } from './contracts/encoding.js';
-export type { Plugin } from './contracts/plugin.js';
+export type { NamedQuantConfig, Plugin } from './contracts/plugin.js';
 export type {
   Diagnostic,
   QuantizerChange,
@@ -119,6 +119,7 @@ export {
 } from './quant/config-file.js';
 export { createQuant, type QuantCallOptions, type QuantFunction, type QuantSetup } from './quant/create-quant.js';
 export { AIMET_DEFAULTS, MAX_BITWIDTH, MIN_BITWIDTH, type QuantDefaults } from './quant/defaults.js';
+export { resolveQuantConfig, UnknownConfigError } from './quant/named-config.js';
 export type { OverrideData, OverrideFields, OverrideTarget } from './quant/overrides.js';
 export { DEFAULT_SUPERGROUPS, type Placement, placeQuantizers, type QuantizerSlot } from './quant/placement.js';
 export { QuantPlan, type SkippedTensor } from './quant/plan.js';

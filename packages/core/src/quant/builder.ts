@@ -16,8 +16,8 @@ import { matchEncodings } from '../export/match-encodings.js';
 import type { Model } from '../model/model.js';
 import { QuantSim } from '../sim/quant-sim.js';
 import type { BuilderState } from './builder-state.js';
-import { readQuantConfig } from './config-file.js';
 import { mergeDefaults, type QuantDefaults } from './defaults.js';
+import { resolveQuantConfig } from './named-config.js';
 import type { OverrideFields, OverrideTarget } from './overrides.js';
 import type { QuantPlan } from './plan.js';
 import type { PluginSet, WarningSink } from './plugin-set.js';
@@ -127,8 +127,8 @@ export class QuantBuilderImpl implements QuantBuilder {
     });
   }
 
-  config(fileOrObject: string | object): QuantBuilderImpl {
-    const config = readQuantConfig(fileOrObject);
+  config(nameFileOrObject: string | object): QuantBuilderImpl {
+    const config = resolveQuantConfig(nameFileOrObject, this.#services.plugins.configs);
     return this.#next((d) => {
       d.config = config as never;
     });

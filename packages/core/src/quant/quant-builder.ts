@@ -36,11 +36,21 @@ export interface QuantBuilder {
    */
   defaults(update: Partial<QuantDefaults>): QuantBuilder;
   /**
-   * Applies an AIMET quantsim config (JSON file path or object): `defaults`, `params`, `op_type`,
-   * `supergroups`, `model_input`, `model_output`. It sits between the defaults and the modifiers.
+   * Applies an AIMET quantsim config: the name of one that a plugin ships (the default plugin
+   * has `aimet-default`, `aimet-per-channel`, `htp` and `ort`), the path of a JSON file, or an
+   * object; its sections are `defaults`, `params`, `op_type`, `supergroups`, `model_input`,
+   * `model_output`. It sits between the defaults and the modifiers. Names are looked up among the
+   * plugins added so far.
+   *
+   * ### Examples
+   * ```ts
+   * const htp = quant('model.onnx').config('htp');
+   * const mine = quant('model.onnx').config('configs/my_quantsim_config.json');
+   * ```
+   * @throws UnknownConfigError for a name no plugin provides, listing the known names.
    * @throws ConfigFileError naming the file and the field that is wrong.
    */
-  config(fileOrObject: string | object): QuantBuilder;
+  config(nameFileOrObject: string | object): QuantBuilder;
   /** Selects layers by stable name: RegExp, exact string, or a predicate on the {@link Layer}. */
   layers(...patterns: (RegExp | string | LayerPredicate)[]): QuantBuilder;
   /** Selects layers by op type, e.g. `.ops('Softmax', 'MatMul')`. */
