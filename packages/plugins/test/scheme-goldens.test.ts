@@ -161,6 +161,18 @@ describe('entropy (TensorRT, ONNX Runtime KL calibration)', () => {
     expect(grid.max).toBeGreaterThan(5);
   });
 
+  it('does not collapse on the spike of exact zeros of ReLU and HardSwish outputs', () => {
+    // Half exact zeros, half |N(0, 1)|: merging the zero spike into its level would make the
+    // narrowest window (levels/bins of the range) win; 0 is exact on every grid.
+    const relu = stats(gaussian(200_000, 12).map((x, i) => (i % 2 === 0 ? 0 : Math.abs(x))));
+    expect(entropyScheme.compute(relu, spec()).max).toBeGreaterThan(2.5);
+    // HardSwish-like: zeros, a small negative dip, a long positive tail.
+    const hardswish = stats(gaussian(200_000, 13).map((x) => (x < -1 ? 0 : x < 0 ? -0.2 * (x + 1) * -x : 2 * x)));
+    const grid = entropyScheme.compute(hardswish, spec());
+    expect(grid.max).toBeGreaterThan(5);
+    expect(grid.min).toBeLessThan(-0.04);
+  });
+
   it('clips a rare far outlier, signed and one-sided', () => {
     const withOutlier = stats([...gaussian(200_000, 8), 60]);
     expect(entropyScheme.compute(withOutlier, spec()).max).toBeLessThan(20);

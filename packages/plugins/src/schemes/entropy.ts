@@ -32,7 +32,7 @@ function oneSidedSearch(ref: Float64Array, levels: number): number {
   let best = bins;
   let bestDivergence = Number.POSITIVE_INFINITY;
   for (let size = levels; size <= bins; size += stride) {
-    if (quantizedDistribution(ref, 0, size, levels, q) === 0) continue;
+    if (quantizedDistribution(ref, 0, size, levels, q, 0) === 0) continue;
     p.set(ref.subarray(0, size));
     p[size - 1] = (p[size - 1] as number) + (beyond[size] as number);
     const divergence = smoothedKlDivergence(p, q, size);
@@ -64,7 +64,7 @@ function symmetricWindowSearch(ref: Float64Array, half: number, levels: number):
   for (let i = first; i <= half; i += stride) {
     const start = half - i;
     const size = 2 * i;
-    if (quantizedDistribution(ref, start, size, levels, q) === 0) continue;
+    if (quantizedDistribution(ref, start, size, levels, q, i) === 0) continue;
     p.set(ref.subarray(start, start + size));
     p[0] = (p[0] as number) + (below[start] as number);
     p[size - 1] = (p[size - 1] as number) + (total - (below[start + size] as number));
@@ -87,7 +87,9 @@ function symmetricWindowSearch(ref: Float64Array, half: number, levels: number):
  * - One-sided data (min ≥ 0, or max ≤ 0 mirrored): TensorRT's search over `bins` bins spanning
  *   [0, max|x|] with as many levels as the grid has on that side (N + 1 for asymmetric and unsigned
  *   symmetric grids, floor(N/2) + 1 for signed symmetric ones); the grid covers [0, t].
- * At most 512 thresholds are tried, evenly spaced. KL calibration needs a populated histogram, so
+ * The bin that starts at 0 is kept out of the merging into levels: 0 is exact on every grid, and
+ * the spike of exact zeros of ReLU and HardSwish outputs would otherwise make the narrowest window
+ * win. At most 512 thresholds are tried, evenly spaced. KL calibration needs a populated histogram, so
  * with fewer values than `bins` (most per-channel weights) or more levels than bins (16 bits and
  * up) the observed range is used, as TensorRT and ONNX Runtime use the maximum for weights.
  * One pass over the data. All-zero data give AIMET's [-1, 1] grid.
