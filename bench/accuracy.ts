@@ -3,7 +3,7 @@
 // `calibration` split, for float, the defaults, each scheme with the defaults, and named configs.
 // Each (model, plan) calibrates in its own child process so that its peak RSS is its own.
 //
-//   pnpm tsx --conditions=@quantsim/source bench/accuracy.ts [--split test|dev] [--plans a,b] [--calibration N] [--eval N]
+//   pnpm tsx --conditions=@quantsim/source bench/accuracy.ts [--split test|dev] [--plans 'a;b'] [--models recognizer,classifier] [--calibration N] [--eval N]
 //
 // Results go to stdout as a Markdown table (docs/accuracy.md records one run).
 import { execFileSync } from 'node:child_process';
@@ -21,11 +21,13 @@ import { loadOcrHard, type OcrHardSample, type OcrHardSplit } from './ocr-hard-s
 const PLANS: Readonly<Record<string, (b: QuantBuilder) => QuantBuilder>> = {
   defaults: (b) => b,
   minmax: (b) => b.defaults({ scheme: 'minmax' }),
+  'minmax weights': (b) => b.defaults({ paramScheme: 'minmax' }),
   'tf-enhanced v1': (b) => b.defaults({ scheme: 'tf-enhanced' }).all().scheme('tf-enhanced', { variant: 'v1' }),
   percentile: (b) => b.defaults({ scheme: 'percentile' }),
   mse: (b) => b.defaults({ scheme: 'mse' }),
   entropy: (b) => b.defaults({ scheme: 'entropy' }),
-  'per-tensor (defaults, perChannel: false)': (b) => b.defaults({ perChannel: false }),
+  'entropy, minmax Softmax': (b) => b.defaults({ scheme: 'entropy' }).ops('Softmax').scheme('minmax'),
+  'per-tensor weights': (b) => b.defaults({ perChannel: false }),
   "config('aimet-default')": (b) => b.config('aimet-default'),
   "config('aimet-per-channel')": (b) => b.config('aimet-per-channel'),
   "config('htp')": (b) => b.config('htp'),
@@ -120,7 +122,8 @@ if (process.argv[2] === '--child') {
     process.argv.includes('--float'),
   );
 } else {
-  const plans = option('--plans', Object.keys(PLANS).join(',')).split(',');
+  // Plans are separated by ';' (names hold commas).
+  const plans = option('--plans', Object.keys(PLANS).join(';')).split(';');
   const models = option('--models', 'recognizer,classifier').split(',') as ModelName[];
   const results: ChildResult[] = [];
   for (const plan of plans)
