@@ -12,7 +12,7 @@ const stack = (samples: readonly OcrHardSample[], pick: (s: OcrHardSample) => { 
   const first = pick(samples[0] as OcrHardSample);
   const size = (first.data as Float32Array).length;
   const data = new Float32Array(size * samples.length);
-  samples.forEach((s, i) => data.set(pick(s).data as Float32Array, i * size));
+  for (const [i, s] of samples.entries()) data.set(pick(s).data as Float32Array, i * size);
   return encodeNpy(data, [samples.length, ...first.dims.slice(1)]);
 };
 for (const [split, count] of [
