@@ -11,9 +11,9 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { QuantBuilder, TensorData } from 'quantsim';
 import { quant } from 'quantsim';
-import { ctcGreedyDecode } from '../packages/cli/src/ocr/ctc-decode.js';
-import { loadOcrDictionary } from '../packages/cli/src/ocr/ocr-dictionary.js';
-import { scoreLines } from '../packages/cli/src/ocr/text-metrics.js';
+import { ctcGreedyDecode } from '../packages/data/src/ocr/ctc-decode.js';
+import { loadOcrDictionary } from '../packages/data/src/ocr/ocr-dictionary.js';
+import { scoreLines } from '../packages/data/src/ocr/text-metrics.js';
 import { OCR_DICTIONARY, REAL_MODELS } from '../test-support/models.js';
 import { loadOcrHard, type OcrHardSample, type OcrHardSplit } from './ocr-hard-set.js';
 

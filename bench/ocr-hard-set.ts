@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TensorData } from 'quantsim';
-import { type RgbImage, readPngImage } from '../packages/cli/src/ocr/png-image.js';
-import { recognizerInput } from '../packages/cli/src/ocr/recognizer-input.js';
+import { type RgbImage, readPngImage } from '../packages/data/src/image/png-image.js';
+import { recognizerInput } from '../packages/data/src/ocr/recognizer-input.js';
 
 /** The `format` tag of data/ocr-hard/labels.json. */
 export const OCR_HARD_FORMAT = 'quantsim-ocr-hard/1';

@@ -19,9 +19,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OCR_HARD_FORMAT, type OcrHardLabel, type OcrHardLabels, type OcrHardSplit } from '../bench/ocr-hard-set.js';
-import { loadOcrDictionary } from '../packages/cli/src/ocr/ocr-dictionary.js';
-import { decodePngImage, encodeGrayscalePng } from '../packages/cli/src/ocr/png-image.js';
 import { chromiumMissingReason, launchChromium } from '../packages/cli/test/support/headless-chromium.js';
+import { decodePngImage, encodeGrayscalePng } from '../packages/data/src/image/png-image.js';
+import { loadOcrDictionary } from '../packages/data/src/ocr/ocr-dictionary.js';
 import { seededRandom } from '../test-support/random.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -12,11 +12,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-// Modules under packages/cli resolve fast-png and playwright-core from the CLI package, which holds them.
-import { loadOcrDictionary } from '../packages/cli/src/ocr/ocr-dictionary.js';
-import { OCR_LINES_FORMAT, type OcrLineLabel, type OcrLinesLabels } from '../packages/cli/src/ocr/ocr-lines-dataset.js';
-import { decodePngImage, encodeGrayscalePng } from '../packages/cli/src/ocr/png-image.js';
+// Modules under packages/data resolve fast-png from the data package, and those under packages/cli
+// playwright-core from the CLI package, which hold them.
 import { chromiumMissingReason, launchChromium } from '../packages/cli/test/support/headless-chromium.js';
+import { decodePngImage, encodeGrayscalePng } from '../packages/data/src/image/png-image.js';
+import { loadOcrDictionary } from '../packages/data/src/ocr/ocr-dictionary.js';
+import { OCR_LINES_FORMAT, type OcrLineLabel, type OcrLinesLabels } from '../packages/data/src/ocr/ocr-lines-dataset.js';
 import { seededRandom } from '../test-support/random.js';
 
 const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'data', 'ocr-lines');

@@ -3,7 +3,7 @@
 //   pnpm tsx --conditions=@quantsim/source bench/ort-quantizer/export-inputs.ts <out-dir> [calibration] [eval]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { encodeNpy } from '../../packages/cli/src/data/npy-format.js';
+import { encodeNpy } from '../../packages/data/src/npy/npy-format.js';
 import { loadOcrHard, type OcrHardSample } from '../ocr-hard-set.js';
 
 const [out = '/tmp/ocr-hard-npy', calibration = '200', evaluation = '300'] = process.argv.slice(2);

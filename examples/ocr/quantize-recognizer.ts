@@ -18,14 +18,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  DEFAULT_CLI_FORMATS,
-  evaluateRecognizer,
-  loadOcrDictionary,
-  loadOcrLines,
-  type RecognizerEvaluation,
-  resolveModelArgument,
-} from '@quantsim/cli';
+import { DEFAULT_CLI_FORMATS, resolveModelArgument } from '@quantsim/cli';
+import { evaluateRecognizer, loadOcrDictionary, loadOcrLines, type RecognizerEvaluation } from '@quantsim/data';
 import { type ExportedFiles, type ExportFormat, type QuantPlan, quant } from 'quantsim';
 
 /** The sensitivity report shipped with the example. */

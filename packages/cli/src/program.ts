@@ -12,6 +12,7 @@ import {
   quantPlanOptions,
 } from './commands/quant-options.js';
 import { type CommandIO, DEFAULT_CLI_FORMATS, quantizeCommand } from './commands/quantize.js';
+import { cliErrorMessage } from './errors/cli-message.js';
 import { createProgress } from './progress.js';
 
 /** Where the CLI writes: injectable so that tests capture output. */
@@ -217,7 +218,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
     if (e instanceof QuantsimError) {
-      io.err(`quantsim: ${e.message.replace(/\s*\n\s*/g, ' ')}`);
+      io.err(`quantsim: ${cliErrorMessage(e)}`);
       return 1;
     }
     io.err(`quantsim: internal error: ${(e as Error)?.stack ?? String(e)}`);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { encodeNpy } from '@quantsim/data';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeNpy } from '../src/data/npy-format.js';
 import { runCli } from '../src/program.js';
 import { type DetectorFixture, detectorFixture, runQuantsim } from './support/detector-fixture.js';
 

@@ -6,20 +6,37 @@
  */
 
 export * from './backend/index.js';
+export type { BuilderState } from './builder/builder-state.js';
+export { createQuant, type QuantCallOptions, type QuantFunction, type QuantSetup } from './builder/create-quant.js';
+export { resolveQuantConfig } from './builder/named-config.js';
+export type {
+  BuilderServices,
+  CarriedEncodings,
+  LoadEncodingsOptions,
+  LoadedEncodings,
+  QuantizerOptions,
+  ResolvedPlan,
+} from './builder/options.js';
+export { PluginSet, type WarningSink } from './builder/plugin-set.js';
+export type { QuantBuilder } from './builder/quant-builder.js';
+export {
+  QuantSim,
+  type SimulationCallbacks,
+  type SimulationInput,
+  type TensorComparison,
+} from './builder/quant-sim.js';
 export {
   type CalibrateOptions,
-  CalibrationError,
   type CalibrationProgress,
   type CalibrationStats,
   collectStats,
   mergeCalibrationStats,
   statisticsRequests,
 } from './calibrate/collect.js';
-export { computeEncodings, encodingFromStats, paramStats } from './calibrate/compute-encodings.js';
+export { dryRunShapes } from './calibrate/dry-run-shapes.js';
 export {
   type CalibrationData,
   checkFeeds,
-  FeedError,
   type FeedsLike,
   iterateData,
   type TensorLike,
@@ -35,6 +52,9 @@ export type {
   SessionOptions,
 } from './contracts/backend.js';
 export type { ChannelEncoding, Encoding, EncodingMap } from './contracts/encoding.js';
+export type { GraphReader } from './contracts/graph.js';
+export type { ModelView } from './contracts/model.js';
+export type { QuantPlanView } from './contracts/plan.js';
 export type { NamedQuantConfig, Plugin } from './contracts/plugin.js';
 export type {
   Diagnostic,
@@ -47,8 +67,17 @@ export type {
 export type { EncodingScheme } from './contracts/scheme.js';
 export type { HistogramData, TensorStats } from './contracts/stats.js';
 export type { Feeds, TensorArray, TensorData, TensorMap } from './contracts/tensor.js';
-export * from './encoding/index.js';
+export { computeEncodings, encodingFromStats, paramStats } from './encode/compute-encodings.js';
+export * from './encode/index.js';
+export { fakeQuantizeWeights, quantizeToGrid } from './encode/quantize-to-grid.js';
+export { CalibrationError } from './errors/calibration-error.js';
+export { QUANTSIM_ERROR_CODES } from './errors/codes.js';
+export { ConfigFileError } from './errors/config-file-error.js';
+export { type EditDistanceOptions, editDistance } from './errors/edit-distance.js';
+export { FeedError } from './errors/feed-error.js';
+export { GraphStructureError } from './errors/graph-structure-error.js';
 export { ExternalDataError, ModelLoadError, ModelSaveError } from './errors/model-errors.js';
+export { NotCalibratedError } from './errors/not-calibrated-error.js';
 export {
   describeValue,
   InvalidArgumentError,
@@ -59,10 +88,19 @@ export {
   UnsupportedError,
 } from './errors/quantsim-error.js';
 export { RuleViolationError } from './errors/rule-violation-error.js';
+export { UnknownConfigError } from './errors/unknown-config-error.js';
 export { UnsupportedBitwidthError, type UnsupportedBitwidthQuantizer } from './errors/unsupported-bitwidth-error.js';
+export {
+  EXPORT_FORMATS,
+  type ExportedFiles,
+  type ExportFormat,
+  type ExportOptions,
+  type ExportSource,
+  exportPaths,
+  exportSimulation,
+} from './export/export-simulation.js';
 export * from './export/index.js';
-export { buildQdqModel, QDQ_EXPORT_OPSET } from './export/qdq-model.js';
-export { dryRunShapes } from './graph/dry-run-shapes.js';
+export { buildQdqModel, QDQ_EXPORT_OPSET } from './export/qdq/build.js';
 export {
   constantValue,
   type Dim,
@@ -76,10 +114,11 @@ export {
   type TensorRole,
   type TensorView,
 } from './graph/graph-view.js';
-export { DATA_MOVEMENT_OPS, PARAM_INPUTS, type ParamRole } from './graph/op-roles.js';
+export { DATA_MOVEMENT_OPS, PARAM_INPUTS, type ParamRole, VALUE_FORWARDING_OPS } from './graph/op-roles.js';
 export { type FileToWrite, writeFileAtomically, writeFilesAtomically } from './io/atomic-write.js';
 export { type LoadModelOptions, loadModel, loadModelSync, MAX_IR_VERSION, MIN_IR_VERSION } from './model/load.js';
 export { Model, type ModelOrigin } from './model/model.js';
+export { ModelBuilder } from './model/model-builder.js';
 export { PROTOBUF_LIMIT, type SavedModel, type SaveModelOptions, saveModel } from './model/save.js';
 export { forEachTensor } from './model/tensors.js';
 export { type DTypeName, dtypeByteSize, dtypeCode, dtypeName, isFloatType } from './onnx/dtype.js';
@@ -87,11 +126,12 @@ export {
   type AttrValue,
   FloatAttr,
   float,
-  ModelBuilder,
   makeAttribute,
+  makeNode,
   makeTensor,
   makeValueInfo,
-} from './onnx/model-builder.js';
+  typedTensor,
+} from './onnx/factory.js';
 export {
   type ExternalReader,
   elementCount,
@@ -100,47 +140,22 @@ export {
   int64ToBytes,
   tensorToFloat32,
 } from './onnx/tensor-values.js';
-export type {
-  BuilderServices,
-  CarriedEncodings,
-  LoadEncodingsOptions,
-  LoadedEncodings,
-  QuantizerOptions,
-  ResolvedPlan,
-} from './quant/builder.js';
-export type { BuilderState } from './quant/builder-state.js';
 export {
-  ConfigFileError,
   type ConfigOpSettings,
   type ConfigQuantizerSettings,
   parseQuantConfig,
   type QuantConfig,
   readQuantConfig,
-} from './quant/config-file.js';
-export { createQuant, type QuantCallOptions, type QuantFunction, type QuantSetup } from './quant/create-quant.js';
-export { AIMET_DEFAULTS, MAX_BITWIDTH, MIN_BITWIDTH, type QuantDefaults } from './quant/defaults.js';
-export { resolveQuantConfig, UnknownConfigError } from './quant/named-config.js';
-export type { OverrideData, OverrideFields, OverrideTarget } from './quant/overrides.js';
-export { DEFAULT_SUPERGROUPS, type Placement, placeQuantizers, type QuantizerSlot } from './quant/placement.js';
-export { QuantPlan, type SkippedTensor } from './quant/plan.js';
-export { PluginSet, type WarningSink } from './quant/plugin-set.js';
-export { type PreparedModel, PreparedModelCache } from './quant/prepared-model.js';
-export type { QuantBuilder } from './quant/quant-builder.js';
-export type { LayerPredicate, PatternData, SelectorData } from './quant/selector.js';
-export { type GridSpec, QUANTIZER_FIELDS, type QuantizerField, type QuantizerKind, type QuantizerSpec } from './quant/spec.js';
-export {
-  EXPORT_FORMATS,
-  type ExportedFiles,
-  type ExportFormat,
-  type ExportOptions,
-  type ExportSource,
-  exportPaths,
-  exportSimulation,
-} from './sim/export-simulation.js';
-export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './sim/qdq-form.js';
-export { NotCalibratedError, QuantSim, type TensorComparison } from './sim/quant-sim.js';
-export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions, typedTensor } from './sim/simulated-model.js';
-export { fakeQuantizeWeights, quantizeToGrid } from './sim/weights.js';
+} from './plan/config-file.js';
+export { AIMET_DEFAULTS, MAX_BITWIDTH, MIN_BITWIDTH, type QuantDefaults } from './plan/defaults.js';
+export type { OverrideData, OverrideFields, OverrideTarget } from './plan/overrides.js';
+export { DEFAULT_SUPERGROUPS, type Placement, placeQuantizers, type QuantizerSlot } from './plan/placement.js';
+export { QuantPlan, type SkippedTensor } from './plan/plan.js';
+export { type PlannedModel, type PreparedModel, PreparedModelCache } from './plan/prepared-model.js';
+export type { LayerPredicate, PatternData, SelectorData } from './plan/selector.js';
+export { type GridSpec, QUANTIZER_FIELDS, type QuantizerField, type QuantizerKind, type QuantizerSpec } from './plan/spec.js';
+export { chooseForm, type OnnxQuantization, onnxQuantization, type QuantizerForm } from './simulate/qdq-form.js';
+export { buildSimulatedModel, type SimulatedModel, type SimulatedModelOptions } from './simulate/simulated-model.js';
 export { convertOpset, convertToOpset, MAX_CONVERTIBLE_OPSET, type OpsetConversion } from './transform/convert-opset.js';
 export { type FoldedBatchNorm, foldBatchNorms } from './transform/fold-batchnorm.js';
 export { sortNodes } from './transform/sort-nodes.js';

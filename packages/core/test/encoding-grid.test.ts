@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../test-support/random.js';
 import {
   assembleEncoding,
   type ChannelEncoding,
@@ -118,11 +119,7 @@ describe('computeGrid, symmetric', () => {
 
 describe('computeGrid invariants', () => {
   it('always gives min = Δ·offset and max = Δ·(offset + N) with an integer offset in [-N, 0]', () => {
-    let seed = 7;
-    const random = () => {
-      seed = (seed * 1664525 + 1013904223) >>> 0;
-      return seed / 2 ** 32;
-    };
+    const random = seededRandom(7);
     for (let i = 0; i < 2000; i++) {
       const bitwidth = 2 + Math.floor(random() * 15);
       const spec: GridShape = {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as prng } from '../../../test-support/random.js';
 import {
   createStatsAccumulator,
   foldHistogram,
@@ -12,17 +13,6 @@ import {
   type TensorStats,
   uniformBins,
 } from '../src/index.js';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Heavy-tailed data over many magnitudes, with the odd exact zero and negative zero. */
 function sample(n: number, seed: number): Float32Array {

@@ -8,6 +8,7 @@ import {
   type TensorStats,
 } from '@quantsim/core';
 import { describe, expect, it } from 'vitest';
+import { seededRandom as prng } from '../../../test-support/random.js';
 import { defaultSchemes, entropyScheme, minmaxScheme, mseScheme, percentileScheme, tfEnhancedScheme } from '../src/index.js';
 
 const spec = (more: Partial<GridSpec> = {}): GridSpec => ({
@@ -21,17 +22,6 @@ const spec = (more: Partial<GridSpec> = {}): GridSpec => ({
 });
 
 const histogramSchemes = [tfEnhancedScheme, percentileScheme, mseScheme, entropyScheme];
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(n: number, seed: number): Float32Array {
   const random = prng(seed);

@@ -1,6 +1,7 @@
 /**
  * quantsim: quantization simulation for ONNX models. This package re-exports `@quantsim/core`
- * and adds `quant`, ready with the default encoding schemes, rules and backends.
+ * and the quant analyzer of `@quantsim/analyze` (`analyzeSensitivity` and its report), and adds
+ * `quant`, ready with the default encoding schemes, rules and backends.
  *
  * @packageDocumentation
  */
@@ -8,6 +9,7 @@ import { registerDefaultBackends } from '@quantsim/backends';
 import { createBackendContainer, createQuant, type Model, type QuantBuilder, type QuantCallOptions } from '@quantsim/core';
 import { defaultPlugin } from '@quantsim/plugins';
 
+export * from '@quantsim/analyze';
 export * from '@quantsim/core';
 export { defaultPlugin } from '@quantsim/plugins';
 

@@ -22,7 +22,7 @@ const data = Array.from({ length: 4 }, (_, k) => ({
 
 describe('the same calibration on cpu and webgpu', () => {
   it.skipIf(!probe.available)(
-    'gives encodings within 1e-4 (relative) and outputs within 1e-3 on the PaddleOCR classifier',
+    'gives encodings within 1e-4 (relative) and outputs within a few output quantization steps on the PaddleOCR classifier',
     async () => {
       for (const scheme of ['minmax', 'tf-enhanced']) {
         const base = quant(REAL_MODELS.ocrClassifier).scheme(scheme);
@@ -41,18 +41,38 @@ describe('the same calibration on cpu and webgpu', () => {
             expect(Math.abs((o?.offset ?? 0) - c.offset), id).toBeLessThanOrEqual(1);
           });
         }
+        // Encodings come from statistics of the float model, so they differ only by float32
+        // accumulation order: about 2⁻²³ × depth (≈ 60 layers), under 1e-5; 1e-4 leaves a margin
+        // for a histogram edge that moves by that much.
         expect(worst, scheme).toBeLessThan(1e-4);
-        const a = (await cpu.run(data[0] as never)) as Record<string, { data: Float32Array }>;
-        const b = (await gpu.run(data[0] as never)) as Record<string, { data: Float32Array }>;
-        const out = Object.keys(a)[0] as string;
-        let diff = 0;
-        a[out]?.data.forEach((v, i) => {
-          diff = Math.max(diff, Math.abs(v - (b[out]?.data[i] ?? 0)));
-        });
+        // The two backends run different float kernels (CPU SIMD against Vulkan on lavapipe), so an
+        // element that lands within float32 noise of a rounding boundary can round to neighbouring
+        // grid points in an upstream quantizer. Such a flip moves that tensor by one of its own steps;
+        // the classifier then averages over space (GlobalAveragePool) and the output quantizer
+        // re-rounds, so the outputs stay on the output grid and differ by a few whole output steps at
+        // most. The bound is in those steps, not in an absolute number measured on one machine.
+        const outName = 'softmax_0.tmp_0';
+        const outEnc = cpu.encodings.get(`activation:${outName}`);
+        const step = outEnc?.channels[0]?.scale ?? Number.NaN;
+        const offset = outEnc?.channels[0]?.offset ?? 0;
+        expect(step, 'the classifier output is quantized').toBeGreaterThan(0);
+        const a = ((await cpu.run(data[0] as never)) as Record<string, { data: Float32Array }>)[outName]?.data;
+        const b = ((await gpu.run(data[0] as never)) as Record<string, { data: Float32Array }>)[outName]?.data;
+        expect(a?.length).toBe(2);
+        let steps = 0;
+        for (let i = 0; i < (a?.length ?? 0); i++) {
+          const [qa, qb] = [(a?.[i] ?? 0) / step - offset, (b?.[i] ?? 0) / step - offset];
+          // Both outputs sit on the grid (float32 rounding of scale × integer: a relative 2⁻²³).
+          expect(Math.abs(qa - Math.round(qa)), 'cpu output on the grid').toBeLessThan(1e-3);
+          expect(Math.abs(qb - Math.round(qb)), 'webgpu output on the grid').toBeLessThan(1e-3);
+          steps = Math.max(steps, Math.abs(Math.round(qa) - Math.round(qb)));
+        }
         console.log(
-          `${scheme}: worst relative scale difference ${worst.toExponential(2)}, worst output difference ${diff.toExponential(2)}`,
+          `${scheme}: worst relative scale difference ${worst.toExponential(2)}, worst output difference ${steps} output step(s) of ${step.toExponential(3)}`,
         );
-        expect(diff).toBeLessThan(1e-3);
+        expect(steps).toBeLessThanOrEqual(4);
+        // The decision itself does not move: the two classes are many steps apart.
+        expect(Math.sign((a?.[1] ?? 0) - (a?.[0] ?? 0))).toBe(Math.sign((b?.[1] ?? 0) - (b?.[0] ?? 0)));
         await cpu.release();
         await gpu.release();
       }

@@ -1,25 +1,25 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type FeedsLike, loadModel } from '@quantsim/core';
 import {
   analyzeSensitivity,
+  formatValue,
   mostSensitiveUnits,
+  outputSqnrMetric,
   SENSITIVITY_ANALYSES,
   type SensitivityAnalysis,
+  type SensitivityMetric,
   type SensitivityResult,
-} from '../analyze/sensitivity.js';
-import { outputSqnrMetric, type SensitivityMetric, top1AgreementMetric } from '../analyze/sensitivity-metric.js';
-import { sensitivityReportHtml, sensitivityReportJson } from '../analyze/sensitivity-report.js';
-import { formatValue } from '../analyze/svg-bar-chart.js';
+  sensitivityReportHtml,
+  sensitivityReportJson,
+  top1AgreementMetric,
+} from '@quantsim/analyze';
+import { type FeedsLike, loadModel } from '@quantsim/core';
+import { loadOcrDictionary, loadOcrLines, ocrCerMetric, openNpySamples } from '@quantsim/data';
 import { BUNDLED_MODELS, bundledAssetsDir, resolveModelArgument } from '../bundled-models.js';
 import { createCliQuant } from '../cli-quant.js';
-import { openNpySamples } from '../data/calibration-files.js';
 import { CliInputError } from '../errors/cli-input-error.js';
-import { loadOcrDictionary } from '../ocr/ocr-dictionary.js';
-import { loadOcrLines } from '../ocr/ocr-lines-dataset.js';
-import { ocrCerMetric } from '../ocr/recognizer-evaluation.js';
 import type { ProgressTask } from '../progress.js';
-import { buildPlan, describePlan, type QuantPlanOptions } from './quant-options.js';
+import { buildPlan, calibrationFlags, describePlan, type QuantPlanOptions } from './quant-options.js';
 import type { CommandIO } from './quantize.js';
 
 /** The metrics `analyze` offers. */
@@ -73,6 +73,27 @@ export function parseAnalyses(value: string | undefined): SensitivityAnalysis[] 
   return list as SensitivityAnalysis[];
 }
 
+/** `--out` must be a folder that exists or can be made: an existing file there is an error. */
+async function checkReportFolder(out: string): Promise<void> {
+  const info = await stat(out).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : e));
+  if (info instanceof Error) throw reportFolderError(out, info.code);
+  if (info && !info.isDirectory()) throw reportFolderError(out, 'EEXIST');
+}
+
+function reportFolderError(out: string, code: string | undefined): CliInputError {
+  if (code === 'EEXIST' || code === 'ENOTDIR')
+    return new CliInputError(
+      `--out ${out}`,
+      'is a file (or lies under one), not a folder',
+      'Give a folder for sensitivity.html and sensitivity.json, for example --out report.',
+    );
+  return new CliInputError(
+    `--out ${out}`,
+    `cannot be used as the report folder (${code ?? 'unknown error'})`,
+    'Give a folder you can write to.',
+  );
+}
+
 function isBundledRecognizer(resolved: string): boolean {
   const rec = BUNDLED_MODELS['paddleocr-rec'];
   return rec !== undefined && path.resolve(resolved) === path.resolve(bundledAssetsDir(), rec.file);
@@ -83,6 +104,8 @@ function isBundledRecognizer(resolved: string): boolean {
  * a self-contained HTML report and a JSON file of the numbers.
  */
 export async function analyzeCommand(modelArg: string, options: AnalyzeOptions, io: CommandIO): Promise<AnalyzeOutcome> {
+  // Checked before the (long) calibration and analysis, so a wrong --out costs nothing.
+  await checkReportFolder(options.out);
   const resolved = resolveModelArgument(modelArg);
   const model = await loadModel(resolved);
   const modelName = path.basename(modelArg);
@@ -124,7 +147,10 @@ export async function analyzeCommand(modelArg: string, options: AnalyzeOptions, 
   const builder = buildPlan(quant, model, modelName, options);
   io.out(`Model       ${modelArg}: plan ${describePlan(builder)}`);
   const task = io.progress('calibrating', calibCount);
-  const sim = await builder.calibrate(calibration, { onProgress: (p) => task.update(p.done) });
+  const sim = await builder.calibrate(calibration, {
+    ...calibrationFlags(options),
+    onProgress: (p) => task.update(p.done),
+  });
   task.finish();
   try {
     let metric: SensitivityMetric;
@@ -140,12 +166,14 @@ export async function analyzeCommand(modelArg: string, options: AnalyzeOptions, 
       `Metric      ${metric.name} (${metric.unit}, ${metric.better} is better) on ${metric.samples} sample${metric.samples === 1 ? '' : 's'}`,
     );
     let analysis: ProgressTask | undefined;
+    let analysisSteps = 0;
     const result = await analyzeSensitivity(sim, {
       metric,
       compareSamples,
       ...(options.layers ? { layers: options.layers } : {}),
       ...(options.analyses ? { analyses: options.analyses } : {}),
       onProgress: (p) => {
+        analysisSteps = p.total;
         analysis ??= io.progress('analyzing', p.total);
         analysis.update(p.done, p.step);
       },
@@ -158,7 +186,11 @@ export async function analyzeCommand(modelArg: string, options: AnalyzeOptions, 
       backend: sim.backend.name,
       generated: new Date().toISOString(),
     };
-    await mkdir(options.out, { recursive: true });
+    try {
+      await mkdir(options.out, { recursive: true });
+    } catch (e) {
+      throw reportFolderError(options.out, (e as NodeJS.ErrnoException).code);
+    }
     const html = path.join(options.out, 'sensitivity.html');
     const json = path.join(options.out, 'sensitivity.json');
     await writeFile(html, sensitivityReportHtml(result, context));
@@ -170,8 +202,11 @@ export async function analyzeCommand(modelArg: string, options: AnalyzeOptions, 
     if (result.activationsOnly !== undefined) io.out(`Activations ${v(result.activationsOnly)} (only activations quantized)`);
     const top = mostSensitiveUnits(result, 5);
     if (top.length > 0) io.out(`Sensitive   ${top.map((u) => `${u.unit} (${v(u.onlyQuantized ?? u.onlyFloat)})`).join(', ')}`);
+    // The progress counts steps; say how they add up, so the two counts never seem to disagree.
+    const steps = analysis === undefined ? result.configurations : analysisSteps;
+    const extra = steps - result.configurations;
     io.out(
-      `Analyzed    ${result.units.length} of ${result.unitCount} layers, ${result.configurations} simulations in ${(result.elapsedMs / 1000).toFixed(1)} s`,
+      `Analyzed    ${result.units.length} of ${result.unitCount} layers, ${result.configurations} simulations${extra > 0 ? ` (${steps} steps with the float run${extra > 1 ? ' and the per-layer comparison' : ''})` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s`,
     );
     io.out(`Wrote       ${html}`);
     io.out(`Wrote       ${json}`);

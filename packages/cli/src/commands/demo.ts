@@ -1,13 +1,10 @@
 import path from 'node:path';
+import { analyzeSensitivity, mostSensitiveUnits, outputSqnrMetric, type UnitSensitivity } from '@quantsim/analyze';
 import { type ExportedFiles, type ExportFormat, loadModel } from '@quantsim/core';
-import { analyzeSensitivity, mostSensitiveUnits, type UnitSensitivity } from '../analyze/sensitivity.js';
-import { outputSqnrMetric } from '../analyze/sensitivity-metric.js';
+import { evaluateRecognizer, loadOcrDictionary, loadOcrLines, type RecognizerEvaluation } from '@quantsim/data';
 import { resolveModelArgument } from '../bundled-models.js';
 import { createCliQuant } from '../cli-quant.js';
 import { displayPath, formatTable } from '../format.js';
-import { loadOcrDictionary } from '../ocr/ocr-dictionary.js';
-import { loadOcrLines } from '../ocr/ocr-lines-dataset.js';
-import { evaluateRecognizer, type RecognizerEvaluation } from '../ocr/recognizer-evaluation.js';
 import type { ProgressTask } from '../progress.js';
 import { type CommandIO, DEFAULT_CLI_FORMATS } from './quantize.js';
 

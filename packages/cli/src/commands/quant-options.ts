@@ -3,17 +3,19 @@ import { EXPORT_FORMATS, type ExportFormat, type Model, type QuantBuilder, type 
 import { Option } from 'commander';
 import { applyDefaults, applyOverrides, checkSelectors } from '../config/apply-quant-config.js';
 import type { QuantOverrideEntry } from '../config/quant-config-schema.js';
-import { readQuantConfigFile } from '../config/read-quant-config.js';
+import { readConfigFile } from '../config/read-quant-config.js';
 import { parseSetShorthand } from '../config/set-shorthand.js';
 import { CliInputError } from '../errors/cli-input-error.js';
 
 /** The plan options shared by `quantize` and `analyze`. */
 export interface QuantPlanOptions {
   /**
-   * A JSON or YAML file of `{ defaults, overrides }`, or the name of a shipped AIMET config
-   * (`aimet-default`, `aimet-per-channel`, `htp`, `ort`).
+   * A JSON or YAML file of `{ defaults, overrides }`, an AIMET quantsim config file (told apart by
+   * shape), or the name of a shipped AIMET config (`aimet-default`, `aimet-per-channel`, `htp`, `ort`).
    */
   readonly config?: string;
+  /** What calibration does with NaN or infinite values: `'error'` (the default) or `'ignore'`. */
+  readonly nonFinite?: string;
   /** `<regex>:a<bits>w<bits>` shorthands, applied after the config's overrides. */
   readonly set?: readonly string[];
   readonly scheme?: string;
@@ -26,8 +28,12 @@ export function quantPlanOptions(): Option[] {
   return [
     new Option(
       '--config <file|name>',
-      'a JSON or YAML file: { defaults: {...}, overrides: [ { layers|ops|tensors, activations, params, ... } ] }, or a shipped AIMET config: aimet-default, aimet-per-channel, htp, ort',
+      'a JSON or YAML file: { defaults: {...}, overrides: [ { layers|ops|tensors, activations, params, ... } ] }, an AIMET quantsim config JSON, or a shipped AIMET config: aimet-default, aimet-per-channel, htp, ort',
     ),
+    new Option(
+      '--non-finite <mode>',
+      "NaN or infinite values in calibration data: 'error' (stop, naming the tensor and sample) or 'ignore' (skip and count them)",
+    ).choices(['error', 'ignore']),
     new Option(
       '--set <regex:spec>',
       "bits for matching layers, e.g. 'fc|bbox:a16w16' (a: activations, w: weights); repeatable",
@@ -47,10 +53,14 @@ export function quantPlanOptions(): Option[] {
  */
 export function buildPlan(quant: QuantFunction, model: Model, modelName: string, options: QuantPlanOptions): QuantBuilder {
   let builder = quant(model);
-  // A bare name that is not a file names an AIMET config a plugin ships (unknown names list the known ones).
+  // A bare name that is not a file names an AIMET config a plugin ships (unknown names list the known ones);
+  // a file is read and told apart by shape: an AIMET quantsim config, or quantsim's { defaults, overrides }.
   const named = options.config !== undefined && !existsSync(options.config) && !/[/\\.]/.test(options.config);
   if (named) builder = builder.config(options.config as string);
-  const config = options.config && !named ? readQuantConfigFile(options.config) : undefined;
+  const contents = options.config && !named ? readConfigFile(options.config) : undefined;
+  if (contents?.kind === 'aimet')
+    builder = builder.config(/\.json$/i.test(options.config ?? '') ? (options.config as string) : contents.data);
+  const config = contents?.kind === 'quantsim' ? contents.config : undefined;
   if (config) {
     checkSelectors(model, modelName, { source: options.config ?? '', path: 'overrides', overrides: config.overrides ?? [] });
     builder = applyDefaults(builder, config);
@@ -67,6 +77,15 @@ export function buildPlan(quant: QuantFunction, model: Model, modelName: string,
   builder = applyOverrides(builder, sets);
   if (options.backend) builder = builder.backend(options.backend);
   return builder;
+}
+
+/** The calibration options that {@link QuantPlanOptions} carry (`--non-finite`). */
+export function calibrationFlags(options: QuantPlanOptions): { nonFinite?: 'error' | 'ignore' } {
+  const mode = options.nonFinite;
+  if (mode === undefined) return {};
+  if (mode !== 'error' && mode !== 'ignore')
+    throw new CliInputError(`--non-finite ${mode}`, "expected 'error' or 'ignore'", 'For example --non-finite ignore.');
+  return { nonFinite: mode };
 }
 
 /** Describes a builder's plan in a few words, for tables and reports. */

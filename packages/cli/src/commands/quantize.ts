@@ -1,13 +1,12 @@
 import path from 'node:path';
+import { formatValue, outputSqnrMetric } from '@quantsim/analyze';
 import { type ExportedFiles, type ExportFormat, loadModel } from '@quantsim/core';
-import { outputSqnrMetric } from '../analyze/sensitivity-metric.js';
-import { formatValue } from '../analyze/svg-bar-chart.js';
+import { openNpySamples } from '@quantsim/data';
 import { resolveModelArgument } from '../bundled-models.js';
 import { createCliQuant } from '../cli-quant.js';
-import { openNpySamples } from '../data/calibration-files.js';
 import { displayPath } from '../format.js';
 import type { ProgressFactory } from '../progress.js';
-import { buildPlan, describePlan, type QuantPlanOptions } from './quant-options.js';
+import { buildPlan, calibrationFlags, describePlan, type QuantPlanOptions } from './quant-options.js';
 
 /** Export formats the CLI writes unless `--formats` says otherwise. */
 export const DEFAULT_CLI_FORMATS: readonly ExportFormat[] = ['encodings', 'onnx', 'qdq', 'ort-overrides', 'plan'];
@@ -64,7 +63,10 @@ export async function quantizeCommand(modelArg: string, options: QuantizeOptions
   const count = Math.min(data.count, options.samples ?? data.count);
   io.out(`Calibrate  ${data.description}${count < data.count ? `, first ${count}` : ''}`);
   const task = io.progress('calibrating', count);
-  const sim = await builder.calibrate(() => data.samples(count), { onProgress: (p) => task.update(p.done) });
+  const sim = await builder.calibrate(() => data.samples(count), {
+    ...calibrationFlags(options),
+    onProgress: (p) => task.update(p.done),
+  });
   task.finish();
   try {
     const check = [...data.samples(Math.min(4, count))];

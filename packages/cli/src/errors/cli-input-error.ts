@@ -1,9 +1,11 @@
 import { QuantsimError } from '@quantsim/core';
 
 /**
- * A file or value given on the command line is unusable: a missing or malformed image, `.npy`
- * file, calibration folder or option. The message names the file (and the input or option)
- * and the hint says how to fix it; the CLI prints it on one line and exits with code 1.
+ * A value given on the command line is unusable: an unknown analysis, metric or export format, a
+ * count that is not a whole number, a pattern that does not compile. The message names the option
+ * and the hint says how to fix it; the CLI prints it on one line and exits with code 1. Unusable
+ * data files (`.npy`, images, OCR datasets) throw `DataInputError` of `@quantsim/data`, which the
+ * CLI prints the same way; both have the code `INVALID_ARGUMENT`.
  */
 export class CliInputError extends QuantsimError {
   /** The file or option at fault. */

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { saveModel } from '@quantsim/core';
+import { encodeNpy } from '@quantsim/data';
 import { buildDetectorHead, detectorImages } from '../../../../examples/detector-head/detector-head-model.js';
-import { encodeNpy } from '../../src/data/npy-format.js';
 import type { CliIO } from '../../src/program.js';
 
 /** The detector head example saved to a temporary folder, with `.npy` calibration data beside it. */

@@ -1,12 +1,12 @@
 import type { DependencyContainer } from 'tsyringe';
 import type { Backend, BackendProbe } from '../contracts/backend.js';
+import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
 import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
+import { UnknownBackendError } from '../errors/unknown-backend-error.js';
 import { registeredBackends } from './backend-container.js';
-import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { checkBackend } from './check-backend.js';
 import { consoleLogger, LOGGER, type Logger } from './logger.js';
 import { probeBackend } from './probe-backend.js';
-import { UnknownBackendError } from './unknown-backend-error.js';
 
 /** Options of {@link resolveBackend}. */
 export interface ResolveBackendOptions {

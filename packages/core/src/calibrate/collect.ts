@@ -1,57 +1,23 @@
 import type { Backend, BackendSession } from '../contracts/backend.js';
+import type { CalibrateOptions, CalibrationStats } from '../contracts/calibration.js';
 import type { EncodingScheme } from '../contracts/scheme.js';
 import type { TensorStats } from '../contracts/stats.js';
 import type { TensorData } from '../contracts/tensor.js';
-import { createStatsAccumulator, mergeTensorStats, type StatsAccumulator } from '../encoding/index.js';
-import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
-import type { ResolvedPlan } from '../quant/builder.js';
+import { InvalidArgumentError } from '../errors/quantsim-error.js';
+import type { PlannedModel } from '../plan/prepared-model.js';
+import { createStatsAccumulator, mergeTensorStats, type StatsAccumulator } from './stats.js';
+
+export type { CalibrateOptions, CalibrationProgress, CalibrationStats } from '../contracts/calibration.js';
+
+import { CalibrationError } from '../errors/calibration-error.js';
 import { type CalibrationData, checkFeeds, iterateData } from './feeds.js';
 import { buildStatisticsGraph, type StatisticsOutputs, type TensorRequest } from './statistics-graph.js';
 
-/** Progress of calibration, for progress bars. */
-export interface CalibrationProgress {
-  /** Samples processed so far. */
-  readonly done: number;
-  /** The number of samples that will be processed, when known. */
-  readonly total: number | undefined;
-}
-
-/** Options of calibration. */
-export interface CalibrateOptions {
-  /** Use at most this many samples. */
-  readonly samples?: number;
-  /** Called after each sample. */
-  readonly onProgress?: (progress: CalibrationProgress) => void;
-  /** Stops calibration cleanly: no encodings are produced. */
-  readonly signal?: AbortSignal;
-  /** `error` (default): a NaN or infinity in an activation stops calibration; `ignore`: skip and count them. */
-  readonly nonFinite?: 'error' | 'ignore';
-  /**
-   * For histogram schemes: build histograms from every `histogramStride`-th element of each
-   * tensor, picked inside the graph, while the range, count and non-finite check stay exact
-   * (in-graph reductions over every element). 1 sends every element to JavaScript: exact, and
-   * much slower on large models. Default 1.
-   */
-  readonly histogramStride?: number;
-}
-
-/** Activation statistics gathered from calibration data; plain data that merges across shards. */
-export interface CalibrationStats {
-  readonly samples: number;
-  /** Statistics by tensor name. */
-  readonly tensors: Readonly<Record<string, TensorStats>>;
-}
-
-/** Calibration stopped on a NaN or infinity, or could not run. */
-export class CalibrationError extends QuantsimError {
-  constructor(code: 'CALIBRATION' | 'NON_FINITE' | 'ABORTED', message: string, hint?: string) {
-    super(code, message, hint ? { hint } : {});
-  }
-}
+export { CalibrationError } from '../errors/calibration-error.js';
 
 /** The tensors whose activation statistics a plan needs, and whether each needs a histogram. */
 export function statisticsRequests(
-  resolved: ResolvedPlan,
+  resolved: PlannedModel,
   schemes: ReadonlyMap<string, EncodingScheme>,
   skip: ReadonlySet<string> = new Set(),
   histogramStride = 1,
@@ -75,7 +41,7 @@ export function statisticsRequests(
  * into fixed-size accumulators and dropped.
  */
 export async function collectStats(
-  resolved: ResolvedPlan,
+  resolved: PlannedModel,
   backend: Backend,
   requests: readonly TensorRequest[],
   data: CalibrationData,

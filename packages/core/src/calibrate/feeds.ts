@@ -1,7 +1,10 @@
 import type { Feeds, TensorArray, TensorData } from '../contracts/tensor.js';
-import { describeValue, InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
+import { FeedError } from '../errors/feed-error.js';
+import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
 import type { GraphView } from '../graph/graph-view.js';
 import type { DTypeName } from '../onnx/dtype.js';
+
+export { FeedError } from '../errors/feed-error.js';
 
 /** A tensor as users may pass it: a full {@link TensorData}, or `{ data, dims }` (type from the array). */
 export type TensorLike = TensorData | { readonly data: TensorArray; readonly dims: readonly number[] };
@@ -27,13 +30,6 @@ export function typeOfArray(data: TensorArray): DTypeName {
   if (data instanceof Uint32Array) return 'uint32';
   if (data instanceof BigInt64Array) return 'int64';
   return 'uint64';
-}
-
-/** A calibration or inference input does not fit the model. */
-export class FeedError extends QuantsimError {
-  constructor(message: string, hint: string) {
-    super('INVALID_ARGUMENT', message, { hint });
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { type GraphProto, NodeProtoSchema } from 'onnx-buf';
 import type { Model } from '../model/model.js';
-import { makeAttribute, makeTensor, makeValueInfo } from '../onnx/model-builder.js';
+import { makeAttribute, makeTensor, makeValueInfo } from '../onnx/factory.js';
 
 /** What calibration gathers for one tensor. */
 export interface TensorRequest {

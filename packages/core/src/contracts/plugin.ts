@@ -18,8 +18,8 @@ export interface NamedQuantConfig {
 
 /**
  * A bundle of encoding schemes, rules, backends and named configs added with `.use(plugin)`.
- * Plugins apply in the order they were added; a plugin whose name was already added is not
- * applied again.
+ * Plugins apply in the order they were added; a plugin whose name was already added replaces the
+ * earlier one, in its place, so that no two plugins of one name ever run.
  */
 export interface Plugin {
   readonly name: string;

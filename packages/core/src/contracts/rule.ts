@@ -1,6 +1,6 @@
-import type { Model } from '../model/model.js';
-import type { QuantPlan } from '../quant/plan.js';
 import type { EncodingMap } from './encoding.js';
+import type { ModelView } from './model.js';
+import type { QuantPlanView } from './plan.js';
 
 /**
  * When a rule runs: after the plan is resolved, before calibration starts, when a calibrated
@@ -46,9 +46,9 @@ export interface QuantizerChange {
 /** What a rule sees. Everything is frozen. */
 export interface RuleContext {
   readonly phase: RulePhase;
-  readonly model: Model;
+  readonly model: ModelView;
   /** The resolved plan (rows of {@link QuantizerSpec}). */
-  readonly plan: QuantPlan;
+  readonly plan: QuantPlanView;
   readonly selectors: readonly SelectorReport[];
   /** Encodings that already exist (after calibration or loading), by quantizer id. */
   readonly encodings: EncodingMap;

@@ -1,5 +1,5 @@
-import type { GridSpec } from '../quant/spec.js';
 import type { ChannelEncoding } from './encoding.js';
+import type { GridSpec } from './spec.js';
 import type { TensorStats } from './stats.js';
 
 /**

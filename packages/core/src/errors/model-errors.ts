@@ -11,8 +11,13 @@ export class ModelLoadError extends QuantsimError {
   /** What is wrong, without the file name and hint. */
   readonly reason: string;
 
-  constructor(source: string, reason: string, options: QuantsimErrorOptions = {}) {
-    super('MODEL_LOAD', `Cannot load ONNX model ${source}: ${reason}.`, options);
+  constructor(
+    source: string,
+    reason: string,
+    options: QuantsimErrorOptions = {},
+    code: 'MODEL_LOAD' | 'EXTERNAL_DATA' = 'MODEL_LOAD',
+  ) {
+    super(code, `Cannot load ONNX model ${source}: ${reason}.`, options);
     this.source = source;
     this.reason = reason;
   }
@@ -29,7 +34,7 @@ export class ExternalDataError extends ModelLoadError {
   readonly location: string;
 
   constructor(source: string, tensor: string, location: string, reason: string, options: QuantsimErrorOptions = {}) {
-    super(source, `tensor '${tensor}' has external data at '${location}', which ${reason}`, options);
+    super(source, `tensor '${tensor}' has external data at '${location}', which ${reason}`, options, 'EXTERNAL_DATA');
     this.tensor = tensor;
     this.location = location;
   }

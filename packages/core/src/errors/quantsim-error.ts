@@ -1,26 +1,6 @@
-/**
- * Every error code quantsim throws. Codes are stable: match on `error.code`, not on the message.
- */
-export type QuantsimErrorCode =
-  | 'MODEL_LOAD'
-  | 'MODEL_SAVE'
-  | 'EXTERNAL_DATA'
-  | 'INVALID_ARGUMENT'
-  | 'SELECTOR_NO_MATCH'
-  | 'RULE_VIOLATION'
-  | 'NOT_CALIBRATED'
-  | 'CALIBRATION'
-  | 'NON_FINITE'
-  | 'BACKEND_UNAVAILABLE'
-  | 'BACKEND'
-  | 'UNKNOWN_SCHEME'
-  | 'UNKNOWN_BACKEND'
-  | 'PLUGIN'
-  | 'ENCODINGS_FORMAT'
-  | 'ENCODINGS_MISMATCH'
-  | 'EXPORT'
-  | 'ABORTED'
-  | 'UNSUPPORTED';
+import type { QuantsimErrorCode } from './codes.js';
+
+export type { QuantsimErrorCode } from './codes.js';
 
 /** Options shared by every quantsim error. */
 export interface QuantsimErrorOptions {

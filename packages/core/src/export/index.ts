@@ -15,15 +15,16 @@ export {
   type AimetV1FloatEncoding,
   type AimetV1IntEncoding,
   type AimetV2Encoding,
-} from './aimet-format.js';
-export { type ParsedEncoding, type ParsedEncodings, parseAimetEncodings } from './aimet-reader.js';
-export { type AimetEncodingsOptions, aimetQuantizerArgs, serializeAimetEncodings, toAimetEncodings } from './aimet-writer.js';
+} from '../contracts/aimet-format.js';
+export { type OnnxQuantParams, offsetFromZeroPoint, onnxQuantParams, zeroPointFromOffset } from '../encode/onnx-quant-params.js';
 export {
   EncodingsExportError,
   EncodingsFormatError,
   type EncodingsFormatProblem,
   EncodingsMismatchError,
-} from './encodings-errors.js';
+} from '../errors/encodings-errors.js';
+export { type ParsedEncoding, type ParsedEncodings, parseAimetEncodings } from './aimet/read.js';
+export { type AimetEncodingsOptions, aimetQuantizerArgs, serializeAimetEncodings, toAimetEncodings } from './aimet/write.js';
 export {
   type EncodingMismatch,
   type EncodingMismatchField,
@@ -31,7 +32,6 @@ export {
   type MatchedEncodings,
   matchEncodings,
 } from './match-encodings.js';
-export { type OnnxQuantParams, offsetFromZeroPoint, onnxQuantParams, zeroPointFromOffset } from './onnx-quant-params.js';
 export {
   type OrtQuantType,
   type OrtTensorQuantOverride,

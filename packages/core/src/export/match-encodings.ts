@@ -1,44 +1,11 @@
+import type { EncodingMismatch, EncodingMismatchField, ParsedEncoding, ParsedEncodings } from '../contracts/aimet-encodings.js';
 import type { Encoding } from '../contracts/encoding.js';
-import type { QuantPlan } from '../quant/plan.js';
-import type { QuantizerSpec } from '../quant/spec.js';
-import type { ParsedEncoding, ParsedEncodings } from './aimet-reader.js';
-import { EncodingsMismatchError } from './encodings-errors.js';
+import type { QuantPlan } from '../plan/plan.js';
+import type { QuantizerSpec } from '../plan/spec.js';
 
-/** The setting on which a file and the plan disagree. */
-export type EncodingMismatchField =
-  /** The file has a tensor the plan does not quantize. */
-  | 'name'
-  /** The file lists a parameter as an activation or the reverse. */
-  | 'kind'
-  /** The plan has an enabled quantizer the file has no encoding for. */
-  | 'missing'
-  /** The file has an encoding for a quantizer the plan disables. */
-  | 'enabled'
-  | 'dtype'
-  | 'bitwidth'
-  | 'symmetric'
-  | 'strictSymmetric'
-  | 'unsignedSymmetric'
-  | 'perChannel'
-  | 'axis';
+export type { EncodingMismatch, EncodingMismatchField } from '../contracts/aimet-encodings.js';
 
-/** One disagreement between an encodings file and the quantization plan. */
-export interface EncodingMismatch {
-  /** The tensor, as named in the file (or in the plan for `missing`). */
-  readonly tensor: string;
-  /** The plan's quantizer concerned; `undefined` when the plan has none for the tensor. */
-  readonly quantizerId: string | undefined;
-  /** The setting that differs. */
-  readonly field: EncodingMismatchField;
-  /** The file's value; `undefined` when the file has no entry. */
-  readonly fileValue: string | number | boolean | undefined;
-  /** The plan's value; `undefined` when the plan has no quantizer. */
-  readonly planValue: string | number | boolean | undefined;
-  /** JSONPath of the file's entry; `undefined` for `missing`. */
-  readonly path: string | undefined;
-  /** One line naming the tensor, the field, the file's value and the plan's value. */
-  readonly message: string;
-}
+import { EncodingsMismatchError } from '../errors/encodings-errors.js';
 
 /** Options of {@link matchEncodings}. */
 export interface MatchEncodingsOptions {

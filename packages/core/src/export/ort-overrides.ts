@@ -1,8 +1,8 @@
 import type { EncodingMap } from '../contracts/encoding.js';
-import { QuantsimError } from '../errors/quantsim-error.js';
-import type { QuantPlan } from '../quant/plan.js';
-import { EncodingsExportError } from './encodings-errors.js';
-import { onnxQuantParams } from './onnx-quant-params.js';
+import { onnxQuantParams } from '../encode/onnx-quant-params.js';
+import { EncodingsExportError } from '../errors/encodings-errors.js';
+import { QuantsimError, UnsupportedError } from '../errors/quantsim-error.js';
+import type { QuantPlan } from '../plan/plan.js';
 import { stableJson } from './stable-json.js';
 
 /*
@@ -81,7 +81,7 @@ export function toOrtTensorQuantOverrides(plan: QuantPlan, encodings: EncodingMa
     try {
       const p = onnxQuantParams(encoding);
       const quantType = ORT_QUANT_TYPES[p.type];
-      if (!quantType) throw new Error(`no onnxruntime QuantType for ${p.type}`);
+      if (!quantType) throw new UnsupportedError(`onnxruntime has no QuantType for ${p.type}`);
       list = p.scale.map((scale, i) => ({
         ...(i === 0 ? { quant_type: quantType } : {}),
         scale,

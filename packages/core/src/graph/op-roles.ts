@@ -1,5 +1,6 @@
-/** The role a parameter plays in the op that reads it. */
-export type ParamRole = 'weight' | 'bias' | 'scale' | 'mean' | 'variance' | 'recurrence' | 'slope';
+import type { ParamRole } from '../contracts/spec.js';
+
+export type { ParamRole } from '../contracts/spec.js';
 
 /**
  * Which inputs of an op are parameters when they are constant (initializers or Constant-node
@@ -20,34 +21,44 @@ export const PARAM_INPUTS: Readonly<Record<string, Readonly<Record<number, Param
 };
 
 /**
- * Ops that only move, select or reshape data: their outputs keep their input's encoding,
- * so no activation quantizer is placed after them (as AIMET does).
+ * Data-movement ops whose output holds values of their first input, unchanged (reshaped,
+ * selected, repeated, pooled by maximum): an encoding read through them is the input's. The
+ * QDQ export looks through them for a bias's input scale.
  */
-export const DATA_MOVEMENT_OPS: ReadonlySet<string> = new Set([
+export const VALUE_FORWARDING_OPS: ReadonlySet<string> = new Set([
   'Reshape',
   'Transpose',
   'Squeeze',
   'Unsqueeze',
   'Flatten',
+  'Identity',
+  'Split',
+  'Slice',
   'Gather',
   'GatherElements',
   'GatherND',
-  'Split',
-  'Slice',
-  'Concat',
-  'Identity',
-  'Cast',
-  'Shape',
-  'Size',
   'Expand',
   'Tile',
-  'Pad',
   'DepthToSpace',
   'SpaceToDepth',
   'MaxPool',
   'Dropout',
   'Resize',
   'Upsample',
+]);
+
+/**
+ * Ops that only move, select or reshape data: their outputs keep their input's encoding,
+ * so no activation quantizer is placed after them (as AIMET does). A superset of
+ * {@link VALUE_FORWARDING_OPS}.
+ */
+export const DATA_MOVEMENT_OPS: ReadonlySet<string> = new Set([
+  ...VALUE_FORWARDING_OPS,
+  'Concat',
+  'Cast',
+  'Shape',
+  'Size',
+  'Pad',
   'ReduceMax',
   'ReduceMin',
   'TopK',

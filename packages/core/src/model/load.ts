@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelProto, TensorProto } from 'onnx-buf';
 import { TensorProto_DataLocation, Version } from 'onnx-buf';
+import { GraphStructureError } from '../errors/graph-structure-error.js';
 import { ExternalDataError, ModelLoadError } from '../errors/model-errors.js';
-import { GraphStructureError } from '../graph/graph-view.js';
 import { dtypeByteSize, dtypeName } from '../onnx/dtype.js';
 import { elementCount } from '../onnx/tensor-values.js';
 import { Model } from './model.js';
@@ -73,7 +73,7 @@ async function readModelFile(file: string): Promise<Uint8Array> {
 
 function statCheck(file: string): void {
   const st = statSync(file);
-  if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  if (st.isDirectory()) throw fileError(file, { code: 'EISDIR' });
 }
 
 function fileError(file: string, e: unknown): ModelLoadError {
@@ -117,7 +117,7 @@ function decodeModel(bytes: Uint8Array, source: string, baseDir: string | undefi
   } catch (e) {
     if (e instanceof ModelLoadError) throw e;
     if (e instanceof GraphStructureError)
-      throw new ModelLoadError(source, `the graph is not well formed: ${e.message}`, { hint: NOT_ONNX_HINT, cause: e });
+      throw new ModelLoadError(source, `the graph is not well formed: ${e.reason}`, { hint: NOT_ONNX_HINT, cause: e });
     throw new ModelLoadError(source, `the model is malformed (${(e as Error)?.message ?? String(e)})`, {
       hint: NOT_ONNX_HINT,
       cause: e,

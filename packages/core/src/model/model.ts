@@ -1,5 +1,6 @@
 import { clone, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { type ModelProto, ModelProtoSchema, type TensorProto } from 'onnx-buf';
+import type { ModelView } from '../contracts/model.js';
 import { GraphView, type Layer } from '../graph/graph-view.js';
 import { tensorToFloat32 } from '../onnx/tensor-values.js';
 import { forEachTensor } from './tensors.js';
@@ -15,7 +16,7 @@ export interface ModelOrigin {
  * A loaded ONNX model: the decoded protobuf, its origin, its external data, and a lazily built
  * {@link GraphView}. Treat `proto` as read-only; transformations work on a {@link Model.clone}.
  */
-export class Model {
+export class Model implements ModelView {
   /** The decoded `ModelProto`. */
   readonly proto: ModelProto;
   readonly origin: ModelOrigin;

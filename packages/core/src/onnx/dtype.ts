@@ -1,33 +1,8 @@
-import { TensorProto_DataType as DT } from 'onnx-buf';
+import type { DTypeName } from '../contracts/tensor.js';
 
-/** ONNX element types by readable name. */
-export type DTypeName =
-  | 'float32'
-  | 'uint8'
-  | 'int8'
-  | 'uint16'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'string'
-  | 'bool'
-  | 'float16'
-  | 'float64'
-  | 'uint32'
-  | 'uint64'
-  | 'complex64'
-  | 'complex128'
-  | 'bfloat16'
-  | 'float8e4m3fn'
-  | 'float8e4m3fnuz'
-  | 'float8e5m2'
-  | 'float8e5m2fnuz'
-  | 'uint4'
-  | 'int4'
-  | 'float4e2m1'
-  | 'float8e8m0'
-  | 'uint2'
-  | 'int2';
+export type { DTypeName } from '../contracts/tensor.js';
+
+import { TensorProto_DataType as DT } from 'onnx-buf';
 
 const NAMES: Record<number, DTypeName> = {
   [DT.FLOAT]: 'float32',

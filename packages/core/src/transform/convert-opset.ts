@@ -1,15 +1,9 @@
 import { create } from '@bufbuild/protobuf';
-import {
-  AttributeProto_AttributeType,
-  TensorProto_DataType as DT,
-  type GraphProto,
-  type NodeProto,
-  type TensorProto,
-  TensorProtoSchema,
-} from 'onnx-buf';
+import { TensorProto_DataType as DT, type GraphProto, type NodeProto, type TensorProto, TensorProtoSchema } from 'onnx-buf';
 import { InvalidArgumentError, UnsupportedError } from '../errors/quantsim-error.js';
 import type { Model } from '../model/model.js';
 import { float16ToBytes } from '../onnx/float16.js';
+import { definedNames, pruneOrphans, readNames, subgraphsOf, uniqueNames } from '../onnx/graph-edit.js';
 import { float32ToBytes, int64ToBytes } from '../onnx/tensor-values.js';
 import { type AdapterContext, getAttr, OP_RULES } from './opset-adapters.js';
 import { inferTensorInfo, type TensorInfo, tensorValues } from './tensor-info.js';
@@ -143,21 +137,8 @@ interface ConversionState {
 
 /** Every tensor and node-output name in the model, and every name something reads. */
 function collectNames(graph: GraphProto, names: Set<string>, used: Set<string>): void {
-  for (const v of [...graph.input, ...graph.output, ...graph.valueInfo]) names.add(v.name);
-  for (const t of graph.initializer) names.add(t.name);
-  for (const n of graph.node) {
-    for (const o of n.output) names.add(o);
-    for (const i of n.input) if (i !== '') used.add(i);
-    for (const a of n.attribute) for (const g of subgraphsOf(a)) collectNames(g, names, used);
-  }
-  // A subgraph reads outer names through its nodes (already counted) and returns its outputs.
-  for (const o of graph.output) used.add(o.name);
-}
-
-function subgraphsOf(a: NodeProto['attribute'][number]): GraphProto[] {
-  if (a.type === AttributeProto_AttributeType.GRAPH && a.g) return [a.g];
-  if (a.type === AttributeProto_AttributeType.GRAPHS) return a.graphs;
-  return [];
+  definedNames(graph, names);
+  readNames(graph, used);
 }
 
 function convertGraph(
@@ -179,12 +160,7 @@ function convertGraph(
   const info = inferTensorInfo(graph, constant, outer);
   const readBefore = readNames(graph);
   const added: TensorProto[] = [];
-  const unique = (base: string) => {
-    let n = base;
-    for (let k = 2; state.names.has(n); k++) n = `${base}_${k}`;
-    state.names.add(n);
-    return n;
-  };
+  const unique = uniqueNames(state.names);
   const addTensor = (tensor: TensorProto) => {
     added.push(tensor);
     constants.set(tensor.name, tensor);
@@ -262,33 +238,7 @@ function convertGraph(
   });
   graph.node = nodes;
   graph.initializer.push(...added);
-  dropOrphanedConstants(graph, readBefore);
-}
-
-/** Names read inside a graph: node inputs (subgraphs included) and the graph's outputs. */
-function readNames(graph: GraphProto, into = new Set<string>()): Set<string> {
-  for (const n of graph.node) {
-    for (const i of n.input) if (i !== '') into.add(i);
-    for (const a of n.attribute) for (const g of subgraphsOf(a)) readNames(g, into);
-  }
-  for (const o of graph.output) into.add(o.name);
-  return into;
-}
-
-/**
- * Constants that a rewrite stopped reading (a Resize-11 roi or an empty scales tensor that became
- * an empty input name) are removed, so that runtimes do not warn about unused initializers.
- * Constants that were unused already, and initializers that are also graph inputs, are kept.
- */
-function dropOrphanedConstants(graph: GraphProto, readBefore: ReadonlySet<string>): void {
-  const readNow = readNames(graph);
-  const orphaned = (name: string | undefined) => name !== undefined && readBefore.has(name) && !readNow.has(name);
-  const inputs = new Set(graph.input.map((v) => v.name));
-  graph.node = graph.node.filter(
-    (n) =>
-      !(n.opType === 'Constant' && (n.domain === '' || n.domain === 'ai.onnx') && n.output.length === 1 && orphaned(n.output[0])),
-  );
-  graph.initializer = graph.initializer.filter((t) => inputs.has(t.name) || !orphaned(t.name));
+  pruneOrphans(graph, readBefore);
 }
 
 function floatBytes(values: readonly number[], dtype: number): Uint8Array<ArrayBuffer> {

@@ -1,8 +1,9 @@
 import { create } from '@bufbuild/protobuf';
 import { type NodeProto, NodeProtoSchema, type TensorProto, TensorProto_DataType } from 'onnx-buf';
 import type { Model } from '../model/model.js';
-import { makeAttribute, makeTensor } from '../onnx/model-builder.js';
-import { float32ToBytes, tensorToFloat32 } from '../onnx/tensor-values.js';
+import { makeAttribute, makeTensor } from '../onnx/factory.js';
+import { overwriteWeights, pruneOrphans, readNames } from '../onnx/graph-edit.js';
+import { tensorToFloat32 } from '../onnx/tensor-values.js';
 
 /** A BatchNormalization folded into the layer before it. */
 export interface FoldedBatchNorm {
@@ -28,8 +29,8 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
   const view = model.graph;
   const folded: FoldedBatchNorm[] = [];
   const removed = new Set<NodeProto>();
-  const orphaned = new Set<string>();
   const newConstants: NodeProto[] = [];
+  const readBefore = readNames(graph);
   const consumerCount = (t: string) => view.tensor(t)?.consumers.length ?? 0;
 
   for (const bnView of view.nodes) {
@@ -81,8 +82,8 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
     const layerInClone = graph.node[model.proto.graph?.node.indexOf(producer.proto) ?? -1];
     const bnInClone = graph.node[model.proto.graph?.node.indexOf(bnView.proto) ?? -1];
     if (!layerInClone || !bnInClone) continue;
-    setValues(wTensor, w);
-    if (bTensor) setValues(bTensor, newBias);
+    overwriteWeights(wTensor, w);
+    if (bTensor) overwriteWeights(bTensor, newBias);
     else {
       const biasName = `${producer.name}.bias_folded`;
       newConstants.push(
@@ -97,24 +98,11 @@ export function foldBatchNorms(model: Model): { model: Model; folded: FoldedBatc
     }
     layerInClone.output[0] = bnView.outputs.find((o) => o !== '') as string;
     removed.add(bnInClone);
-    for (const name of bnView.inputs.slice(1)) if (name) orphaned.add(name);
     folded.push({ layer: producer.name, batchNorm: bnView.name });
   }
   graph.node = [...newConstants, ...graph.node.filter((n) => !removed.has(n))];
   // The folded BatchNorms' parameters are read by nothing now: drop their constants, so that
   // the folded model carries no dead weights (and ONNX Runtime does not warn about them).
-  const read = new Set(graph.node.flatMap((n) => n.input));
-  for (const o of graph.output) read.add(o.name);
-  const dead = new Set([...orphaned].filter((name) => !read.has(name)));
-  graph.node = graph.node.filter((n) => !(n.opType === 'Constant' && n.output.length === 1 && dead.has(n.output[0] as string)));
-  graph.initializer = graph.initializer.filter((t) => !dead.has(t.name));
-  graph.input = graph.input.filter((v) => !dead.has(v.name));
+  pruneOrphans(graph, readBefore);
   return { model: out, folded };
-}
-
-function setValues(tensor: TensorProto, values: Float32Array): void {
-  tensor.rawData = float32ToBytes(values) as Uint8Array<ArrayBuffer>;
-  tensor.floatData = [];
-  tensor.dataLocation = 0;
-  tensor.externalData = [];
 }

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { type AttributeProto, TensorProto_DataType as DT, type NodeProto, NodeProtoSchema } from 'onnx-buf';
-import { type AttrValue, makeAttribute } from '../onnx/model-builder.js';
+import { type AttrValue, makeAttribute } from '../onnx/factory.js';
 import { castName, type TensorInfo } from './tensor-info.js';
 
 /*

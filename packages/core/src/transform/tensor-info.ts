@@ -7,6 +7,7 @@ import {
   type TypeProto,
 } from 'onnx-buf';
 import { tensorToFloat32 } from '../onnx/tensor-values.js';
+import { add, BROADCAST, broadcast, COMPARE, GLOBAL_POOL, product, REDUCE, SAME_RANK, SAME_SHAPE } from './shape-rules.js';
 
 /** A dimension: a number when known, `undefined` when not. */
 export type KnownDim = number | undefined;
@@ -94,89 +95,6 @@ function intsAttr(node: NodeProto, name: string): number[] | undefined {
   const a = attr(node, name);
   return a ? a.ints.map((v) => Number(v)) : undefined;
 }
-
-const SAME_SHAPE = new Set([
-  'Abs',
-  'Acos',
-  'Acosh',
-  'Asin',
-  'Asinh',
-  'Atan',
-  'Atanh',
-  'BatchNormalization',
-  'Ceil',
-  'Celu',
-  'Clip',
-  'Cos',
-  'Cosh',
-  'CumSum',
-  'Dropout',
-  'Elu',
-  'Erf',
-  'Exp',
-  'Floor',
-  'Gelu',
-  'HardSigmoid',
-  'HardSwish',
-  'Hardmax',
-  'Identity',
-  'InstanceNormalization',
-  'LRN',
-  'LayerNormalization',
-  'LeakyRelu',
-  'Log',
-  'LogSoftmax',
-  'LpNormalization',
-  'MeanVarianceNormalization',
-  'Mish',
-  'Neg',
-  'Reciprocal',
-  'Relu',
-  'Round',
-  'Selu',
-  'Shrink',
-  'Sigmoid',
-  'Sign',
-  'Sin',
-  'Sinh',
-  'Softmax',
-  'Softplus',
-  'Softsign',
-  'Sqrt',
-  'Tan',
-  'Tanh',
-  'ThresholdedRelu',
-]);
-const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'PRelu', 'Mod', 'BitShift']);
-const COMPARE = new Set(['Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
-/** Same rank as the input; spatial dims change. */
-const SAME_RANK = new Set([
-  'Conv',
-  'ConvTranspose',
-  'MaxPool',
-  'AveragePool',
-  'LpPool',
-  'Pad',
-  'Resize',
-  'Upsample',
-  'Tile',
-  'GridSample',
-]);
-const GLOBAL_POOL = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool']);
-const REDUCE = new Set([
-  'ReduceMean',
-  'ReduceSum',
-  'ReduceMax',
-  'ReduceMin',
-  'ReduceProd',
-  'ReduceL1',
-  'ReduceL2',
-  'ReduceLogSum',
-  'ReduceLogSumExp',
-  'ReduceSumSquare',
-  'ArgMax',
-  'ArgMin',
-]);
 
 function inferNode(
   node: NodeProto,
@@ -378,33 +296,6 @@ function inferNode(
   if (op === 'Range') return [withDtype([undefined])];
   if (op === 'NonZero') return [{ dtype: DT.INT64, ...(shape ? { shape: [shape.length, undefined] } : {}) }];
   return [];
-}
-
-function add(a: KnownDim, b: KnownDim): KnownDim {
-  return a === undefined || b === undefined ? undefined : a + b;
-}
-
-function product(dims: readonly KnownDim[]): KnownDim {
-  return dims.reduce<KnownDim>((a, d) => (a === undefined || d === undefined ? undefined : a * d), 1);
-}
-
-/** Numpy broadcasting of known ranks; unknown dims stay unknown unless the other side fixes them. */
-function broadcast(shapes: readonly (readonly KnownDim[] | undefined)[]): KnownDim[] | undefined {
-  if (shapes.some((s) => s === undefined)) return undefined;
-  const list = shapes as readonly (readonly KnownDim[])[];
-  const rank = Math.max(0, ...list.map((s) => s.length));
-  const out: KnownDim[] = [];
-  for (let i = 0; i < rank; i++) {
-    let dim: KnownDim = 1;
-    for (const s of list) {
-      const d = s[i - (rank - s.length)];
-      if (i - (rank - s.length) < 0 || d === 1) continue;
-      if (d === undefined) dim = dim === 1 ? undefined : dim;
-      else dim = d;
-    }
-    out.push(dim);
-  }
-  return out;
 }
 
 /** Element type codes of the opset-1 Cast, which named its target type as a string. */

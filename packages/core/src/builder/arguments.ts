@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import type { Backend } from '../contracts/backend.js';
+import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
+import { type ParsedEncodings, parseAimetEncodings } from '../export/aimet/read.js';
+import type { OverrideFields } from '../plan/overrides.js';
+import { type LayerPredicate, type SelectorData, toPatterns } from '../plan/selector.js';
+import type { QuantizerOptions } from './options.js';
+
+/*
+ * Argument checks of the builder's methods: the builder validates what users pass, so that the
+ * stages (and backends) only ever see valid input. Each returns plain data for the state.
+ */
+
+let nextFunctionId = 1;
+
+/** A selector call as plain data; layer predicates are kept beside the state, by id, in `functions`. */
+export function selectorData(
+  kind: 'layers' | 'ops' | 'tensors',
+  patterns: readonly (RegExp | string | LayerPredicate)[],
+  functions: Map<number, LayerPredicate>,
+): SelectorData {
+  if (kind === 'ops')
+    for (const op of patterns)
+      if (typeof op !== 'string' || op === '')
+        throw new InvalidArgumentError(`.ops() takes op type names such as 'Conv' or 'Softmax', received ${describeValue(op)}.`);
+  const call = `.${kind}(${patterns.map((p) => (p instanceof RegExp ? String(p) : typeof p === 'function' ? '(layer) => …' : describeValue(p))).join(', ')})`;
+  const data = toPatterns(call, patterns, (fn) => {
+    const id = nextFunctionId++;
+    functions.set(id, fn);
+    return id;
+  });
+  if (kind !== 'layers' && data.some((p) => p.type === 'function'))
+    throw new InvalidArgumentError(`${call}: functions select layers only.`, { hint: 'Use .layers((layer) => …) instead.' });
+  return { kind, patterns: data, call };
+}
+
+/** The override fields of `.activations()`, `.params()` or `.inputs()`. */
+export function quantizerFields(what: string, settings: number | QuantizerOptions): OverrideFields {
+  if (typeof settings === 'number') {
+    if (!Number.isInteger(settings))
+      throw new InvalidArgumentError(`.${what}(${settings}): a bitwidth must be an integer.`, { hint: 'For example 8 or 16.' });
+    return { bitwidth: settings };
+  }
+  if (typeof settings !== 'object' || settings === null || typeof settings.bits !== 'number')
+    throw new InvalidArgumentError(
+      `.${what}() takes a bitwidth or { bits, symmetric?, scheme?, dtype? }, received ${describeValue(settings)}.`,
+      {
+        hint: `For example .${what}(16) or .${what}({ bits: 16, dtype: 'float' }).`,
+      },
+    );
+  const known = new Set(['bits', 'symmetric', 'scheme', 'schemeOptions', 'dtype']);
+  for (const k of Object.keys(settings))
+    if (!known.has(k))
+      throw new InvalidArgumentError(`.${what}(): unknown option '${k}'.`, { hint: `Options: ${[...known].join(', ')}.` });
+  if (settings.dtype !== undefined && settings.dtype !== 'int' && settings.dtype !== 'float')
+    throw new InvalidArgumentError(`.${what}(): dtype must be 'int' or 'float', received ${describeValue(settings.dtype)}.`);
+  const fields: OverrideFields = {
+    bitwidth: settings.bits,
+    ...(settings.dtype !== undefined ? { dtype: settings.dtype } : {}),
+    ...(settings.symmetric !== undefined ? { symmetric: settings.symmetric } : {}),
+    ...(settings.scheme !== undefined ? { scheme: settings.scheme, schemeOptions: settings.schemeOptions ?? {} } : {}),
+  };
+  return fields;
+}
+
+/** `.inputs()` without a bitwidth only enables the input quantizers; with one it also sets them. */
+export function inputFields(settings: number | QuantizerOptions): { fields: OverrideFields; text: string } {
+  const bare = typeof settings === 'object' && !('bits' in settings);
+  return {
+    fields: { ...(bare ? {} : quantizerFields('inputs', settings)), enabled: true },
+    text: `.inputs(${bare ? '' : describeValue(settings)})`,
+  };
+}
+
+/** The axis of `.perChannel(axis?)`: a non-negative integer, or the layer's natural output-channel axis. */
+export function perChannelAxis(axis: number | undefined): number | 'natural' {
+  if (axis !== undefined && (!Number.isInteger(axis) || axis < 0))
+    throw new InvalidArgumentError(`.perChannel(${describeValue(axis)}): the axis must be a non-negative integer.`, {
+      hint: 'Omit it to use the output-channel axis (Conv 0, ConvTranspose 1).',
+    });
+  return axis ?? 'natural';
+}
+
+/** The override of `.symmetric(options)`. */
+export function symmetricFields(options: { strict?: boolean }): { fields: OverrideFields; text: string } {
+  return {
+    fields: options.strict === undefined ? { symmetric: true } : { symmetric: true, strictSymmetric: options.strict },
+    text: `.symmetric(${options.strict === undefined ? '' : describeValue(options)})`,
+  };
+}
+
+/** The override of `.scheme(name, options)`. */
+export function schemeFields(name: string, options: Readonly<Record<string, unknown>>): { fields: OverrideFields; text: string } {
+  if (typeof name !== 'string' || name === '')
+    throw new InvalidArgumentError(`.scheme() takes a scheme name such as 'tf-enhanced', received ${describeValue(name)}.`);
+  return {
+    fields: { scheme: name, schemeOptions: options },
+    text: `.scheme(${describeValue(name)}${Object.keys(options).length ? `, ${describeValue(options)}` : ''})`,
+  };
+}
+
+/** The backend of `.backend(nameOrInstance)`: its name for the state, and the instance if one was given. */
+export function backendChoice(backend: string | Backend): { name: string; instance: Backend | undefined } {
+  if (typeof backend === 'string') {
+    if (backend === '') throw new InvalidArgumentError('.backend() needs a backend name, for example "cpu".');
+    return { name: backend, instance: undefined };
+  }
+  if (
+    typeof backend !== 'object' ||
+    backend === null ||
+    typeof backend.createSession !== 'function' ||
+    typeof backend.name !== 'string'
+  )
+    throw new InvalidArgumentError(`.backend() takes a backend name or a Backend object, received ${describeValue(backend)}.`, {
+      hint: 'A Backend has name, capabilities, probe() and createSession().',
+    });
+  return { name: backend.name, instance: backend };
+}
+
+/** The mode of `.mode(mode)`. */
+export function simulationMode(mode: 'simulate' | 'emulate'): 'simulate' | 'emulate' {
+  if (mode !== 'simulate' && mode !== 'emulate')
+    throw new InvalidArgumentError(`.mode() takes 'simulate' or 'emulate', received ${describeValue(mode)}.`);
+  return mode;
+}
+
+/** Reads and parses the AIMET encodings of `.loadEncodings(fileOrObject)`. */
+export function readEncodings(file: string | object): ParsedEncodings {
+  if (typeof file !== 'string') return parseAimetEncodings(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InvalidArgumentError(`loadEncodings: cannot read ${file} (${(e as Error).message}).`, {
+      hint: 'Check the path of the .encodings file.',
+    });
+  }
+  return parseAimetEncodings(text, file);
+}
