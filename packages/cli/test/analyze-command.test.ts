@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CapturedRun, type DetectorFixture, detectorFixture, runQuantsim } from './support/detector-fixture.js';
@@ -11,7 +11,21 @@ let first: CapturedRun;
 beforeAll(async () => {
   f = await detectorFixture();
   report = path.join(f.dir, 'report');
-  first = await runQuantsim(['analyze', f.model, '--calib', f.calibFile, '--samples', '8', '--out', report]);
+  // Per-tensor weights (per-channel is the default): both halves then cost measurably.
+  const perTensor = path.join(f.dir, 'per-tensor.yaml');
+  writeFileSync(perTensor, 'defaults:\n  perChannel: false\n');
+  first = await runQuantsim([
+    'analyze',
+    f.model,
+    '--calib',
+    f.calibFile,
+    '--samples',
+    '8',
+    '--config',
+    perTensor,
+    '--out',
+    report,
+  ]);
 });
 
 interface ReportJson {

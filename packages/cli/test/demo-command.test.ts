@@ -38,7 +38,8 @@ describe('quantsim demo', () => {
     row('mixed');
     expect(r.out).toMatch(/mixed\s+a8w8, a16w16 on the 1 most sensitive layers/);
     expect(float.cer).toBeLessThan(2);
-    expect(w8a8.cer).toBeGreaterThan(float.cer);
+    // Per-channel W8A8 (the default) may reach the float CER on these 12 lines; it should not beat it.
+    expect(w8a8.cer).toBeGreaterThanOrEqual(float.cer);
     expect(r.out).toMatch(/p2o\.Conv\.(0|1)\s+Conv\s+\d+\.\d dB/);
     expect(existsSync(`${out}.encodings`)).toBe(true);
     expect(existsSync(`${out}.plan.json`)).toBe(true);

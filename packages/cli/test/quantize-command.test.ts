@@ -27,7 +27,8 @@ describe('quantsim quantize', () => {
     ]);
     expect(r.err).toMatch(/calibrating: 8\/8 in/);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/Plan {7}W8A8, tf-enhanced, per-tensor, 2 overrides/);
+    // Per-channel weights are the default.
+    expect(r.out).toMatch(/Plan {7}W8A8, tf-enhanced, per-channel, 2 overrides/);
     expect(r.out).toMatch(/Calibrate {2}.*calib\.npy \(12 samples\), first 8/);
     expect(r.out).toMatch(/Output {5}SQNR \d+\.\d dB against float on 4 calibration samples/);
     for (const ext of ['.encodings', '.onnx', '.ort-overrides.json', '.plan.json'])
@@ -89,6 +90,31 @@ describe('quantsim quantize', () => {
       /^quantsim: .*bad-shape\.npy: has shape \[2, 3, 16, 16\].*input 'image' of detector-head\.onnx is float32 \[1, 3, 32, 32\]/,
     );
     expect(r.err.split('\n')).toHaveLength(1);
+  });
+
+  it('takes the name of a shipped AIMET config for --config, and lists the names for an unknown one', async () => {
+    const prefix = path.join(f.dir, 'named', 'head');
+    const r = await runQuantsim([
+      'quantize',
+      f.model,
+      '--calib',
+      f.calibFile,
+      '--config',
+      'aimet-default',
+      '--out',
+      prefix,
+      '--samples',
+      '4',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Plan {7}W8A8, tf-enhanced, per-channel, config aimet-default/);
+    const plan = JSON.parse(readFileSync(`${prefix}.plan.json`, 'utf8'));
+    const fc6 = plan.quantizers.find((q: { id: string }) => q.id === 'param:fc6.weight');
+    expect(fc6.provenance.perChannelAxis).toBe('config aimet-default');
+    expect(fc6.perChannelAxis).toBeUndefined();
+    const unknown = await runQuantsim(['quantize', f.model, '--calib', f.calibFile, '--config', 'hpt', '--out', prefix]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/no config of that name.*Known configs: 'aimet-default', 'aimet-per-channel', 'htp', 'ort'/);
   });
 
   it('exits 1 naming the JSON path of a bad config value', async () => {

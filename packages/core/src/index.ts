@@ -9,6 +9,7 @@ export * from './backend/index.js';
 export type { BuilderState } from './builder/builder-state.js';
 export { createQuant, type QuantCallOptions, type QuantFunction, type QuantSetup } from './builder/create-quant.js';
 export { createSwitchableSim } from './builder/create-switchable-sim.js';
+export { resolveQuantConfig } from './builder/named-config.js';
 export type {
   BuilderServices,
   CarriedEncodings,
@@ -63,7 +64,7 @@ export type { ChannelEncoding, Encoding, EncodingMap } from './contracts/encodin
 export type { GraphReader } from './contracts/graph.js';
 export type { ModelView } from './contracts/model.js';
 export type { QuantPlanView } from './contracts/plan.js';
-export type { Plugin } from './contracts/plugin.js';
+export type { NamedQuantConfig, Plugin } from './contracts/plugin.js';
 export type {
   Diagnostic,
   QuantizerChange,
@@ -98,6 +99,7 @@ export {
 } from './errors/quantsim-error.js';
 export { RuleViolationError } from './errors/rule-violation-error.js';
 export { type StaleEncoding, StaleEncodingsError } from './errors/stale-encodings-error.js';
+export { UnknownConfigError } from './errors/unknown-config-error.js';
 export { UnsupportedBitwidthError, type UnsupportedBitwidthQuantizer } from './errors/unsupported-bitwidth-error.js';
 export {
   EXPORT_FORMATS,

@@ -1,7 +1,9 @@
 /**
  * quantsim's built-in plugins: the encoding schemes `minmax` (AIMET's `tf`), `tf-enhanced`
  * (AIMET's SQNR search, the default), `percentile`, `mse` and `entropy`, each turning calibration
- * statistics into an encoding grid with core's `computeGrid` rules. See docs/encoding-schemes.md.
+ * statistics into an encoding grid with core's `computeGrid` rules (see docs/encoding-schemes.md);
+ * and the named configs `aimet-default`, `aimet-per-channel`, `htp` and `ort` that
+ * `.config(name)` takes, in AIMET's quantsim config format (see docs/aimet-users.md).
  *
  * @packageDocumentation
  */
@@ -34,7 +36,15 @@ export {
 } from './rules/index.js';
 
 import type { Plugin } from '@quantsim/core';
+import { defaultConfigs } from './configs/index.js';
 import { defaultRules } from './rules/index.js';
 
-/** The default plugin: every built-in scheme and rule. `quant` from the `quantsim` package uses it. */
-export const defaultPlugin: Plugin = Object.freeze({ name: 'quantsim-defaults', schemes: defaultSchemes, rules: defaultRules });
+export { aimetDefaultConfig, aimetPerChannelConfig, defaultConfigs, htpConfig, ortConfig } from './configs/index.js';
+
+/** The default plugin: every built-in scheme, rule and named config. `quant` from the `quantsim` package uses it. */
+export const defaultPlugin: Plugin = Object.freeze({
+  name: 'quantsim-defaults',
+  schemes: defaultSchemes,
+  rules: defaultRules,
+  configs: defaultConfigs,
+});

@@ -287,7 +287,8 @@ describe('QDQ export of weights, biases and bitwidths', () => {
   });
 
   it('int32 biases equal round(b / (s_in·s_w)) with zero point 0', async () => {
-    const sim = await quant(smallNet()).scheme('minmax').mode('emulate').calibrate(smallData);
+    // Per-tensor weights (per-channel is the default): one bias scale, s_in·s_w.
+    const sim = await quant(smallNet()).scheme('minmax').perTensor().mode('emulate').calibrate(smallData);
     try {
       const qdq = await exportQdq(sim, 'bias');
       // The Conv reads the graph input; the ConvTranspose reads relu_out; the Gemm reads flat_out,

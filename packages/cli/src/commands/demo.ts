@@ -120,7 +120,7 @@ export async function demoCommand(options: DemoOptions, io: CommandIO): Promise<
 
     const rows: DemoRow[] = [
       { configuration: 'float', plan: 'float32', evaluation: float },
-      { configuration: 'W8A8', plan: 'a8w8 everywhere, tf-enhanced, per-tensor', evaluation: w8a8 },
+      { configuration: 'W8A8', plan: 'a8w8 everywhere, tf-enhanced, per-channel', evaluation: w8a8 },
       { configuration: 'mixed', plan: `a8w8, a16w16 on the ${sensitive.length} most sensitive layers`, evaluation: mixed },
     ];
     io.out('');

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { EXPORT_FORMATS, type ExportFormat, type Model, type QuantBuilder, type QuantFunction } from '@quantsim/core';
 import { Option } from 'commander';
 import { applyDefaults, applyOverrides, checkSelectors } from '../config/apply-quant-config.js';
@@ -8,7 +9,10 @@ import { CliInputError } from '../errors/cli-input-error.js';
 
 /** The plan options shared by `quantize` and `analyze`. */
 export interface QuantPlanOptions {
-  /** A JSON or YAML file of `{ defaults, overrides }`, or an AIMET quantsim config (told apart by shape). */
+  /**
+   * A JSON or YAML file of `{ defaults, overrides }`, an AIMET quantsim config file (told apart by
+   * shape), or the name of a shipped AIMET config (`aimet-default`, `aimet-per-channel`, `htp`, `ort`).
+   */
   readonly config?: string;
   /** What calibration does with NaN or infinite values: `'error'` (the default) or `'ignore'`. */
   readonly nonFinite?: string;
@@ -23,8 +27,8 @@ export interface QuantPlanOptions {
 export function quantPlanOptions(): Option[] {
   return [
     new Option(
-      '--config <file>',
-      'a JSON or YAML file: { defaults: {...}, overrides: [ { layers|ops|tensors, activations, params, ... } ] }, or an AIMET quantsim config JSON',
+      '--config <file|name>',
+      'a JSON or YAML file: { defaults: {...}, overrides: [ { layers|ops|tensors, activations, params, ... } ] }, an AIMET quantsim config JSON, or a shipped AIMET config: aimet-default, aimet-per-channel, htp, ort',
     ),
     new Option(
       '--non-finite <mode>',
@@ -35,7 +39,7 @@ export function quantPlanOptions(): Option[] {
       "bits for matching layers, e.g. 'fc|bbox:a16w16' (a: activations, w: weights); repeatable",
     ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     new Option('--scheme <name>', 'encoding scheme: minmax, tf-enhanced, percentile, mse, entropy (default tf-enhanced)'),
-    new Option('--per-channel', 'per-channel weight encodings (default per-tensor, as in AIMET)'),
+    new Option('--per-channel', 'per-channel weight encodings (already the default for Conv, ConvTranspose, Gemm, MatMul)'),
     new Option('--backend <name>', 'cpu, cuda or webgpu (default cpu)'),
   ];
 }
@@ -49,7 +53,11 @@ export function quantPlanOptions(): Option[] {
  */
 export function buildPlan(quant: QuantFunction, model: Model, modelName: string, options: QuantPlanOptions): QuantBuilder {
   let builder = quant(model);
-  const contents = options.config ? readConfigFile(options.config) : undefined;
+  // A bare name that is not a file names an AIMET config a plugin ships (unknown names list the known ones);
+  // a file is read and told apart by shape: an AIMET quantsim config, or quantsim's { defaults, overrides }.
+  const named = options.config !== undefined && !existsSync(options.config) && !/[/\\.]/.test(options.config);
+  if (named) builder = builder.config(options.config as string);
+  const contents = options.config && !named ? readConfigFile(options.config) : undefined;
   if (contents?.kind === 'aimet')
     builder = builder.config(/\.json$/i.test(options.config ?? '') ? (options.config as string) : contents.data);
   const config = contents?.kind === 'quantsim' ? contents.config : undefined;
@@ -88,6 +96,7 @@ export function describePlan(builder: QuantBuilder): string {
     `W${d.params}A${d.activations}`,
     d.scheme,
     d.perChannel ? 'per-channel' : 'per-tensor',
+    ...(builder.state.config ? [`config ${builder.state.config.source}`] : []),
     ...(overrides > 0 ? [`${overrides} override${overrides === 1 ? '' : 's'}`] : []),
   ].join(', ');
 }

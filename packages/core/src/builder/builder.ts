@@ -6,7 +6,6 @@ import type { Backend } from '../contracts/backend.js';
 import type { CalibrateOptions, CalibrationStats } from '../contracts/calibration.js';
 import type { Plugin } from '../contracts/plugin.js';
 import { describeValue } from '../errors/quantsim-error.js';
-import { readQuantConfig } from '../plan/config-file.js';
 import { mergeDefaults, type QuantDefaults } from '../plan/defaults.js';
 import type { OverrideFields, OverrideTarget } from '../plan/overrides.js';
 import type { QuantPlan } from '../plan/plan.js';
@@ -30,6 +29,7 @@ import {
   symmetricFields,
 } from './arguments.js';
 import type { BuilderState } from './builder-state.js';
+import { resolveQuantConfig } from './named-config.js';
 import type { BuilderServices, CarriedEncodings, LoadEncodingsOptions, QuantizerOptions, ResolvedPlan } from './options.js';
 import { gatherStats, resolve, simulation, statisticsJob } from './pipeline.js';
 import type { QuantBuilder } from './quant-builder.js';
@@ -114,8 +114,8 @@ export class QuantBuilderImpl implements QuantBuilder {
     return this.#set({ defaults: next });
   }
 
-  config(fileOrObject: string | object): QuantBuilderImpl {
-    const config = readQuantConfig(fileOrObject);
+  config(nameFileOrObject: string | object): QuantBuilderImpl {
+    const config = resolveQuantConfig(nameFileOrObject, this.#services.plugins.configs);
     return this.#set({ config: config });
   }
 

@@ -1,5 +1,5 @@
 import type { Backend } from '../contracts/backend.js';
-import type { Plugin } from '../contracts/plugin.js';
+import type { NamedQuantConfig, Plugin } from '../contracts/plugin.js';
 import type { Diagnostic, Rule, RuleContext, RulePhase } from '../contracts/rule.js';
 import type { EncodingScheme } from '../contracts/scheme.js';
 import { describeValue, QuantsimError } from '../errors/quantsim-error.js';
@@ -37,6 +37,13 @@ export class PluginSet {
   get schemes(): ReadonlyMap<string, EncodingScheme> {
     const map = new Map<string, EncodingScheme>();
     for (const p of this.plugins) for (const s of p.schemes ?? []) map.set(s.name, s);
+    return map;
+  }
+
+  /** Named configs by name; a later plugin's config of the same name replaces an earlier one. */
+  get configs(): ReadonlyMap<string, NamedQuantConfig> {
+    const map = new Map<string, NamedQuantConfig>();
+    for (const p of this.plugins) for (const c of p.configs ?? []) map.set(c.name, c);
     return map;
   }
 

@@ -36,7 +36,8 @@ export interface QuantBuilder {
   readonly state: BuilderState;
 
   /**
-   * Sets model-wide defaults (AIMET's: 8/8, params symmetric, activations asymmetric, TF-enhanced, bias off).
+   * Sets model-wide defaults (AIMET's: 8/8, params symmetric, activations asymmetric, TF-enhanced, bias off;
+   * but per-channel Conv, ConvTranspose, Gemm and MatMul weights: `perChannel: false` gives AIMET's per-tensor).
    *
    * ### Examples
    * ```ts
@@ -47,17 +48,22 @@ export interface QuantBuilder {
    */
   defaults(update: Partial<QuantDefaults>): QuantBuilder;
   /**
-   * Applies an AIMET quantsim config (JSON file path or object): `defaults`, `params`, `op_type`,
-   * `supergroups`, `model_input`, `model_output`. It sits between the defaults and the modifiers.
+   * Applies an AIMET quantsim config: the name of one that a plugin ships (the default plugin
+   * has `aimet-default`, `aimet-per-channel`, `htp` and `ort`), the path of a JSON file, or an
+   * object; its sections are `defaults`, `params`, `op_type`, `supergroups`, `model_input`,
+   * `model_output`. It sits between the defaults and the modifiers. Names are looked up among the
+   * plugins added so far.
    *
    * ### Examples
    * ```ts
+   * quant('model.onnx').config('htp');
    * quant('model.onnx').config('htp_quantsim_config.json');
    * ```
    *
+   * @throws UnknownConfigError for a name no plugin provides, listing the known names.
    * @throws ConfigFileError naming the file and the field that is wrong.
    */
-  config(fileOrObject: string | object): QuantBuilder;
+  config(nameFileOrObject: string | object): QuantBuilder;
   /**
    * Selects layers by stable name: RegExp, exact string, or a predicate on the {@link Layer}.
    *

@@ -19,6 +19,7 @@ export const QUANTSIM_ERROR_CODES = {
   BACKEND: 'A backend failed while creating or running a session.',
   UNKNOWN_SCHEME: 'A quantizer uses an encoding scheme that no plugin provides.',
   UNKNOWN_BACKEND: 'No backend is registered under the name asked for.',
+  UNKNOWN_CONFIG: '`.config(name)` got a name that no plugin provides and no file has.',
   PLUGIN: 'A plugin or one of its rules is malformed.',
   ENCODINGS_FORMAT: 'An encodings file is not AIMET encodings of a known version.',
   ENCODINGS_MISMATCH: 'Loaded encodings disagree with the plan.',

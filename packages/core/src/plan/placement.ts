@@ -146,7 +146,11 @@ function skipReason(node: NodeView, out: string, graph: GraphView, interior: Rea
   return undefined;
 }
 
-/** The output-channel axis of a weight: Conv 0, ConvTranspose 1, Gemm by transB, MatMul the last axis. */
+/**
+ * The output-channel axis of a weight: Conv 0 ([M, C/g, k…]), ConvTranspose 1 ([C, M/g, k…]: with
+ * group g > 1 each of the M/g encodings is shared by the g groups, since one axis of the weight
+ * cannot hold M = g·(M/g) channels), Gemm 0 with transB else 1, MatMul the last axis.
+ */
 function outputChannelAxis(layer: Layer, inputIndex: number, rank: number | undefined): number | undefined {
   if (inputIndex !== 1 && !(layer.opType === 'MatMul' && inputIndex === 0)) return undefined;
   switch (layer.opType) {

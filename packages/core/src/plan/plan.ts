@@ -41,7 +41,9 @@ export class QuantPlan implements QuantPlanView {
 
   /**
    * A readable table: one line per quantizer with its settings; a `*` marks fields set by
-   * something other than the defaults, and the last column says which call set them.
+   * something other than the defaults, and the last column says which call set them. The
+   * `per-channel` column gives a param's channel axis (`axis 0`, the default for Conv, Gemm, MatMul
+   * and ConvTranspose weights) or `per-tensor`.
    */
   toTable(options: { onlyOverridden?: boolean } = {}): string {
     const rows = this.quantizers
@@ -61,7 +63,7 @@ export class QuantPlan implements QuantPlanView {
           q.enabled ? `${bits}${mark('bitwidth') || mark('dtype')}` : 'off',
           `${sym}${mark('symmetric')}`,
           `${q.scheme}${mark('scheme')}`,
-          q.perChannelAxis === undefined ? '-' : `axis ${q.perChannelAxis}`,
+          `${q.kind !== 'param' ? '-' : q.perChannelAxis === undefined ? 'per-tensor' : `axis ${q.perChannelAxis}`}${mark('perChannelAxis')}`,
           setBy || 'defaults',
         ];
       });

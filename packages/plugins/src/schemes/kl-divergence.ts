@@ -69,8 +69,20 @@ export function smoothedKlDivergence(p: Float64Array, q: Float64Array, length: n
  * Q: the `size` bins of `hist` starting at `start`, merged into `levels` quantization levels (level
  * l takes bins ceil(l·size/levels) to ceil((l+1)·size/levels) - 1), then expanded back, each
  * level's count spread evenly over its non-empty bins. Writes `q[0…size)`; returns its sum.
+ *
+ * `zeroBin` (relative to `start`), when given, is the bin that starts at 0: it keeps its own count
+ * instead of being merged, because 0 is exactly representable on every grid. Without this, the
+ * spike of exact zeros that ReLU and HardSwish outputs have is smeared over its level's bins at
+ * every window wider than `levels` bins, and the search always picks the narrowest window.
  */
-export function quantizedDistribution(hist: Float64Array, start: number, size: number, levels: number, q: Float64Array): number {
+export function quantizedDistribution(
+  hist: Float64Array,
+  start: number,
+  size: number,
+  levels: number,
+  q: Float64Array,
+  zeroBin?: number,
+): number {
   q.fill(0, 0, size);
   let total = 0;
   for (let level = 0; level < levels; level++) {
@@ -79,14 +91,19 @@ export function quantizedDistribution(hist: Float64Array, start: number, size: n
     let sum = 0;
     let nonEmpty = 0;
     for (let j = from; j < to; j++) {
+      if (j === zeroBin) continue;
       const v = hist[start + j] as number;
       sum += v;
       if (v !== 0) nonEmpty++;
     }
+    total += sum;
     if (nonEmpty === 0) continue;
     const share = sum / nonEmpty;
-    for (let j = from; j < to; j++) if ((hist[start + j] as number) !== 0) q[j] = share;
-    total += sum;
+    for (let j = from; j < to; j++) if (j !== zeroBin && (hist[start + j] as number) !== 0) q[j] = share;
+  }
+  if (zeroBin !== undefined && zeroBin >= 0 && zeroBin < size) {
+    q[zeroBin] = hist[start + zeroBin] as number;
+    total += q[zeroBin] as number;
   }
   return total;
 }

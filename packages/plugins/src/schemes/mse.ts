@@ -5,10 +5,10 @@ import {
   type GridSpec,
   gridSteps,
   type TensorStats,
-  uniformBins,
 } from '@quantsim/core';
+import { compactBins } from './compact-bins.js';
 import { readOptions } from './options.js';
-import { degenerateEncoding, histogramRange, requireHistogram } from './special-cases.js';
+import { degenerateEncoding, requireHistogram } from './special-cases.js';
 
 /**
  * ∫ (s - round(s))² ds from -1/2 to t: whole periods contribute 1/12 each, the last partial one
@@ -85,20 +85,7 @@ export const mseScheme: EncodingScheme = Object.freeze({
     if (degenerate !== undefined) return degenerate;
     const histogram = requireHistogram(stats, 'mse');
 
-    const { lo, hi } = histogramRange(stats);
-    const binCounts = uniformBins(histogram, lo, hi, bins);
-    const width = (hi - lo) / bins;
-    let used = 0;
-    for (const c of binCounts) if (c > 0) used++;
-    const lefts = new Float64Array(used);
-    const counts = new Float64Array(used);
-    for (let i = 0, j = 0; i < bins; i++) {
-      const c = binCounts[i] as number;
-      if (c > 0) {
-        lefts[j] = lo + i * width;
-        counts[j++] = c;
-      }
-    }
+    const { lefts, counts, width } = compactBins({ ...stats, histogram }, bins);
 
     const rangeLo = Math.min(stats.min, 0);
     const rangeHi = Math.max(stats.max, 0);
