@@ -6,6 +6,11 @@ export const RECOGNIZER_INPUT_DIMS = [1, 3, 48, 320] as const;
 /** A smooth pseudo text line in about [−1, 1], different for each `i` (deterministic). */
 export function recognizerImage(i: number): Float32Array {
   const [, c, h, w] = RECOGNIZER_INPUT_DIMS;
+  return pseudoImage(c, h, w, i);
+}
+
+/** A smooth deterministic pseudo-image of `c × h × w` in about [−1, 1], different for each `i`. */
+export function pseudoImage(c: number, h: number, w: number, i: number): Float32Array {
   const out = new Float32Array(c * h * w);
   for (let k = 0; k < out.length; k++) {
     const x = k % w;

@@ -106,13 +106,9 @@ describe('quantsim analyze', () => {
     expect(c.err).toMatch(/--metric cer: needs the bundled recognizer, not detector-head\.onnx/);
   });
 
-  it('renders its charts in headless Chromium', async (ctx) => {
-    const missing = chromiumMissingReason();
-    if (missing) {
-      console.log(`skipping the browser check: ${missing}`);
-      ctx.skip();
-      return;
-    }
+  const missing = chromiumMissingReason();
+  if (missing) console.log(`skipping the browser check: ${missing}`);
+  it.skipIf(missing !== undefined)('renders its charts in headless Chromium', async () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });

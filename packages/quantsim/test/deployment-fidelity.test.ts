@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDetectorHead, detectorImages } from '../../../examples/detector-head/detector-head-model.js';
 import { FIDELITY_PLANS, measureFidelity } from '../../../test-support/deployment-fidelity.js';
 import { REAL_MODELS } from '../../../test-support/models.js';
 import { runTsChild } from '../../../test-support/run-child.js';
+import { runPlainOrt } from '../../../test-support/run-plain-ort.js';
 import { loadOcrLines } from '../../data/src/ocr/ocr-lines-dataset.js';
 import { type FeedsLike, type QuantSim, quant } from '../src/index.js';
 
@@ -24,23 +24,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const LEVELS = ['default', 'disabled', 'basic', 'extended', 'all'] as const;
 type Level = (typeof LEVELS)[number];
 
-async function runPlain(file: string, feeds: FeedsLike, level: Level): Promise<Record<string, Float32Array>> {
-  const session = await ort.InferenceSession.create(readFileSync(file), {
-    logSeverityLevel: 3,
-    ...(level === 'default' ? {} : { graphOptimizationLevel: level }),
-  });
-  try {
-    const inputs = Object.fromEntries(
-      Object.entries(feeds as Record<string, { data: Float32Array; dims: number[] }>).map(([k, v]) => [
-        k,
-        new ort.Tensor('float32', v.data, v.dims),
-      ]),
-    );
-    const out = await session.run(inputs);
-    return Object.fromEntries(session.outputNames.map((n) => [n, out[n]?.data as Float32Array]));
-  } finally {
-    await session.release();
-  }
+function runPlain(file: string, feeds: FeedsLike, level: Level): Promise<Record<string, Float32Array>> {
+  return runPlainOrt(file, feeds, level);
 }
 
 /** Smooth pseudo-images in about [−1, 1], different for each `i`. */

@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REAL_MODELS } from '../../../test-support/models.js';
+import { pseudoImage, recognizerImage } from '../../../test-support/recognizer-samples.js';
+import { runPlainOrt } from '../../../test-support/run-plain-ort.js';
 import {
   convertToOpset,
   dtypeCode,
@@ -32,42 +33,14 @@ const DT = {
 const dir = mkdtempSync(path.join(os.tmpdir(), 'quantsim-qdq-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Smooth pseudo-images in about [−1, 1], different for each `i`. */
-function image(c: number, h: number, w: number, i: number): Float32Array {
-  const out = new Float32Array(c * h * w);
-  for (let k = 0; k < out.length; k++) {
-    const x = k % w;
-    const y = Math.floor(k / w) % h;
-    const ch = Math.floor(k / (w * h));
-    out[k] =
-      Math.sin(x * (0.013 + (i % 7) * 0.004) + ch + i) * Math.cos(y * (0.021 + (i % 5) * 0.003) - i * 0.3) * 0.9 +
-      Math.sin(k * 12.9898 + i) * 0.1;
-  }
-  return out;
-}
-
 /** Seeded weights in [−s, s]. */
 function weights(n: number, scale: number, seed: number): number[] {
   return Array.from({ length: n }, (_, i) => scale * Math.sin(i * 1.618 + seed) * Math.cos(i * 0.37 + 2 * seed));
 }
 
-async function runQdq(file: string | Uint8Array, feeds: FeedsLike): Promise<Record<string, Float32Array>> {
-  // A standard session: full graph optimisation, Q/DQ fused into integer kernels where ORT can.
-  const session = await ort.InferenceSession.create(typeof file === 'string' ? readFileSync(file) : file, {
-    logSeverityLevel: 3,
-  });
-  try {
-    const inputs = Object.fromEntries(
-      Object.entries(feeds as Record<string, { data: Float32Array; dims: number[] }>).map(([k, v]) => [
-        k,
-        new ort.Tensor('float32', v.data, v.dims),
-      ]),
-    );
-    const out = await session.run(inputs);
-    return Object.fromEntries(session.outputNames.map((n) => [n, out[n]?.data as Float32Array]));
-  } finally {
-    await session.release();
-  }
+/** A standard session: full graph optimisation, Q/DQ fused into integer kernels where ORT can. */
+function runQdq(file: string | Uint8Array, feeds: FeedsLike): Promise<Record<string, Float32Array>> {
+  return runPlainOrt(file, feeds);
 }
 
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -101,7 +74,7 @@ function dqFeeding(model: Model, layerOutput: string, index: number) {
 
 describe('QDQ export of the PaddleOCR recognizer', () => {
   const dims = [1, 3, 48, 320];
-  const sample = (i: number): FeedsLike => ({ x: { data: image(3, 48, 320, i), dims } });
+  const sample = (i: number): FeedsLike => ({ x: { data: recognizerImage(i), dims } });
   const calibration = [0, 1, 2, 3].map(sample);
   const evaluation = [5, 7].map(sample);
   const out = 'softmax_11.tmp_0';
@@ -208,7 +181,7 @@ function smallNet(): Model {
   return b.build('small-net');
 }
 
-const smallData = [0, 1, 2, 3, 4, 5].map((i) => ({ x: { data: image(3, 8, 8, i + 10), dims: [1, 3, 8, 8] } }));
+const smallData = [0, 1, 2, 3, 4, 5].map((i) => ({ x: { data: pseudoImage(3, 8, 8, i + 10), dims: [1, 3, 8, 8] } }));
 
 function loadQdq(file: string): Model {
   return Model.fromProto(Model.decode(readFileSync(file)), file);
