@@ -16,14 +16,20 @@ export interface ChildOutcome {
 /**
  * Runs a TypeScript script in a child Node process (through tsx, with the workspace's source
  * condition), so that a native crash inside ONNX Runtime (SIGSEGV) fails the test that ran it
- * instead of killing the test runner.
+ * instead of killing the test runner. `env` adds variables to the child's environment.
  */
-export function runTsChild(script: string, args: readonly string[], timeoutMs = 300_000): Promise<ChildOutcome> {
+export function runTsChild(
+  script: string,
+  args: readonly string[],
+  timeoutMs = 300_000,
+  env: Readonly<Record<string, string>> = {},
+): Promise<ChildOutcome> {
   const tsx = require.resolve('tsx');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', tsx, '--conditions=@quantsim/source', script, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: timeoutMs,
+      env: { ...process.env, ...env },
     });
     let stdout = '';
     let stderr = '';
