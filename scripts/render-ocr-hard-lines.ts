@@ -1,5 +1,5 @@
 /**
- * Renders the hard OCR dev set, data/ocr-hard/: 640 text lines, disjoint from the demo lines of
+ * Renders the hard OCR dev set, data/ocr-hard/: 1000 text lines, disjoint from the demo lines of
  * data/ocr-lines, drawn by headless Chromium on a canvas and degraded as real crops are: low
  * resolution (drawn small, scaled back up), blur, rotation and skew, low contrast, Gaussian noise
  * and JPEG compression. Half of the lines are drawn upside down (rotated 180 degrees before the
@@ -7,7 +7,7 @@
  * recognizer reads every line upright (the bench turns the 180-degree ones back, as PaddleOCR's
  * pipeline does after the classifier).
  *
- * Splits: `calibration` (200 lines), `dev` (140, for choosing plans), `test` (300, held out, for
+ * Splits: `calibration` (200 lines), `dev` (500, for choosing plans), `test` (300, held out, for
  * reporting). Every style choice is seeded, so labels are reproducible; pixels can differ slightly
  * between Chromium versions.
  *
@@ -31,6 +31,9 @@ const SPLITS: readonly [OcrHardSplit, number][] = [
   ['calibration', 200],
   ['dev', 140],
   ['test', 300],
+  // Added later: 360 more dev lines (dev/141 to dev/500), after the others, so that the first 640
+  // lines keep their texts and styles.
+  ['dev', 360],
 ];
 
 // Words of everyday signs, forms and news, chosen apart from the demo set's list.
@@ -411,13 +414,17 @@ async function main(): Promise<void> {
     );
     await page.evaluate('document.fonts.ready.then(() => true)');
     await page.evaluate(PAGE_SCRIPT);
-    rmSync(OUT, { recursive: true, force: true });
+    // The split folders are rendered anew; README.md beside them stays.
+    for (const [split] of SPLITS) rmSync(path.join(OUT, split), { recursive: true, force: true });
     const labels: OcrHardLabel[] = [];
     let next = 0;
     let bytes = 0;
+    const written = new Map<OcrHardSplit, number>();
     for (const [split, count] of SPLITS) {
       mkdirSync(path.join(OUT, split), { recursive: true });
-      for (let k = 0; k < count; k++, next++) {
+      for (let i = 0; i < count; i++, next++) {
+        const k = written.get(split) ?? 0;
+        written.set(split, k + 1);
         const { text, kind } = lines[next] as { text: string; kind: string };
         const d = styles[next] as Degradation;
         const url = (await page.evaluate(`window.renderLine(${JSON.stringify(text)}, ${JSON.stringify(d)})`)) as string;
