@@ -32,6 +32,12 @@ const PLANS: Readonly<Record<string, (b: QuantBuilder) => QuantBuilder>> = {
   "config('aimet-per-channel')": (b) => b.config('aimet-per-channel'),
   "config('htp')": (b) => b.config('htp'),
   "config('ort')": (b) => b.config('ort'),
+  '+ equalize()': (b) => b.equalize(),
+  '+ biasCorrection()': (b) => b.biasCorrection(),
+  '+ seqMse()': (b) => b.seqMse(),
+  '+ equalize() + biasCorrection()': (b) => b.equalize().biasCorrection(),
+  "config('aimet-default') + biasCorrection()": (b) => b.config('aimet-default').biasCorrection(),
+  'A16 (W8A16)': (b) => b.defaults({ activations: 16 }),
 };
 
 type ModelName = 'recognizer' | 'classifier';

@@ -7,6 +7,7 @@ import {
   type CalibrationData,
   type CalibrationStats,
   checkFeeds,
+  type Feeds,
   iterateData,
   loadModel,
   mergeCalibrationStats,
@@ -15,8 +16,8 @@ import {
 } from '@quantsim/core';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { decodeStats, encodeFeeds } from './codecs.js';
-import { countSamples, type DataSource, isDataSource } from './data-source.js';
+import { decodeFeeds, decodeStats, encodeFeeds } from './codecs.js';
+import { AllowedFolders, countSamples, type DataSource, isDataSource, readShard } from './data-source.js';
 import { keys, NAME, type ShardJob, shardJobId } from './job.js';
 import { startWorkerProcess, type WorkerProcess } from './local-workers.js';
 import { QueueError } from './queue-error.js';
@@ -164,7 +165,9 @@ export async function calibrateOnQueue(
       const stats = decodeStats(text);
       merged = merged ? mergeCalibrationStats(merged, stats) : stats;
     }
-    const sim = await builder.fromStats(merged as CalibrationStats);
+    // Post-training steps (bias correction is on by default) run here, on the first samples.
+    const firstSamples = leadingSamples(data, shards, graph.inputs, job.postTrainingSamples ?? 0);
+    const sim = await builder.fromStats(merged as CalibrationStats, firstSamples);
     await redis.del(keys.run(queueName, runId), ...shards.map((s) => keys.stats(queueName, runId, s.index)));
     return sim;
   } finally {
@@ -197,6 +200,37 @@ async function shareModel(
   const set = await redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', RESULT_TTL_SECONDS, 'NX');
   if (set === null) await redis.expire(key, RESULT_TTL_SECONDS);
   return { kind: 'redis', sha256 };
+}
+
+/**
+ * The first `count` samples, for the post-training steps that run in this process: decoded from
+ * the inline shards (data given as an iterable may be readable only once), or read from the data
+ * source (the coordinator reads its own data; workers check their allowed folders).
+ */
+function leadingSamples(
+  data: CalibrationData | DataSource,
+  shards: readonly ShardPlan[],
+  inputs: readonly string[],
+  count: number,
+): Feeds[] {
+  const samples: Feeds[] = [];
+  if (count === 0) return samples;
+  if (isDataSource(data)) {
+    const kind = 'npyFolder' in data ? ('npy-folder' as const) : ('manifest' as const);
+    const where = path.resolve('npyFolder' in data ? data.npyFolder : data.manifest);
+    const end = Math.min(count, countSamples(data));
+    const allowed = new AllowedFolders([path.parse(where).root], 'data');
+    for (const feeds of readShard({ kind, path: where, start: 0, end }, inputs, allowed)) samples.push(feeds);
+    return samples;
+  }
+  for (const shard of shards) {
+    if (shard.data.kind !== 'inline') continue;
+    for (const encoded of shard.data.samples) {
+      if (samples.length >= count) return samples;
+      samples.push(decodeFeeds(encoded, `calibration sample ${samples.length}`));
+    }
+  }
+  return samples;
 }
 
 /** Cuts the data into shards of `size` samples: inline feeds encoded into the jobs, or index ranges. */

@@ -252,7 +252,7 @@ describe('bias correction', () => {
     // Positive inputs: the rounding errors of 3-bit weights do not average out.
     const data = Array.from({ length: 8 }, (_, i) => input(random(100 + i), [1, 4, 6, 6], 1.5));
     const base = quant(model).params(3).perTensor().scheme('minmax');
-    const plain = await base.calibrate(data);
+    const plain = await base.biasCorrection(false).calibrate(data);
     const corrected = await base.biasCorrection().calibrate(data);
     try {
       const means = async (run: (f: (typeof data)[number]) => Promise<Float32Array>) => {
@@ -282,6 +282,52 @@ describe('bias correction', () => {
       for (let c = 0; c < 3; c++) expect(bias[c]).toBeCloseTo(([0.1, 0, -0.1][c] as number) - (record?.shift[c] as number), 5);
     } finally {
       await Promise.all([plain.release(), corrected.release()]);
+    }
+  });
+});
+
+describe('bias correction by default', () => {
+  it('runs in calibrate() unless turned off, shows in the plan, and fromStats without samples skips it with a warning', async () => {
+    const rand = random(12);
+    const b = new ModelBuilder({ opset: 13 });
+    const x = b.input('x', 'float32', [1, 4, 6, 6]);
+    b.initializer('w', [3, 4, 3, 3], weights(rand, [3, 4, 3, 3]));
+    b.initializer('bias', [3], [0.1, 0, -0.1]);
+    b.output(b.node('Conv', [x, 'w', 'bias'], { name: 'conv', outputs: ['y'] }), 'float32', [1, 3, 4, 4]);
+    const model = b.build();
+    const data = Array.from({ length: 4 }, (_, i) => input(random(200 + i), [1, 4, 6, 6], 1.5));
+    const base = quant(model).params(3).perTensor().scheme('minmax');
+    const byDefault = await base.calibrate(data);
+    const off = await base.biasCorrection(false).calibrate(data);
+    const explicit = await base.biasCorrection().calibrate(data);
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (m: string) => warnings.push(m);
+    let fromStats: Awaited<ReturnType<typeof base.fromStats>> | undefined;
+    try {
+      fromStats = await base.fromStats(await base.collectStats(data));
+    } finally {
+      console.warn = original;
+    }
+    try {
+      expect(byDefault.postTraining.biasCorrection?.map((r) => r.layer)).toEqual(['conv']);
+      expect(byDefault.plan.toTable()).toMatch(/bias correction \(default\)/);
+      expect(explicit.plan.toTable()).toMatch(/\.biasCorrection\(\)/);
+      // The default is the explicit step with its default options: the same corrected biases.
+      expect(Array.from(byDefault.postTraining.biasCorrection?.[0]?.shift ?? [])).toEqual(
+        Array.from(explicit.postTraining.biasCorrection?.[0]?.shift ?? []),
+      );
+      expect(off.postTraining.biasCorrection).toBeUndefined();
+      expect(off.plan.toTable()).not.toMatch(/bias correction|biasCorrection/);
+      expect(fromStats.postTraining.biasCorrection).toBeUndefined();
+      expect(warnings.join('\n')).toMatch(/Bias correction \(on by default\) was skipped: fromStats\(stats\) got no calibration samples/);
+      // Skipped, it simulates as if turned off.
+      const a = await fromStats.run(data[0] as never);
+      const c = await off.run(data[0] as never);
+      expect(Array.from(a.y?.data as Float32Array)).toEqual(Array.from(c.y?.data as Float32Array));
+      expect(() => base.biasCorrection({ samples: 0 })).toThrow(/samples must be a positive integer/);
+    } finally {
+      await Promise.all([byDefault.release(), off.release(), explicit.release(), fromStats.release()]);
     }
   });
 });

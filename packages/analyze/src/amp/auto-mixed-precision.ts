@@ -93,8 +93,11 @@ export interface AmpResult {
  * ```
  * @throws InvalidArgumentError for bad candidates or without `allowedDrop`/`target`.
  */
-export async function autoMixedPrecision(builder: QuantBuilder, options: AmpOptions): Promise<AmpResult> {
+export async function autoMixedPrecision(given: QuantBuilder, options: AmpOptions): Promise<AmpResult> {
   checkCandidates(options.candidates);
+  // The candidates share one switchable model, so none may rewrite biases: plans are searched
+  // and scored without the default bias correction (calibrate the chosen plan to get it).
+  const builder = given.biasCorrection(false);
   if ((options.allowedDrop === undefined) === (options.target === undefined))
     throw new InvalidArgumentError('autoMixedPrecision takes exactly one of `allowedDrop` and `target`.', {
       hint: 'For example allowedDrop: 0.002 (from the float score) or target: 0.95.',

@@ -95,7 +95,8 @@ export interface ModelScores {
  * Runtime session: the builder's plan is calibrated once, a 16-bit and a per-channel variant are
  * encoded from the same statistics, and every configuration (float, quantized, weights only,
  * activations only, each layer alone, each layer left out, each layer at 16 bits) is a setting of
- * the switches of one {@link createSwitchableSim | switchable simulation}. Findings name the
+ * the switches of one {@link createSwitchableSim | switchable simulation}, without bias correction
+ * (on by default in `calibrate`), since every configuration shares the one model. Findings name the
  * cause and the fix: per-tensor weights whose channel ranges differ widely, outlier-dominated
  * activation ranges, layers that 16 bits recover, quantizers on near-constant outputs.
  *
@@ -107,8 +108,11 @@ export interface ModelScores {
  * ```
  * @throws InvalidArgumentError without evaluation samples.
  */
-export async function analyze(builder: QuantBuilder, options: AnalyzeOptions): Promise<QuantAnalysisReport> {
+export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Promise<QuantAnalysisReport> {
   const started = Date.now();
+  // Every configuration shares one switchable model, so none may rewrite biases: the analysis
+  // measures the quantizers themselves, without the default bias correction.
+  const builder = given.biasCorrection(false);
   const samples = options.evaluation;
   if (!Array.isArray(samples) || samples.length === 0)
     throw new InvalidArgumentError('analyze: `evaluation` must be a non-empty array of feeds.', {

@@ -188,8 +188,10 @@ export class QuantBuilderImpl implements QuantBuilder {
     return this.#postTraining({ equalize: postTrainingOptions('.equalize()', options, [], ['highBiasAbsorption']) });
   }
 
-  biasCorrection(options: BiasCorrectionOptions = {}): QuantBuilderImpl {
-    return this.#postTraining({ biasCorrection: postTrainingOptions('.biasCorrection()', options, ['samples'], []) });
+  biasCorrection(options: BiasCorrectionOptions | boolean = {}): QuantBuilderImpl {
+    if (options === false) return this.#postTraining({ biasCorrection: false });
+    const checked = options === true ? {} : options;
+    return this.#postTraining({ biasCorrection: postTrainingOptions('.biasCorrection()', checked, ['samples'], []) });
   }
 
   seqMse(options: SeqMseOptions = {}): QuantBuilderImpl {

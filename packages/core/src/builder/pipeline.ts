@@ -17,7 +17,7 @@ import { configWarnings } from '../plan/config-warnings.js';
 import type { QuantPlan } from '../plan/plan.js';
 import { resolvePlan } from '../plan/resolve.js';
 import { QUANTIZER_FIELDS } from '../plan/spec.js';
-import { applyPostTraining, markPostTrainingSteps } from '../ptq/post-training.js'; // post-training steps
+import { applyPostTraining, effectiveSteps, markPostTrainingSteps, postTrainingSamples } from '../ptq/post-training.js'; // post-training steps
 import { findStaleEncodings } from '../simulate/stale-encodings.js';
 import { danglingSelector, danglingSelectorError } from './arguments.js';
 import type { BuilderState } from './builder-state.js';
@@ -154,7 +154,7 @@ export async function gatherStats(
   const { resolved, backend, requests } = await statisticsPass(state, services, options);
   if (workers > 1 && requests.length > 0)
     return collectStatsOnThreads(
-      statisticsJobOf(resolved, backend, requests, options),
+      statisticsJobOf(resolved, backend, requests, options, postTrainingSamples(state.postTraining)),
       resolved.prepared.graph,
       data,
       workers,
@@ -172,7 +172,7 @@ export async function statisticsJob(
   options: Pick<CalibrateOptions, 'histogramStride' | 'nonFinite'>,
 ): Promise<StatisticsJob> {
   const { resolved, backend, requests } = await statisticsPass(state, services, options);
-  return statisticsJobOf(resolved, backend, requests, options);
+  return statisticsJobOf(resolved, backend, requests, options, postTrainingSamples(state.postTraining));
 }
 
 /** Resolves the plan, runs the `calibrate` rules, and lists the tensors to gather statistics of. */
@@ -194,8 +194,10 @@ function statisticsJobOf(
   backend: Backend,
   requests: StatisticsJob['requests'],
   options: Pick<CalibrateOptions, 'nonFinite'>,
+  samplesForPostTraining: number,
 ): StatisticsJob {
   return {
+    postTrainingSamples: samplesForPostTraining,
     model: resolved.prepared.model.toBytes({ inlineExternal: true }),
     requests,
     backend: { name: backend.name, ...(backend.recipe ? { recipe: backend.recipe } : {}) },
@@ -225,7 +227,16 @@ export async function simulation(
     : keptEncodings(resolved, true);
   // Post-training: `.seqMse()` and `.biasCorrection()` run after calibration, on the samples kept.
   const schemes = services.plugins.schemes;
-  const steps = stats ? state.postTraining : undefined;
+  let steps = stats ? effectiveSteps(state.postTraining) : undefined;
+  if (steps?.defaultBiasCorrection && samples.length === 0) {
+    // fromStats(stats) without samples: the default bias correction cannot run; say so.
+    services.warn(
+      'Bias correction (on by default) was skipped: fromStats(stats) got no calibration samples. ' +
+        'Pass the first samples as its second argument, or call .biasCorrection(false) to turn it off.',
+    );
+    const { biasCorrection: _skipped, ...others } = steps;
+    steps = others;
+  }
   const ptq = await applyPostTraining({ ...resolved, encodings: computed, backend, schemes, samples }, steps);
   return new QuantSim(
     {

@@ -24,6 +24,12 @@ export interface StatisticsJob {
   readonly backend: { readonly name: string; readonly recipe?: BackendRecipe };
   /** What to do with NaN and infinite activations (see {@link CalibrateOptions.nonFinite}). */
   readonly nonFinite: 'error' | 'ignore';
+  /**
+   * How many of the first calibration samples the post-training steps (bias correction, on by
+   * default; `.seqMse()`) run on: pass them to `builder.fromStats(stats, samples)`. 0 when none run;
+   * absent in jobs rebuilt by workers, which only gather statistics.
+   */
+  readonly postTrainingSamples?: number;
 }
 
 /** Options of {@link StatisticsJobRunner.run}. */
