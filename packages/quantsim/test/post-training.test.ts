@@ -320,7 +320,9 @@ describe('bias correction by default', () => {
       expect(off.postTraining.biasCorrection).toBeUndefined();
       expect(off.plan.toTable()).not.toMatch(/bias correction|biasCorrection/);
       expect(fromStats.postTraining.biasCorrection).toBeUndefined();
-      expect(warnings.join('\n')).toMatch(/Bias correction \(on by default\) was skipped: fromStats\(stats\) got no calibration samples/);
+      expect(warnings.join('\n')).toMatch(
+        /Bias correction \(on by default\) was skipped: fromStats\(stats\) got no calibration samples/,
+      );
       // Skipped, it simulates as if turned off.
       const a = await fromStats.run(data[0] as never);
       const c = await off.run(data[0] as never);
