@@ -127,9 +127,11 @@ export async function measureFidelity(
   const file = model === 'recognizer' ? REAL_MODELS.ocrRecognizer : REAL_MODELS.ocrClassifier;
   const sim = await FIDELITY_PLANS[plan](quant(file)).calibrate(calib.map((c) => c.feeds));
   try {
-    const files = await sim.export(prefix, { formats: ['qdq', 'encodings'] });
+    const files = await sim.export(prefix, { formats: ['qdq', 'encodings', 'onnx'] });
     const deployed = await plainOrt(files.qdq as string);
-    const emulate = await FIDELITY_PLANS[plan](quant(file).mode('emulate'))
+    // The encodings go with the exported .onnx, the model they were computed on (it would hold
+    // the biases that .biasCorrection() rewrites).
+    const emulate = await FIDELITY_PLANS[plan](quant(files.onnx as string).mode('emulate'))
       .loadEncodings(files.encodings as string)
       .simulate();
     try {

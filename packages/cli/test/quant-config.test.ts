@@ -106,6 +106,21 @@ describe('--config files', () => {
   });
 });
 
+describe('--per-tensor and --bias-correction', () => {
+  it('turn off per-channel weights and turn on bias correction', async () => {
+    const model = buildDetectorHead();
+    const plain = buildPlan(quant, model, 'head.onnx', {});
+    const off = buildPlan(quant, model, 'head.onnx', { perTensor: true, biasCorrection: true });
+    expect(plain.state.defaults.perChannel).toBe(true);
+    expect(plain.state.postTraining?.biasCorrection).toBeUndefined();
+    expect(off.state.defaults.perChannel).toBe(false);
+    expect(off.state.postTraining?.biasCorrection).toEqual({});
+    const weights = (await off.plan()).quantizers.filter((q) => q.kind === 'param' && q.paramRole === 'weight');
+    expect(weights.length).toBeGreaterThan(0);
+    expect(weights.every((q) => q.perChannelAxis === undefined)).toBe(true);
+  });
+});
+
 describe('--set shorthand', () => {
   it('parses a regex and activation/weight bits; the regex ends at the last colon', () => {
     expect(parseSetShorthand('fc|bbox:a16w16')).toEqual({ layers: 'fc|bbox', activations: 16, params: 16 });

@@ -165,7 +165,7 @@ export async function calibrateOnQueue(
       const stats = decodeStats(text);
       merged = merged ? mergeCalibrationStats(merged, stats) : stats;
     }
-    // Post-training steps (bias correction is on by default) run here, on the first samples.
+    // Post-training steps (`.biasCorrection()`, `.seqMse()`) run here, on the first samples.
     const firstSamples = leadingSamples(data, shards, graph.inputs, job.postTrainingSamples ?? 0);
     const sim = await builder.fromStats(merged as CalibrationStats, firstSamples);
     await redis.del(keys.run(queueName, runId), ...shards.map((s) => keys.stats(queueName, runId, s.index)));

@@ -96,7 +96,7 @@ export interface AmpResult {
 export async function autoMixedPrecision(given: QuantBuilder, options: AmpOptions): Promise<AmpResult> {
   checkCandidates(options.candidates);
   // The candidates share one switchable model, so none may rewrite biases: plans are searched
-  // and scored without the default bias correction (calibrate the chosen plan to get it).
+  // and scored without `.biasCorrection()` (calibrate the chosen plan with it to get it).
   const builder = given.biasCorrection(false);
   if ((options.allowedDrop === undefined) === (options.target === undefined))
     throw new InvalidArgumentError('autoMixedPrecision takes exactly one of `allowedDrop` and `target`.', {

@@ -96,7 +96,7 @@ export interface ModelScores {
  * encoded from the same statistics, and every configuration (float, quantized, weights only,
  * activations only, each layer alone, each layer left out, each layer at 16 bits) is a setting of
  * the switches of one {@link createSwitchableSim | switchable simulation}, without bias correction
- * (on by default in `calibrate`), since every configuration shares the one model. Findings name the
+ * (even when the builder asks for it), since every configuration shares the one model. Findings name the
  * cause and the fix: per-tensor weights whose channel ranges differ widely, outlier-dominated
  * activation ranges, layers that 16 bits recover, quantizers on near-constant outputs.
  *
@@ -111,7 +111,7 @@ export interface ModelScores {
 export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Promise<QuantAnalysisReport> {
   const started = Date.now();
   // Every configuration shares one switchable model, so none may rewrite biases: the analysis
-  // measures the quantizers themselves, without the default bias correction.
+  // measures the quantizers themselves, without `.biasCorrection()` even when the builder has it.
   const builder = given.biasCorrection(false);
   const samples = options.evaluation;
   if (!Array.isArray(samples) || samples.length === 0)

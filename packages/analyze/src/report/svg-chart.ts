@@ -1,8 +1,17 @@
-import { escapeXml } from './svg-bar-chart.js';
-/** One bar of a {@link horizontalBarChart}; an infinite value is drawn as a labelled marker, not a bar. */
+/** Escapes text for HTML and SVG. */
+export function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/**
+ * One bar of a {@link horizontalBarChart}: an infinite value is drawn as a labelled marker, not a
+ * bar; `undefined` (not measured) as "n/a" without a bar.
+ */
 export interface ChartBar {
   readonly label: string;
-  readonly value: number;
+  readonly value: number | undefined;
+  /** Shown in the bar's tooltip after its value. */
+  readonly note?: string;
 }
 
 /** A horizontal bar chart with an x axis, ticks, a title and each bar's value. */
@@ -12,13 +21,16 @@ export interface ChartSpec {
   readonly bars: readonly ChartBar[];
   /** Added to every value label, e.g. ` dB`. */
   readonly unit?: string;
+  /** Decimals of value labels (default: {@link formatNumber}'s 2, or 3 significant digits below 1). */
+  readonly digits?: number;
 }
 
 /** A number for a label: `∞`, `−∞`, or 2 decimals (3 significant digits below 1). */
-export function formatNumber(v: number): string {
+export function formatNumber(v: number, digits?: number): string {
   if (v === Number.POSITIVE_INFINITY) return '∞';
   if (v === Number.NEGATIVE_INFINITY) return '−∞';
   if (Number.isNaN(v)) return '–';
+  if (digits !== undefined) return v.toFixed(digits);
   return Math.abs(v) >= 1 || v === 0 ? v.toFixed(2) : v.toPrecision(3);
 }
 
@@ -43,7 +55,7 @@ export function horizontalBarChart(spec: ChartSpec): string {
   const top = 34;
   const height = top + spec.bars.length * rowH + 44;
   const width = labelW + plotW + valueW;
-  const finite = spec.bars.map((b) => b.value).filter(Number.isFinite);
+  const finite = spec.bars.map((b) => b.value).filter((v): v is number => v !== undefined && Number.isFinite(v));
   let lo = Math.min(0, ...finite);
   let hi = Math.max(0, ...finite);
   if (hi === lo) hi = lo + 1;
@@ -69,23 +81,27 @@ export function horizontalBarChart(spec: ChartSpec): string {
   );
   for (const [i, b] of spec.bars.entries()) {
     const y = top + i * rowH;
+    const v = b.value;
+    const shown =
+      v === undefined || Number.isNaN(v)
+        ? 'n/a'
+        : `${formatNumber(v, spec.digits)}${Number.isFinite(v) ? unit : v > 0 ? ' (identical)' : ''}`;
+    const tip = `${b.label}: ${shown}${b.note ? ` (${b.note})` : ''}`;
     parts.push(
-      `<text class="bar-label" x="${labelW - 6}" y="${y + 12}" text-anchor="end">${escapeXml(truncate(b.label, 34))}<title>${escapeXml(b.label)}</title></text>`,
+      `<text class="bar-label" x="${labelW - 6}" y="${y + 12}" text-anchor="end">${escapeXml(truncate(b.label, 34))}<title>${escapeXml(tip)}</title></text>`,
     );
-    if (Number.isFinite(b.value)) {
-      const x0 = x(Math.max(lo, Math.min(0, b.value)));
-      const x1 = x(Math.max(0, b.value));
+    if (v !== undefined && Number.isFinite(v)) {
+      const x0 = x(Math.max(lo, Math.min(0, v)));
+      const x1 = x(Math.max(0, v));
       parts.push(
-        `<rect class="bar" x="${x0}" y="${y + 2}" width="${Math.max(1, x1 - x0)}" height="${rowH - 5}" fill="${b.value < 0 ? '#c0392b' : '#2e86c1'}"/>`,
+        `<rect class="bar${v < 0 ? ' negative' : ''}" x="${x0}" y="${y + 2}" width="${Math.max(1, x1 - x0)}" height="${rowH - 5}" fill="${v < 0 ? '#c0392b' : '#2e86c1'}"><title>${escapeXml(tip)}</title></rect>`,
       );
-    } else {
+    } else if (v !== undefined && !Number.isNaN(v)) {
       // Infinite (identical to float): a marker at the axis end, never the longest bar.
-      const at = b.value > 0 ? labelW + plotW : labelW;
+      const at = v > 0 ? labelW + plotW : labelW;
       parts.push(`<text class="infinite" x="${at}" y="${y + 13}" text-anchor="middle" font-size="15" fill="#7d3c98">∞</text>`);
     }
-    parts.push(
-      `<text class="bar-value" x="${labelW + plotW + 8}" y="${y + 12}">${escapeXml(formatNumber(b.value))}${Number.isFinite(b.value) ? escapeXml(unit) : b.value > 0 ? ' (identical)' : ''}</text>`,
-    );
+    parts.push(`<text class="bar-value" x="${labelW + plotW + 8}" y="${y + 12}">${escapeXml(shown)}</text>`);
   }
   parts.push('</svg>');
   return parts.join('');

@@ -221,11 +221,10 @@ export interface QuantBuilder {
    * error `E[W̃x̃] − E[Wx]` per channel, measured layer by layer on the first calibration
    * samples. The corrected biases are simulated and exported.
    *
-   * **On by default** (16 samples), unlike AIMET and ONNX Runtime: per-tensor 8-bit activations
-   * shift the mean of layer outputs, and correcting it took the PaddleOCR recognizer's W8A8 CER
-   * from 1.9–2.7 % to 1.0–1.1 % (float 0.94 %; docs/accuracy.md). Call it to change the sample
-   * count, or with `false` for AIMET's behaviour (no correction). `fromStats(stats)` without
-   * samples skips the default correction with a warning.
+   * Recommended for 8-bit activations: per-tensor 8-bit activations shift the mean of layer
+   * outputs, and correcting it took the PaddleOCR recognizer's W8A8 CER from 1.9–2.7 % to
+   * 1.0–1.1 % (float 0.94 %; docs/accuracy.md). Off by default, as in AIMET, because it runs a
+   * truncated model per corrected layer (minutes on large models); `false` turns it off again.
    *
    * ### Examples
    * ```ts

@@ -16,10 +16,7 @@ import { SEQ_MSE_OPS, type SeqMseOptions, type SeqMseRecord, type SeqMseSkipped,
 export interface PostTrainingSteps {
   /** Set by `.equalize()`. */
   readonly equalize?: EqualizeOptions;
-  /**
-   * Bias correction: on by default (`undefined`, 16 samples); options set by `.biasCorrection()`;
-   * `false` after `.biasCorrection(false)`.
-   */
+  /** Set by `.biasCorrection()`; `false` after `.biasCorrection(false)` (the default: off). */
   readonly biasCorrection?: BiasCorrectionOptions | false;
   /** Set by `.seqMse()`. */
   readonly seqMse?: SeqMseOptions;
@@ -35,24 +32,23 @@ export interface PostTrainingReport {
   readonly biasCorrection?: readonly BiasCorrectionRecord[];
 }
 
-/** The steps that run: with bias correction, which is on unless `.biasCorrection(false)` turned it off. */
+/** The steps that run (`.biasCorrection(false)` resolved to no bias correction). */
 export interface EffectiveSteps {
   readonly equalize?: EqualizeOptions;
   readonly seqMse?: SeqMseOptions;
   readonly biasCorrection?: BiasCorrectionOptions;
-  /** Bias correction runs because it is the default (no `.biasCorrection()` call). */
-  readonly defaultBiasCorrection: boolean;
 }
 
 /**
- * The post-training steps that run for a builder's state. Empirical bias correction is on by
- * default: on the PaddleOCR recognizer it takes W8A8 from 1.9-2.7 % CER to 1.0-1.1 % (float 0.94 %,
- * docs/accuracy.md), where per-tensor 8-bit activations shift the mean of every layer's output.
+ * The post-training steps that run for a builder's state. Bias correction is off unless
+ * `.biasCorrection()` asks for it: it takes the PaddleOCR recognizer's W8A8 from 1.9-2.7 % CER to
+ * 1.0-1.1 % on the hard dev set (float 0.94 %, docs/accuracy.md), but its layer-by-layer runs of
+ * truncated models cost O(layers²) model runs, several minutes on the 640×640 detector, which is
+ * too much for a default (docs/accuracy.md, issue notes).
  */
 export function effectiveSteps(steps: PostTrainingSteps | undefined): EffectiveSteps {
   const { biasCorrection, ...rest } = steps ?? {};
-  if (biasCorrection === false) return { ...rest, defaultBiasCorrection: false };
-  return { ...rest, biasCorrection: biasCorrection ?? {}, defaultBiasCorrection: biasCorrection === undefined };
+  return biasCorrection ? { ...rest, biasCorrection } : rest;
 }
 
 /** How many calibration samples the data-driven steps keep for their own runs (0: none needed). */
@@ -86,7 +82,6 @@ export function keepFirstSamples(data: CalibrationData, count: number): { data: 
 export function markPostTrainingSteps(plan: QuantPlan, prepared: PreparedModel, given: PostTrainingSteps | undefined): QuantPlan {
   const steps = effectiveSteps(given);
   if (!steps.equalize && !steps.seqMse && !steps.biasCorrection) return plan;
-  const biasMark = steps.defaultBiasCorrection ? 'bias correction (default)' : '.biasCorrection()';
   const equalized = new Set(prepared.equalization?.sets.flatMap((s) => s.layers) ?? []);
   const graph = prepared.graph;
   const marks = new Map<string, string[]>();
@@ -105,7 +100,7 @@ export function markPostTrainingSteps(plan: QuantPlan, prepared: PreparedModel, 
       weight?.enabled &&
       layer.params.some((p) => p.role === 'bias')
     )
-      mark((bias ?? weight).id, biasMark);
+      mark((bias ?? weight).id, '.biasCorrection()');
   }
   if (marks.size === 0) return plan;
   const quantizers = plan.quantizers.map((q): QuantizerSpec => {
