@@ -178,6 +178,8 @@ export {
 } from './ptq/bias-correction.js';
 export {
   applyPostTraining,
+  type EffectiveSteps,
+  effectiveSteps,
   keepFirstSamples,
   markPostTrainingSteps,
   type PostTrainingReport,
