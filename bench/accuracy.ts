@@ -37,6 +37,10 @@ const PLANS: Readonly<Record<string, (b: QuantBuilder) => QuantBuilder>> = {
   '+ seqMse()': (b) => b.seqMse(),
   "config('aimet-default'), no bias correction": (b) => b.config('aimet-default').biasCorrection(false),
   'A16 (W8A16)': (b) => b.defaults({ activations: 16 }),
+  '+ biasCorrection()': (b) => b.biasCorrection(),
+  '+ equalize() + biasCorrection()': (b) => b.equalize().biasCorrection(),
+  'mse + biasCorrection()': (b) => b.defaults({ scheme: 'mse' }).biasCorrection(),
+  "config('aimet-default') + biasCorrection()": (b) => b.config('aimet-default').biasCorrection(),
 };
 
 type ModelName = 'recognizer' | 'classifier';
