@@ -240,15 +240,19 @@ describe('cross-layer equalization', () => {
   });
 });
 
+/** One 3×3 Conv (4 → 3 channels, bias [0.1, 0, -0.1]) with seeded weights; output 'y'. */
+function oneConv(seed: number) {
+  const b = new ModelBuilder({ opset: 13 });
+  const x = b.input('x', 'float32', [1, 4, 6, 6]);
+  b.initializer('w', [3, 4, 3, 3], weights(random(seed), [3, 4, 3, 3]));
+  b.initializer('bias', [3], [0.1, 0, -0.1]);
+  b.output(b.node('Conv', [x, 'w', 'bias'], { name: 'conv', outputs: ['y'] }), 'float32', [1, 3, 4, 4]);
+  return b.build();
+}
+
 describe('bias correction', () => {
   it('moves each channel mean of the quantized output onto the float one and exports the corrected bias', async () => {
-    const rand = random(11);
-    const b = new ModelBuilder({ opset: 13 });
-    const x = b.input('x', 'float32', [1, 4, 6, 6]);
-    b.initializer('w', [3, 4, 3, 3], weights(rand, [3, 4, 3, 3]));
-    b.initializer('bias', [3], [0.1, 0, -0.1]);
-    b.output(b.node('Conv', [x, 'w', 'bias'], { name: 'conv', outputs: ['y'] }), 'float32', [1, 3, 4, 4]);
-    const model = b.build();
+    const model = oneConv(11);
     // Positive inputs: the rounding errors of 3-bit weights do not average out.
     const data = Array.from({ length: 8 }, (_, i) => input(random(100 + i), [1, 4, 6, 6], 1.5));
     const base = quant(model).params(3).perTensor().scheme('minmax');
@@ -288,13 +292,7 @@ describe('bias correction', () => {
 
 describe('bias correction is opt-in', () => {
   it('runs only after .biasCorrection(), shows in the plan, and .biasCorrection(false) turns it off again', async () => {
-    const rand = random(12);
-    const b = new ModelBuilder({ opset: 13 });
-    const x = b.input('x', 'float32', [1, 4, 6, 6]);
-    b.initializer('w', [3, 4, 3, 3], weights(rand, [3, 4, 3, 3]));
-    b.initializer('bias', [3], [0.1, 0, -0.1]);
-    b.output(b.node('Conv', [x, 'w', 'bias'], { name: 'conv', outputs: ['y'] }), 'float32', [1, 3, 4, 4]);
-    const model = b.build();
+    const model = oneConv(12);
     const data = Array.from({ length: 4 }, (_, i) => input(random(200 + i), [1, 4, 6, 6], 1.5));
     const base = quant(model).params(3).perTensor().scheme('minmax');
     const plain = await base.calibrate(data);
