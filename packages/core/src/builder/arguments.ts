@@ -95,7 +95,8 @@ export function quantizerFields(what: string, settings: number | QuantizerOption
 
 /** `.inputs()` without a bitwidth only enables the input quantizers; with one it also sets them. */
 export function inputFields(settings: number | QuantizerOptions): { fields: OverrideFields; text: string } {
-  const bare = typeof settings === 'object' && !('bits' in settings);
+  // null is not a bare call: quantizerFields refuses it with the usual message.
+  const bare = typeof settings === 'object' && settings !== null && !('bits' in settings);
   return {
     fields: { ...(bare ? {} : quantizerFields('inputs', settings)), enabled: true },
     text: `.inputs(${bare ? '' : describeValue(settings)})`,

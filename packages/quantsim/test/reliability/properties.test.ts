@@ -112,7 +112,8 @@ describe('property-based fuzzing beyond model files', () => {
           expect(await planOrTyped(b)).toBe(first);
         },
       ),
-      { numRuns: RUNS.dsl },
+      // Counterexamples found on earlier runs stay in every run (.inputs(null) threw a TypeError).
+      { numRuns: RUNS.dsl, examples: [[[['inputs', [null]]], [['defaults', [{}]]]]] },
     );
     console.log(
       `fuzz DSL: ${counts.chains} random chains: ${counts.planned} planned (deterministic, forks independent), ${counts.refusedAtCall} refused at a call, ${counts.refusedAtPlan} refused by plan(), 0 untyped errors`,
