@@ -1,4 +1,5 @@
 import { type FeedsLike, QuantsimError, type TensorMap } from '@quantsim/core';
+import { outputSqnrDb } from '../metric/output-sqnr.js';
 
 /** A user's score of one sample's outputs (accuracy, negative loss, error rate…). */
 export type SampleMetric = (outputs: TensorMap, sample: FeedsLike) => number;
@@ -27,22 +28,7 @@ export function outputSqnrScorer(reference: readonly TensorMap[]): Scorer {
     unit: 'dB',
     better: 'higher',
     score(outputs) {
-      let signal = 0;
-      let noise = 0;
-      for (const [i, ref] of reference.entries()) {
-        for (const [name, want] of Object.entries(ref)) {
-          const x = want.data;
-          const y = outputs[i]?.[name]?.data;
-          if (!(x instanceof Float32Array) || !(y instanceof Float32Array)) continue;
-          for (let k = 0; k < x.length; k++) {
-            const v = x[k] as number;
-            const d = v - (y[k] as number);
-            signal += v * v;
-            noise += d * d;
-          }
-        }
-      }
-      return noise === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10(signal / noise);
+      return outputSqnrDb(reference, outputs);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { FeedsLike, TensorMap } from '@quantsim/core';
+import { outputSqnrDb } from './output-sqnr.js';
 
 /** Runs one configuration of the model (float, or a simulation) on one sample. */
 export type ModelRunner = (feeds: FeedsLike) => Promise<TensorMap>;
@@ -36,23 +37,9 @@ export function outputSqnrMetric(samples: readonly FeedsLike[], floatRun: ModelR
         return out;
       })();
       const expected = await reference;
-      let signal = 0;
-      let noise = 0;
-      for (const [i, s] of samples.entries()) {
-        const got = await run(s);
-        for (const [name, want] of Object.entries(expected[i] ?? {})) {
-          const x = want.data;
-          const y = got[name]?.data;
-          if (!(x instanceof Float32Array) || !(y instanceof Float32Array)) continue;
-          for (let k = 0; k < x.length; k++) {
-            const v = x[k] as number;
-            const d = v - (y[k] as number);
-            signal += v * v;
-            noise += d * d;
-          }
-        }
-      }
-      return noise === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10(signal / noise);
+      const got: TensorMap[] = [];
+      for (const s of samples) got.push(await run(s));
+      return outputSqnrDb(expected, got);
     },
   };
 }
