@@ -170,14 +170,16 @@ describe('CpuBackend', () => {
       firstBatch: number;
       secondBatch: number;
       perHeldSession: number;
+      modelMiB: number;
     };
     const perCycle = m.secondBatch / m.cycles;
     console.log(
       `cpu: ${m.cycles} cycles grew RSS by ${m.firstBatch.toFixed(1)} then ${m.secondBatch.toFixed(1)} MiB ` +
         `(${(perCycle * 1024).toFixed(0)} KiB per cycle); one held session costs ${m.perHeldSession.toFixed(2)} MiB`,
     );
-    // A held session must cost something measurable, or the comparison below means nothing.
-    expect(m.perHeldSession).toBeGreaterThan(0.5);
+    // A held session must cost something measurable, or the comparison below means nothing:
+    // at least half the model file (its weights live in the session).
+    expect(m.perHeldSession).toBeGreaterThan(m.modelMiB / 2);
     expect(perCycle).toBeLessThan(m.perHeldSession / 4);
   });
 });

@@ -38,4 +38,6 @@ for (let i = 0; i < 10; i++) {
 const perHeldSession = (mib() - h0) / held.length;
 for (const session of held) await session.release();
 
-console.log(JSON.stringify({ cycles, firstBatch: r1 - r0, secondBatch: r2 - r1, perHeldSession }));
+console.log(
+  JSON.stringify({ cycles, firstBatch: r1 - r0, secondBatch: r2 - r1, perHeldSession, modelMiB: classifier.length / 2 ** 20 }),
+);
