@@ -20,7 +20,6 @@ import { loadOcrHard, type OcrHardSample, type OcrHardSplit } from './ocr-hard-s
 /** The plans measured, by name: each turns a fresh builder into the plan to calibrate. */
 const PLANS: Readonly<Record<string, (b: QuantBuilder) => QuantBuilder>> = {
   defaults: (b) => b,
-  'no bias correction (AIMET defaults, per-channel)': (b) => b.biasCorrection(false),
   minmax: (b) => b.defaults({ scheme: 'minmax' }),
   'minmax weights': (b) => b.defaults({ paramScheme: 'minmax' }),
   'tf-enhanced v1': (b) => b.defaults({ scheme: 'tf-enhanced' }).all().scheme('tf-enhanced', { variant: 'v1' }),
@@ -35,7 +34,6 @@ const PLANS: Readonly<Record<string, (b: QuantBuilder) => QuantBuilder>> = {
   "config('ort')": (b) => b.config('ort'),
   '+ equalize()': (b) => b.equalize(),
   '+ seqMse()': (b) => b.seqMse(),
-  "config('aimet-default'), no bias correction": (b) => b.config('aimet-default').biasCorrection(false),
   'A16 (W8A16)': (b) => b.defaults({ activations: 16 }),
   '+ biasCorrection()': (b) => b.biasCorrection(),
   '+ equalize() + biasCorrection()': (b) => b.equalize().biasCorrection(),
