@@ -184,6 +184,28 @@ describe.skipIf(missing !== undefined)('calibration on a BullMQ queue (real redi
     );
   });
 
+  it('runs .biasCorrection() on the first samples in the coordinator, as a local calibrate() does', async () => {
+    const b = quant(buildDetectorHead()).scheme('minmax').biasCorrection({ samples: 4 });
+    const images = detectorImages(6);
+    const single = await b.calibrate(images);
+    const worker = await runWorker({ redis: redis.url, queue: 'bias' });
+    try {
+      const queued = await calibrateOnQueue(b, images, { redis: redis.url, queue: 'bias', shardSize: 2, timeout: 120_000 });
+      const shifts = (sim: typeof single) =>
+        (sim.postTraining.biasCorrection ?? []).map((r) => ({ layer: r.layer, shift: Array.from(r.shift) }));
+      expect(shifts(single).length).toBeGreaterThan(0);
+      expect(shifts(queued)).toEqual(shifts(single));
+      const out = Object.keys(await single.run(images[0] as never))[0] as string;
+      expect(Array.from((await queued.run(images[0] as never))[out]?.data as Float32Array)).toEqual(
+        Array.from((await single.run(images[0] as never))[out]?.data as Float32Array),
+      );
+      await queued.release();
+    } finally {
+      await worker.close();
+      await single.release();
+    }
+  });
+
   it('resumes a run from its finished shards when the coordinator starts again with the same runId', async () => {
     const b = quant(buildDetectorHead()).scheme('tf-enhanced');
     const images = detectorImages(12);
