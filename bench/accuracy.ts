@@ -26,6 +26,7 @@ const PLANS: Readonly<Record<string, (b: QuantBuilder) => QuantBuilder>> = {
   percentile: (b) => b.defaults({ scheme: 'percentile' }),
   mse: (b) => b.defaults({ scheme: 'mse' }),
   entropy: (b) => b.defaults({ scheme: 'entropy' }),
+  'entropy tensorrt': (b) => b.defaults({ scheme: 'entropy' }).all().scheme('entropy', { variant: 'tensorrt' }),
   'entropy, minmax Softmax': (b) => b.defaults({ scheme: 'entropy' }).ops('Softmax').scheme('minmax'),
   'per-tensor weights': (b) => b.defaults({ perChannel: false }),
   "config('aimet-default')": (b) => b.config('aimet-default'),

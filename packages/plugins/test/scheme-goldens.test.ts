@@ -140,11 +140,12 @@ describe('percentile (aimet_torch v2 PercentileEncodingAnalyzer)', () => {
   });
 });
 
-describe('entropy (TensorRT, ONNX Runtime KL calibration)', () => {
+describe("entropy, variant 'tensorrt' (TensorRT, ONNX Runtime KL calibration)", () => {
+  const trt = (more: Partial<GridSpec> = {}) => spec({ ...more, schemeOptions: { variant: 'tensorrt' } });
   const bulk = stats(gaussian(200_000, 7));
 
   it('keeps at least ±3σ of a signed Gaussian at 8 bits (TensorRT clips N(0, 1) near 4σ)', () => {
-    for (const s of [spec(), spec({ symmetric: true })]) {
+    for (const s of [trt(), trt({ symmetric: true })]) {
       const grid = entropyScheme.compute(bulk, s);
       expect(grid.min).toBeLessThan(-3);
       expect(grid.max).toBeGreaterThan(3);
@@ -156,7 +157,7 @@ describe('entropy (TensorRT, ONNX Runtime KL calibration)', () => {
     // Half zeros, half uniform on [0, 6] (a ReLU6 output): clipping a uniform tail only hurts.
     const random = prng(5);
     const relu6 = stats(new Float32Array(100_000).map((_, i) => (i % 2 === 0 ? 0 : random() * 6)));
-    const grid = entropyScheme.compute(relu6, spec());
+    const grid = entropyScheme.compute(relu6, trt());
     expect(grid.min).toBe(0);
     expect(grid.max).toBeGreaterThan(5);
   });
@@ -165,27 +166,76 @@ describe('entropy (TensorRT, ONNX Runtime KL calibration)', () => {
     // Half exact zeros, half |N(0, 1)|: merging the zero spike into its level would make the
     // narrowest window (levels/bins of the range) win; 0 is exact on every grid.
     const relu = stats(gaussian(200_000, 12).map((x, i) => (i % 2 === 0 ? 0 : Math.abs(x))));
-    expect(entropyScheme.compute(relu, spec()).max).toBeGreaterThan(2.5);
+    expect(entropyScheme.compute(relu, trt()).max).toBeGreaterThan(2.5);
     // HardSwish-like: zeros, a small negative dip, a long positive tail.
     const hardswish = stats(gaussian(200_000, 13).map((x) => (x < -1 ? 0 : x < 0 ? -0.2 * (x + 1) * -x : 2 * x)));
-    const grid = entropyScheme.compute(hardswish, spec());
+    const grid = entropyScheme.compute(hardswish, trt());
     expect(grid.max).toBeGreaterThan(5);
     expect(grid.min).toBeLessThan(-0.04);
   });
 
   it('clips a rare far outlier, signed and one-sided', () => {
     const withOutlier = stats([...gaussian(200_000, 8), 60]);
-    expect(entropyScheme.compute(withOutlier, spec()).max).toBeLessThan(20);
+    expect(entropyScheme.compute(withOutlier, trt()).max).toBeLessThan(20);
     const oneSided = stats([...gaussian(200_000, 9).map(Math.abs), 60]);
-    expect(entropyScheme.compute(oneSided, spec()).max).toBeLessThan(20);
+    expect(entropyScheme.compute(oneSided, trt()).max).toBeLessThan(20);
   });
 
   it('uses the observed range when there are fewer values than bins (weights per channel)', () => {
     const few = stats(gaussian(500, 10));
-    for (const s of [spec(), spec({ symmetric: true })]) {
+    for (const s of [trt(), trt({ symmetric: true })]) {
       const grid = entropyScheme.compute(few, s);
       expect(grid.min).toBeLessThanOrEqual(few.min + grid.scale / 2);
       expect(grid.max).toBeGreaterThanOrEqual(few.max - grid.scale / 2);
     }
+  });
+});
+
+describe("entropy, variant 'aimet' (the default: libpymo EntropyEncodingAnalyzer)", () => {
+  // 512 bins over the observed range, windows of at least 255 bins (255 quantized bins).
+  it('never clips below 255 of 512 bins: a rare far outlier is cut to about half the range', () => {
+    const withOutlier = stats([...gaussian(200_000, 8), 60]);
+    const lo = withOutlier.min;
+    const w = (60 - lo) / 512;
+    // The right end holds no mass, so the window shrinks from the right, 2 bins a step.
+    const grid = entropyScheme.compute(withOutlier, spec());
+    expect(grid.max).toBeGreaterThanOrEqual(lo + 255 * w - grid.scale);
+    expect(grid.max).toBeLessThan(lo + 0.55 * 512 * w);
+    expect(grid.min).toBeLessThan(-3);
+    // Symmetric grids: 512 bins over [-60, 60], shrunk from both ends: |t| ≥ 255/512 · 60.
+    const sym = entropyScheme.compute(withOutlier, spec({ symmetric: true }));
+    expect(sym.max).toBeGreaterThanOrEqual((255 / 512) * 60 - sym.scale);
+    expect(sym.max).toBeLessThan(0.55 * 60);
+  });
+
+  it('keeps a signed Gaussian whole: halving the range does not pay at 255 levels over 512 bins', () => {
+    const bulk = stats(gaussian(200_000, 7));
+    for (const s of [spec(), spec({ symmetric: true })]) {
+      const grid = entropyScheme.compute(bulk, s);
+      expect(grid.min).toBeLessThan(-3);
+      expect(grid.max).toBeGreaterThan(3);
+    }
+  });
+
+  it('does not shrink an asymmetric window past 0', () => {
+    // All values in [2, 10] with a far outlier: the left end would lose nothing, but 0 must stay.
+    const random = prng(3);
+    const positive = stats([...Array.from({ length: 50_000 }, () => 2 + 8 * random()), 40]);
+    const grid = entropyScheme.compute(positive, spec());
+    expect(grid.min).toBe(0);
+    expect(grid.max).toBeGreaterThan(10);
+  });
+
+  it('searches at 8 bits only (as AIMET): other bitwidths take the observed range', () => {
+    const withOutlier = stats([...gaussian(200_000, 8), 60]);
+    const grid = entropyScheme.compute(withOutlier, spec({ bitwidth: 4 }));
+    expect(grid.max).toBeGreaterThanOrEqual(60 - grid.scale / 2);
+  });
+
+  it("refuses TensorRT's options without variant 'tensorrt', and unknown variants", () => {
+    const bulk = stats(gaussian(10_000, 1));
+    expect(() => entropyScheme.compute(bulk, spec({ schemeOptions: { bins: 1024 } }))).toThrow(/belongs to variant 'tensorrt'/);
+    expect(() => entropyScheme.compute(bulk, spec({ schemeOptions: { variant: 'trt' } }))).toThrow(/'aimet'.*'tensorrt'/);
+    expect(entropyScheme.compute(bulk, spec({ schemeOptions: { variant: 'tensorrt', bins: 1024 } })).max).toBeGreaterThan(2);
   });
 });
