@@ -290,6 +290,100 @@ describe('bias correction', () => {
   });
 });
 
+/** Conv → Relu → Conv → Relu → Conv (4 channels, 3×3, padded), every Conv output also a graph output. */
+function convChain(seed: number) {
+  const rand = random(seed);
+  const b = new ModelBuilder({ opset: 13 });
+  let h = b.input('x', 'float32', [1, 4, 6, 6]);
+  for (let k = 1; k <= 3; k++) {
+    b.initializer(`w${k}`, [4, 4, 3, 3], weights(rand, [4, 4, 3, 3]));
+    b.initializer(
+      `b${k}`,
+      [4],
+      Float32Array.from({ length: 4 }, () => rand() - 0.5),
+    );
+    const y = b.node('Conv', [h, `w${k}`, `b${k}`], { name: `conv${k}`, attrs: { pads: [1, 1, 1, 1] }, outputs: [`y${k}`] });
+    b.output(y, 'float32', [1, 4, 6, 6]);
+    h = k < 3 ? b.node('Relu', [y], { name: `relu${k}` }) : y;
+  }
+  return b.build();
+}
+
+/**
+ * A small DAG: conv1 → relu1 → conv2 (bias a Constant node) → Add(relu1, conv2) → conv3, and a
+ * second branch conv4 from relu1; every Conv output is a graph output.
+ */
+function convDag(seed: number) {
+  const rand = random(seed);
+  const b = new ModelBuilder({ opset: 13 });
+  const x = b.input('x', 'float32', [1, 4, 6, 6]);
+  const bias = () => Float32Array.from({ length: 4 }, () => rand() - 0.5);
+  const pads = { pads: [1, 1, 1, 1] };
+  for (let k = 1; k <= 4; k++) b.initializer(`w${k}`, [4, 4, 3, 3], weights(rand, [4, 4, 3, 3]));
+  b.initializer('b1', [4], bias());
+  b.constant('b2', [4], bias());
+  b.initializer('b3', [4], bias());
+  b.initializer('b4', [4], bias());
+  const y1 = b.node('Conv', [x, 'w1', 'b1'], { name: 'conv1', attrs: pads, outputs: ['y1'] });
+  const r1 = b.node('Relu', [y1], { name: 'relu1' });
+  const y2 = b.node('Conv', [r1, 'w2', 'b2'], { name: 'conv2', attrs: pads, outputs: ['y2'] });
+  const sum = b.node('Add', [r1, y2], { name: 'add' });
+  const y3 = b.node('Conv', [sum, 'w3', 'b3'], { name: 'conv3', attrs: pads, outputs: ['y3'] });
+  const y4 = b.node('Conv', [r1, 'w4', 'b4'], { name: 'conv4', attrs: pads, outputs: ['y4'] });
+  for (const y of [y1, y2, y3, y4]) b.output(y, 'float32', [1, 4, 6, 6]);
+  return b.build();
+}
+
+describe('bias correction of a chain of layers', () => {
+  it.each([
+    ['a chain (Conv → Relu → Conv → Relu → Conv)', () => convChain(21), ['conv1', 'conv2', 'conv3'], ['y1', 'y2', 'y3']],
+    [
+      'a DAG (skip connection, two branches, a Constant-node bias)',
+      () => convDag(22),
+      ['conv1', 'conv2', 'conv3', 'conv4'],
+      ['y1', 'y2', 'y3', 'y4'],
+    ],
+  ] as const)(
+    'leaves every corrected layer of %s with its float channel means, each measured after the corrections before it',
+    async (_, build, layers, outputs) => {
+      const data = Array.from({ length: 8 }, (_, i) => input(random(300 + i), [1, 4, 6, 6], 1.5));
+      const base = quant(build()).params(3).perTensor().scheme('minmax');
+      const plain = await base.calibrate(data);
+      const corrected = await base.biasCorrection().calibrate(data);
+      try {
+        const means = async (run: (f: (typeof data)[number]) => Promise<Record<string, { data: unknown }>>, y: string) => {
+          const m = new Float64Array(4);
+          for (const d of data) {
+            const v = (await run(d))[y]?.data as Float32Array;
+            for (let i = 0; i < v.length; i++)
+              m[Math.floor(i / 36)] = (m[Math.floor(i / 36)] as number) + (v[i] as number) / 36 / data.length;
+          }
+          return m;
+        };
+        const records = corrected.postTraining.biasCorrection ?? [];
+        expect(records.map((r) => r.layer)).toEqual([...layers]);
+        let uncorrectedOff = 0;
+        for (const y of outputs) {
+          const f = await means((d) => plain.runFloat(d), y);
+          const q0 = await means((d) => plain.run(d), y);
+          const q1 = await means((d) => corrected.run(d), y);
+          const delta = corrected.encodings.get(`activation:${y}`)?.channels[0]?.scale as number;
+          for (let c = 0; c < 4; c++) {
+            // The output's own rounding moves a mean by at most Δ/2; the rest is float32 rounding
+            // (values of order 1-10, a few ulps).
+            expect(Math.abs((q1[c] as number) - (f[c] as number))).toBeLessThanOrEqual(delta / 2 + 1e-5);
+            uncorrectedOff = Math.max(uncorrectedOff, Math.abs((q0[c] as number) - (f[c] as number)) / delta);
+          }
+        }
+        // Without correction some mean is off by more than a step: the test can fail.
+        expect(uncorrectedOff).toBeGreaterThan(1);
+      } finally {
+        await Promise.all([plain.release(), corrected.release()]);
+      }
+    },
+  );
+});
+
 describe('bias correction is opt-in', () => {
   it('runs only after .biasCorrection(), shows in the plan, and .biasCorrection(false) turns it off again', async () => {
     const model = oneConv(12);
