@@ -70,9 +70,19 @@ export {
 } from './analyzer/findings.js';
 export { type AnalysisMetric, type QuantAnalysisData, QuantAnalysisReport } from './analyzer/quant-report.js';
 export { type ModelRunner, outputSqnrMetric, type SensitivityMetric, top1AgreementMetric } from './metric/sensitivity-metric.js';
+export { type AmpReportContext, ampReportHtml, ampReportJson } from './report/amp-report.js';
 export { type SensitivityReportContext, sensitivityReportHtml, sensitivityReportJson } from './report/sensitivity-report.js';
 export { type Bar, type BarChart, barChartSvg, escapeXml, formatValue } from './report/svg-bar-chart.js';
-export { type ChartBar, type ChartSpec, formatNumber, horizontalBarChart, niceTicks } from './report/svg-chart.js';
+export {
+  type ChartBar,
+  type ChartPoint,
+  type ChartSpec,
+  formatNumber,
+  horizontalBarChart,
+  type LineChartSpec,
+  lineChart,
+  niceTicks,
+} from './report/svg-chart.js';
 export { type QuantUnit, quantUnits } from './sensitivity/quant-units.js';
 export {
   analyzeSensitivity,

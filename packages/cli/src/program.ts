@@ -2,6 +2,7 @@ import { EXPORT_FORMATS, InvalidArgumentError, QuantsimError } from '@quantsim/c
 import { workerMain } from '@quantsim/distributed';
 import { Command, CommanderError, Option } from 'commander';
 import { BUNDLED_MODELS } from './bundled-models.js';
+import { ampCommand, finiteNumber, parseCandidates } from './commands/amp.js';
 import { type AnalyzeMetric, analyzeCommand, parseAnalyses } from './commands/analyze.js';
 import { demoCommand } from './commands/demo.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -47,6 +48,21 @@ interface AnalyzeFlags extends QuantPlanOptions {
   samples?: string;
   layers?: string;
   analyses?: string;
+  data?: string;
+  out: string;
+}
+
+interface AmpFlags extends QuantPlanOptions {
+  calib?: string;
+  eval?: string;
+  metric: AnalyzeMetric;
+  evalSamples?: string;
+  phase1Samples?: string;
+  samples?: string;
+  allowedDrop?: string;
+  target?: string;
+  candidates?: string;
+  cost: 'bops' | 'memory';
   data?: string;
   out: string;
 }
@@ -167,6 +183,62 @@ export function createProgram(io: CliIO): Command {
         ...(samples === undefined ? {} : { samples }),
         ...(layers ? { layers } : {}),
         ...(analyses ? { analyses } : {}),
+      },
+      commandIO,
+    );
+  });
+
+  withPlanOptions(
+    program
+      .command('amp')
+      .description(
+        "Automatic mixed precision (AIMET's AMP): per-layer sensitivity of each candidate, then a greedy walk along the Pareto front until the metric is within --allowed-drop of float (or reaches --target). Writes plan.json (a config: quantize --config reproduces the plan), front.json and amp.html.",
+      )
+      .argument('<model>', 'an .onnx file, or a bundled model name')
+      .option('--calib <path>', 'calibration .npy data (optional for paddleocr-rec: the shipped lines)')
+      .option('--eval <path>', '.npy samples the metric runs on (default: the first calibration samples)')
+      .addOption(
+        new Option(
+          '--metric <name>',
+          'sqnr: output SQNR vs float (dB); top1: top-1 agreement with float (%); cer: paddleocr-rec CER on the shipped lines (%)',
+        )
+          .choices(['sqnr', 'top1', 'cer'])
+          .default('sqnr'),
+      )
+      .option('--allowed-drop <x>', 'largest acceptable drop from the float score, in the metric unit')
+      .option('--target <x>', 'or the score to reach')
+      .option(
+        '--candidates <list>',
+        'comma-separated W<weight bits>A<activation bits> or fp16, e.g. W8A8,W8A16,W16A16 (the default)',
+      )
+      .addOption(
+        new Option('--cost <model>', 'bops: MACs × bits; memory: parameter and activation bytes')
+          .choices(['bops', 'memory'])
+          .default('bops'),
+      )
+      .option('--eval-samples <n>', 'samples per evaluation (default 8; 32 for cer)')
+      .option('--phase1-samples <n>', 'samples per phase-1 evaluation (default a quarter of --eval-samples)')
+      .option('--samples <n>', 'calibrate on at most n samples')
+      .option('--data <dir>', 'OCR lines folder for paddleocr-rec (default data/ocr-lines)')
+      .option('--out <dir>', 'output folder', 'amp'),
+  ).action(async (model: string, flags: AmpFlags) => {
+    const { evalSamples, phase1Samples, samples, allowedDrop, target, candidates, ...rest } = flags;
+    const counts = {
+      evalSamples: positiveInteger('--eval-samples', evalSamples),
+      phase1Samples: positiveInteger('--phase1-samples', phase1Samples),
+      samples: positiveInteger('--samples', samples),
+    };
+    const drop = finiteNumber('--allowed-drop', allowedDrop);
+    const goal = finiteNumber('--target', target);
+    const list = parseCandidates(candidates);
+    await ampCommand(
+      model,
+      {
+        ...rest,
+        ...Object.fromEntries(Object.entries(counts).filter(([, v]) => v !== undefined)),
+        ...(drop === undefined ? {} : { allowedDrop: drop }),
+        ...(goal === undefined ? {} : { target: goal }),
+        ...(list ? { candidates: list } : {}),
       },
       commandIO,
     );

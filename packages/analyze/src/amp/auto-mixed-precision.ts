@@ -68,6 +68,10 @@ export interface AmpResult {
   readonly front: readonly AmpFrontPoint[];
   readonly float: number;
   readonly target: number;
+  /** The candidate every group starts from (the cheapest). */
+  readonly start: AmpCandidate;
+  /** The chosen plan's cost, in the front's unit: the front point with the same changes. */
+  readonly cost: number;
   /** The chosen plan's score, measured on `sim`. */
   readonly score: number;
   readonly reached: boolean;
@@ -221,6 +225,8 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
       front,
       float,
       target,
+      start: options.candidates[base] as AmpCandidate,
+      cost: planCost(),
       score: finalScore,
       reached: meets(finalScore, target),
       saveConfig: (path) => writePlanConfig(path, sim.plan),

@@ -110,3 +110,87 @@ export function horizontalBarChart(spec: ChartSpec): string {
 function truncate(s: string, n: number): string {
   return s.length <= n ? s : `…${s.slice(s.length - n + 1)}`;
 }
+
+/** One point of a {@link lineChart}. */
+export interface ChartPoint {
+  readonly x: number;
+  readonly y: number;
+  /** Shown in the point's tooltip. */
+  readonly label: string;
+  /** Drawn larger and in another colour (for example the chosen plan). */
+  readonly highlight?: boolean;
+}
+
+/** An x–y chart of points joined in order, with both axes, ticks and an optional level line. */
+export interface LineChartSpec {
+  readonly title: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly points: readonly ChartPoint[];
+  /** A horizontal line (for example the target score), with its label. */
+  readonly level?: { readonly y: number; readonly label: string };
+  /** Decimals of the y tick labels. */
+  readonly digits?: number;
+}
+
+/** An SVG line chart (inline, no scripts, no network); non-finite points are left out. */
+export function lineChart(spec: LineChartSpec): string {
+  const width = 760;
+  const height = 380;
+  const left = 70;
+  const right = 20;
+  const top = 34;
+  const bottom = 56;
+  const points = spec.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const ys = [...points.map((p) => p.y), ...(spec.level && Number.isFinite(spec.level.y) ? [spec.level.y] : [])];
+  // The data's extent, padded by 5 % a side (or ±5 % of the value when there is one).
+  const range = (values: number[]): [number, number] => {
+    const lo = Math.min(...values);
+    const hi = Math.max(...values);
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 1];
+    const pad = hi > lo ? (hi - lo) * 0.05 : Math.abs(lo) * 0.05 || 1;
+    return [lo - pad, hi + pad];
+  };
+  const [x0, x1] = range(points.map((p) => p.x));
+  const [y0, y1] = range(ys);
+  const px = (v: number) => left + ((v - x0) / (x1 - x0)) * (width - left - right);
+  const py = (v: number) => height - bottom - ((v - y0) / (y1 - y0)) * (height - top - bottom);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(spec.title)}">`,
+    `<text x="${width / 2}" y="16" text-anchor="middle" font-weight="bold">${escapeXml(spec.title)}</text>`,
+  ];
+  const axisY = height - bottom;
+  for (const t of niceTicks(x0, x1))
+    parts.push(
+      `<line x1="${px(t)}" y1="${top}" x2="${px(t)}" y2="${axisY}" stroke="#eee"/>`,
+      `<line x1="${px(t)}" y1="${axisY}" x2="${px(t)}" y2="${axisY + 5}" stroke="#333"/>`,
+      `<text class="tick" x="${px(t)}" y="${axisY + 18}" text-anchor="middle">${formatNumber(t)}</text>`,
+    );
+  for (const t of niceTicks(y0, y1))
+    parts.push(
+      `<line x1="${left}" y1="${py(t)}" x2="${width - right}" y2="${py(t)}" stroke="#eee"/>`,
+      `<line x1="${left - 5}" y1="${py(t)}" x2="${left}" y2="${py(t)}" stroke="#333"/>`,
+      `<text class="tick" x="${left - 8}" y="${py(t) + 4}" text-anchor="end">${formatNumber(t, spec.digits)}</text>`,
+    );
+  parts.push(
+    `<line x1="${left}" y1="${axisY}" x2="${width - right}" y2="${axisY}" stroke="#333"/>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${axisY}" stroke="#333"/>`,
+    `<text class="axis-label" x="${(left + width - right) / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`,
+    `<text class="axis-label" x="16" y="${(top + axisY) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(top + axisY) / 2})">${escapeXml(spec.yLabel)}</text>`,
+  );
+  if (spec.level && Number.isFinite(spec.level.y))
+    parts.push(
+      `<line class="level" x1="${left}" y1="${py(spec.level.y)}" x2="${width - right}" y2="${py(spec.level.y)}" stroke="#c0392b" stroke-dasharray="5 4"/>`,
+      `<text class="level-label" x="${width - right - 4}" y="${py(spec.level.y) - 5}" text-anchor="end" fill="#c0392b">${escapeXml(spec.level.label)}</text>`,
+    );
+  if (points.length > 1)
+    parts.push(
+      `<polyline fill="none" stroke="#2e86c1" stroke-width="1.5" points="${points.map((p) => `${px(p.x)},${py(p.y)}`).join(' ')}"/>`,
+    );
+  for (const p of points)
+    parts.push(
+      `<circle class="point${p.highlight ? ' chosen' : ''}" cx="${px(p.x)}" cy="${py(p.y)}" r="${p.highlight ? 6 : 3.5}" fill="${p.highlight ? '#27ae60' : '#2e86c1'}"><title>${escapeXml(p.label)}</title></circle>`,
+    );
+  parts.push('</svg>');
+  return parts.join('');
+}
