@@ -223,8 +223,8 @@ export interface QuantBuilder {
    *
    * Recommended for 8-bit activations: per-tensor 8-bit activations shift the mean of layer
    * outputs, and correcting it took the PaddleOCR recognizer's W8A8 CER from 1.9–2.7 % to
-   * 1.0–1.1 % (float 0.94 %; docs/accuracy.md). Off by default, as in AIMET, because it runs a
-   * truncated model per corrected layer (minutes on large models); `false` turns it off again.
+   * 1.0–1.1 % (float 0.94 %; docs/accuracy.md). Off by default, as in AIMET; it costs about one
+   * pass over the simulation per sample it uses. `false` turns it off again.
    *
    * ### Examples
    * ```ts

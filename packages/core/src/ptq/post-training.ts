@@ -41,10 +41,9 @@ export interface EffectiveSteps {
 
 /**
  * The post-training steps that run for a builder's state. Bias correction is off unless
- * `.biasCorrection()` asks for it: it takes the PaddleOCR recognizer's W8A8 from 1.9-2.7 % CER to
- * 1.0-1.1 % on the hard dev set (float 0.94 %, docs/accuracy.md), but its layer-by-layer runs of
- * truncated models cost O(layers²) model runs, several minutes on the 640×640 detector, which is
- * too much for a default (docs/accuracy.md, issue notes).
+ * `.biasCorrection()` asks for it (as in AIMET): it takes the PaddleOCR recognizer's W8A8 from
+ * 1.9-2.7 % CER to 1.0-1.1 % on the hard dev set (float 0.94 %, docs/accuracy.md) for about one
+ * pass over the simulation per sample it uses.
  */
 export function effectiveSteps(steps: PostTrainingSteps | undefined): EffectiveSteps {
   const { biasCorrection, ...rest } = steps ?? {};
