@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { FeedsLike, QuantBuilder, TensorData } from 'quantsim';
 import { quant } from 'quantsim';
+import { loadOcrHard } from '../bench/ocr-hard-set.js';
 import { type RgbImage, readPngImage } from '../packages/data/src/image/png-image.js';
 import { ctcGreedyDecode } from '../packages/data/src/ocr/ctc-decode.js';
 import { loadOcrDictionary } from '../packages/data/src/ocr/ocr-dictionary.js';
@@ -111,18 +112,36 @@ async function plainOrt(file: string): Promise<{ run: Run; release: () => Promis
 }
 
 /**
- * Calibrates `model` with `plan` on the shipped calibration lines, exports the QDQ model under
+ * The hard set (data/ocr-hard; bench/ocr-hard-set.ts): calibration lines, and the dev split for
+ * scoring. Each line is one sample, at the angle it was rendered with (classifier label 0 or 1).
+ */
+function hardDataset(model: FidelityModel, split: 'calibration' | 'dev', limit?: number) {
+  return loadOcrHard(split)
+    .slice(0, limit)
+    .map((s) =>
+      model === 'recognizer'
+        ? { feeds: { x: s.recognizer }, label: s.label.text }
+        : { feeds: { x: s.classifier }, label: s.label.angle === 180 ? '1' : '0' },
+    );
+}
+
+/**
+ * Calibrates `model` with `plan` on the calibration lines, exports the QDQ model under
  * `prefix`, and scores float, `sim.run` and the exported model in plain ONNX Runtime (default
- * options: every optimisation, integer kernels) on the shipped evaluation lines.
+ * options: every optimisation, integer kernels) on the evaluation lines: the shipped lines
+ * (`set: 'shipped'`, the default) or the hard set's calibration and dev splits (`set: 'hard'`).
  */
 export async function measureFidelity(
   model: FidelityModel,
   plan: keyof typeof FIDELITY_PLANS,
   prefix: string,
-  options: { calibration?: number; evaluation?: number } = {},
+  options: { calibration?: number; evaluation?: number; set?: 'shipped' | 'hard' } = {},
 ): Promise<FidelityRow> {
-  const calib = dataset(model, 'calibration', options.calibration ?? 32);
-  const evaluation = dataset(model, 'evaluation', options.evaluation);
+  const hard = options.set === 'hard';
+  const calib = hard
+    ? hardDataset(model, 'calibration', options.calibration ?? 32)
+    : dataset(model, 'calibration', options.calibration ?? 32);
+  const evaluation = hard ? hardDataset(model, 'dev', options.evaluation) : dataset(model, 'evaluation', options.evaluation);
   const labels = evaluation.map((e) => e.label);
   const file = model === 'recognizer' ? REAL_MODELS.ocrRecognizer : REAL_MODELS.ocrClassifier;
   const sim = await FIDELITY_PLANS[plan](quant(file)).calibrate(calib.map((c) => c.feeds));
