@@ -281,6 +281,13 @@ describe('bias correction', () => {
       }
       expect(Math.max(...[0, 1, 2].map((c) => Math.abs((q0[c] as number) - (f[c] as number))))).toBeGreaterThan(delta);
       expect(corrected.plan.toTable()).toMatch(/\.biasCorrection\(\)/);
+      // The float reference stays the user's float model; the corrected one is what is exported.
+      for (const d of data)
+        expect(Array.from((await corrected.runFloat(d)).y?.data as Float32Array)).toEqual(
+          Array.from((await plain.runFloat(d)).y?.data as Float32Array),
+        );
+      expect(corrected.referenceModel.constantValues('bias')).toEqual(Float32Array.from([0.1, 0, -0.1]));
+      expect(corrected.floatModel.constantValues('bias')?.[0]).toBeCloseTo(0.1 - (record?.shift[0] as number), 5);
       const files = await corrected.export(path.join(out, 'bc'), { formats: ['onnx'] } as never);
       const bias = (await loadModel(files.onnx as string)).constantValues('bias') as Float32Array;
       for (let c = 0; c < 3; c++) expect(bias[c]).toBeCloseTo(([0.1, 0, -0.1][c] as number) - (record?.shift[c] as number), 5);

@@ -238,6 +238,7 @@ export async function simulation(
       mode: state.mode,
       frozen: resolved.carried?.frozen ?? new Set(),
       postTraining: ptq.report, // post-training report
+      ...(ptq.prepared !== resolved.prepared ? { reference: resolved.prepared.model } : {}), // float before bias correction
     },
     {
       edit,

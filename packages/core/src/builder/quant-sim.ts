@@ -47,6 +47,12 @@ export interface SimulationInput {
   readonly frozen: ReadonlySet<string>;
   /** Post-training: what `.equalize()`, `.seqMse()` and `.biasCorrection()` did. */
   readonly postTraining?: PostTrainingReport;
+  /**
+   * The float reference of `runFloat` and `compare` when it differs from `prepared.model`:
+   * the prepared model before bias correction rewrote its biases (the corrected model computes
+   * another function; it is what the encodings refer to and what is exported).
+   */
+  readonly reference?: Model;
 }
 
 /** What a simulation asks of the builder that made it. */
@@ -66,6 +72,7 @@ export class QuantSim {
   readonly #callbacks: SimulationCallbacks;
   readonly #frozen: ReadonlySet<string>;
   readonly #postTraining: PostTrainingReport | undefined; // post-training report
+  readonly #reference: Model | undefined;
   #simulated: SimulatedModel | undefined;
   #session: Promise<BackendSession> | undefined;
   #floatSession: Promise<BackendSession> | undefined;
@@ -85,6 +92,7 @@ export class QuantSim {
     this.#callbacks = callbacks;
     this.#frozen = input.frozen;
     this.#postTraining = input.postTraining; // post-training report
+    this.#reference = input.reference;
   }
 
   /** The float model that was simulated (BatchNorms folded when folding is on). */
@@ -141,9 +149,18 @@ export class QuantSim {
     return (await this.#session).run(checkFeeds(feeds, this.#prepared.graph, 'sim.run'), fetches);
   }
 
-  /** Runs the float model, on the same backend, for reference. */
+  /**
+   * The float model that `runFloat` and `compare` measure against: {@link floatModel}, except
+   * after bias correction, where it is that model with its biases as they were (the model the
+   * user's float accuracy belongs to).
+   */
+  get referenceModel(): Model {
+    return this.#reference ?? this.#prepared.model;
+  }
+
+  /** Runs the float reference ({@link referenceModel}), on the same backend. */
   async runFloat(feeds: FeedsLike, fetches?: readonly string[]): Promise<TensorMap> {
-    this.#floatSession ??= this.backend.createSession(this.floatModel.toBytes({ inlineExternal: true }), { mode: 'float' });
+    this.#floatSession ??= this.backend.createSession(this.referenceModel.toBytes({ inlineExternal: true }), { mode: 'float' });
     return (await this.#floatSession).run(checkFeeds(feeds, this.#prepared.graph, 'sim.runFloat'), fetches);
   }
 
@@ -165,7 +182,7 @@ export class QuantSim {
         ...graph.outputs,
       ]),
     ];
-    const floatModel = withOutputs(this.floatModel, tensors);
+    const floatModel = withOutputs(this.referenceModel, tensors);
     const simModel = withOutputs(this.simulatedModel.model, tensors);
     // Tensors exposed as graph outputs survive ONNX Runtime's 'basic' rewrites, not its fusions
     // at 'extended' and above (a fused node can drop an exposed tensor, and the session then
