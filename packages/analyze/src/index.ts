@@ -28,6 +28,8 @@
  *
  * @packageDocumentation
  */
+
+export { type AmpReportContext, ampReportHtml, ampReportJson } from './amp/amp-report.js';
 export {
   type AmpFrontPoint,
   type AmpOptions,
@@ -70,7 +72,6 @@ export {
 } from './analyzer/findings.js';
 export { type AnalysisMetric, type QuantAnalysisData, QuantAnalysisReport } from './analyzer/quant-report.js';
 export { type ModelRunner, outputSqnrMetric, type SensitivityMetric, top1AgreementMetric } from './metric/sensitivity-metric.js';
-export { type AmpReportContext, ampReportHtml, ampReportJson } from './report/amp-report.js';
 export { type SensitivityReportContext, sensitivityReportHtml, sensitivityReportJson } from './report/sensitivity-report.js';
 export { type Bar, type BarChart, barChartSvg, escapeXml, formatValue } from './report/svg-bar-chart.js';
 export {

@@ -10,6 +10,7 @@ import {
   ValueInfoProtoSchema,
 } from 'onnx-buf';
 import type { DTypeName } from '../contracts/tensor.js';
+import { GraphStructureError } from '../errors/graph-structure-error.js';
 import { makeValueInfo } from '../onnx/factory.js';
 
 /** One piece of a model cut at chosen tensors: the nodes between the previous cut and this one. */
@@ -59,7 +60,7 @@ export function topologicalNodes(nodes: readonly NodeProto[]): NodeProto[] {
       if (waiting[r] === 0) ready.push(r);
     }
   }
-  if (order.length !== nodes.length) throw new Error('The graph has a cycle: it cannot be cut into segments.');
+  if (order.length !== nodes.length) throw new GraphStructureError('The graph has a cycle: it cannot be cut into segments.');
   return order;
 }
 
@@ -78,7 +79,8 @@ export function cutModel(model: ModelProto, cuts: readonly string[]): { segments
   const position = new Map<string, number>();
   for (const [i, n] of nodes.entries()) for (const o of n.output) if (o !== '') position.set(o, i);
   const order = [...cuts].sort((a, b) => (position.get(a) ?? -1) - (position.get(b) ?? -1));
-  for (const c of order) if (!position.has(c)) throw new Error(`Cannot cut the model at '${c}': no node produces it.`);
+  for (const c of order)
+    if (!position.has(c)) throw new GraphStructureError(`Cannot cut the model at '${c}': no node produces it.`);
   const initializers = new Map(graph.initializer.map((t) => [t.name, t]));
   const inputs = new Map(graph.input.map((v) => [v.name, v]));
   const constants = new Map<string, NodeProto>();
@@ -118,7 +120,7 @@ export function cutModel(model: ModelProto, cuts: readonly string[]): { segments
       else if (constant) segConstants.push(constant);
       else if (input) segInputs.push(input);
       else if (available.has(t)) cached.push(t);
-      else throw new Error(`Segment ${s} reads '${t}', which no earlier segment computes.`);
+      else throw new GraphStructureError(`Segment ${s} reads '${t}', which no earlier segment computes.`);
     }
     const later = [...produced].filter((t) => t !== cut && (lastReader.get(t) ?? -1) > s);
     for (const t of later) available.add(t);

@@ -1,6 +1,6 @@
-import type { AmpFrontPoint, AmpResult } from '../amp/auto-mixed-precision.js';
-import { candidateName } from '../amp/candidates.js';
-import { escapeXml, formatNumber, lineChart } from './svg-chart.js';
+import { escapeXml, formatNumber, lineChart } from '../report/svg-chart.js';
+import type { AmpFrontPoint, AmpResult } from './auto-mixed-precision.js';
+import { candidateName } from './candidates.js';
 
 /** What the AMP report says about the run, besides the numbers. */
 export interface AmpReportContext {
