@@ -391,6 +391,38 @@ describe('bias correction of a chain of layers', () => {
   );
 });
 
+describe('bias correction through sim.edit()', () => {
+  it('sim.edit().simulate() keeps the corrected biases, also after a second edit, and exports them', async () => {
+    const data = Array.from({ length: 8 }, (_, i) => input(random(400 + i), [1, 4, 6, 6], 1.5));
+    const corrected = await quant(oneConv(13)).params(3).perTensor().scheme('minmax').biasCorrection().calibrate(data);
+    const edited = await corrected.edit().simulate();
+    const twice = await edited.edit().simulate();
+    try {
+      const bias = corrected.floatModel.constantValues('bias') as Float32Array;
+      expect(Array.from(bias)).not.toEqual([0.1, 0, -0.1].map(Math.fround));
+      for (const sim of [edited, twice]) {
+        expect(Array.from(sim.floatModel.constantValues('bias') as Float32Array)).toEqual(Array.from(bias));
+        expect(sim.postTraining.biasCorrection?.map((r) => r.layer)).toEqual(['conv']);
+        for (const d of data.slice(0, 2)) {
+          expect(Array.from((await sim.run(d)).y?.data as Float32Array)).toEqual(
+            Array.from((await corrected.run(d)).y?.data as Float32Array),
+          );
+          // The float reference is still the model before correction.
+          expect(Array.from((await sim.runFloat(d)).y?.data as Float32Array)).toEqual(
+            Array.from((await corrected.runFloat(d)).y?.data as Float32Array),
+          );
+        }
+      }
+      const files = await twice.export(path.join(out, 'bc-edit'), { formats: ['onnx'] } as never);
+      expect(Array.from((await loadModel(files.onnx as string)).constantValues('bias') as Float32Array)).toEqual(
+        Array.from(bias),
+      );
+    } finally {
+      await Promise.all([corrected.release(), edited.release(), twice.release()]);
+    }
+  });
+});
+
 describe('bias correction is opt-in', () => {
   it('runs only after .biasCorrection(), shows in the plan, and .biasCorrection(false) turns it off again', async () => {
     const model = oneConv(12);

@@ -7,6 +7,7 @@ import type { Model } from '../model/model.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { PlannedModel, PreparedModelCache } from '../plan/prepared-model.js';
 import type { LayerPredicate } from '../plan/selector.js';
+import type { BiasCorrectionRecord } from '../ptq/bias-correction.js';
 import type { BuilderState } from './builder-state.js';
 import type { PluginSet, WarningSink } from './plugin-set.js';
 
@@ -28,6 +29,13 @@ export interface CarriedEncodings {
   readonly encodings: EncodingMap;
   /** Loaded with `freeze`: never overwritten by calibration. */
   readonly frozen: ReadonlySet<string>;
+  /**
+   * Biases that bias correction rewrote, by tensor name: `simulate()` computes with them, so that
+   * `sim.edit().simulate()` keeps the corrected model the encodings were computed on.
+   */
+  readonly biases?: ReadonlyMap<string, Float32Array>;
+  /** What bias correction did to them (the report `sim.postTraining` carries on). */
+  readonly biasCorrection?: readonly BiasCorrectionRecord[];
 }
 
 /** Services shared by a builder and its forks. Not part of the immutable state. */

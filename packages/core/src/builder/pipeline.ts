@@ -12,9 +12,11 @@ import type { QuantizerChange, RuleContext } from '../contracts/rule.js';
 import { computeEncodings } from '../encode/compute-encodings.js';
 import { StaleEncodingsError } from '../errors/stale-encodings-error.js';
 import { matchEncodings } from '../export/match-encodings.js';
+import { overwriteWeights } from '../onnx/graph-edit.js';
 import { checkPlan } from '../plan/check-plan.js';
 import { configWarnings } from '../plan/config-warnings.js';
 import type { QuantPlan } from '../plan/plan.js';
+import type { PreparedModel } from '../plan/prepared-model.js';
 import { resolvePlan } from '../plan/resolve.js';
 import { QUANTIZER_FIELDS } from '../plan/spec.js';
 import { applyPostTraining, effectiveSteps, markPostTrainingSteps, postTrainingSamples } from '../ptq/post-training.js'; // post-training steps
@@ -228,7 +230,9 @@ export async function simulation(
   // Post-training: `.seqMse()` and `.biasCorrection()` run after calibration, on the samples kept.
   const schemes = services.plugins.schemes;
   const steps = stats ? effectiveSteps(state.postTraining) : undefined;
-  const ptq = await applyPostTraining({ ...resolved, encodings: computed, backend, schemes, samples }, steps);
+  // Without statistics, biases corrected before `sim.edit()` are carried over, not recomputed.
+  const base = stats ? resolved.prepared : withCarriedBiases(resolved.prepared, resolved.carried?.biases);
+  const ptq = await applyPostTraining({ ...resolved, prepared: base, encodings: computed, backend, schemes, samples }, steps);
   return new QuantSim(
     {
       plan: resolved.plan,
@@ -237,7 +241,11 @@ export async function simulation(
       backend,
       mode: state.mode,
       frozen: resolved.carried?.frozen ?? new Set(),
-      postTraining: ptq.report, // post-training report
+      // post-training report (carried on from before `sim.edit()` when its biases were)
+      postTraining:
+        base !== resolved.prepared && resolved.carried?.biasCorrection
+          ? { ...ptq.report, biasCorrection: resolved.carried.biasCorrection }
+          : ptq.report,
       ...(ptq.prepared !== resolved.prepared ? { reference: resolved.prepared.model } : {}), // float before bias correction
     },
     {
@@ -246,6 +254,17 @@ export async function simulation(
         services.plugins.check('export', { ...resolved.context, encodings: exported }, services.warn),
     },
   );
+}
+
+/** The prepared model with carried corrected biases written in (a copy), or itself when there are none. */
+function withCarriedBiases(prepared: PreparedModel, biases: ReadonlyMap<string, Float32Array> | undefined): PreparedModel {
+  if (!biases || biases.size === 0) return prepared;
+  const model = prepared.model.clone();
+  for (const [name, values] of biases) {
+    const tensor = model.constantTensor(name);
+    if (tensor && tensor.dims.reduce((a, b) => a * Number(b), 1) === values.length) overwriteWeights(tensor, values);
+  }
+  return { ...prepared, model, graph: model.graph };
 }
 
 /** Fields of quantizers with encodings that differ between the calibrated plan and the new one. */

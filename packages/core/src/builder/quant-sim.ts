@@ -244,7 +244,17 @@ export class QuantSim {
    * an encoding is an error (rule `overrides-before-encodings`) unless you call `.recalibrate()`.
    */
   edit(): QuantBuilder {
-    return this.#callbacks.edit({ plan: this.plan, encodings: this.encodings, frozen: this.#frozen });
+    const biases = new Map<string, Float32Array>();
+    for (const r of this.#postTraining?.biasCorrection ?? []) {
+      const values = this.#prepared.model.constantValues(r.bias);
+      if (values) biases.set(r.bias, values);
+    }
+    return this.#callbacks.edit({
+      plan: this.plan,
+      encodings: this.encodings,
+      frozen: this.#frozen,
+      ...(biases.size > 0 ? { biases, biasCorrection: this.#postTraining?.biasCorrection ?? [] } : {}),
+    });
   }
 
   /**
