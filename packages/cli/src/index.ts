@@ -140,6 +140,13 @@ export {
 export { BUNDLED_MODELS, bundledAssetsDir, resolveModelArgument } from './bundled-models.js';
 export { createCliQuant } from './cli-quant.js';
 export {
+  type AmpCommandOptions,
+  type AmpOutcome,
+  ampCommand,
+  DEFAULT_AMP_CANDIDATES,
+  parseCandidates,
+} from './commands/amp.js';
+export {
   type AnalyzeMetric,
   type AnalyzeOptions,
   type AnalyzeOutcome,

@@ -7,6 +7,8 @@ const cliExports: Record<string, unknown> = { ...cli };
 
 /** Values @quantsim/analyze gained with analyze() and automatic mixed precision (issue 11): never in the CLI. */
 const NEW_IN_ANALYZE = new Set([
+  'ampReportHtml',
+  'ampReportJson',
   'analyze',
   'autoMixedPrecision',
   'badness',
@@ -18,6 +20,7 @@ const NEW_IN_ANALYZE = new Set([
   'findAnalysisFindings',
   'formatNumber',
   'horizontalBarChart',
+  'lineChart',
   'lossOf',
   'niceTicks',
   'OUTLIER_RATIO',
@@ -45,7 +48,15 @@ describe('names moved out of @quantsim/cli', () => {
   });
 
   it('leave the CLI its commands', () => {
-    for (const name of ['runCli', 'createProgram', 'analyzeCommand', 'demoCommand', 'inspectCommand', 'quantizeCommand'])
+    for (const name of [
+      'runCli',
+      'createProgram',
+      'ampCommand',
+      'analyzeCommand',
+      'demoCommand',
+      'inspectCommand',
+      'quantizeCommand',
+    ])
       expect(cliExports[name], name).toBeTypeOf('function');
   });
 });

@@ -15,10 +15,11 @@ import {
 } from '@quantsim/analyze';
 import { type FeedsLike, loadModel, type TensorMap } from '@quantsim/core';
 import { loadOcrDictionary, loadOcrLines, ocrCerMetric, openNpySamples } from '@quantsim/data';
-import { BUNDLED_MODELS, bundledAssetsDir, resolveModelArgument } from '../bundled-models.js';
+import { resolveModelArgument } from '../bundled-models.js';
 import { createCliQuant } from '../cli-quant.js';
 import { CliInputError } from '../errors/cli-input-error.js';
 import type { AnalyzeMetric } from './analyze.js';
+import { isBundledRecognizer, openCalibration } from './cli-samples.js';
 import { buildPlan, describePlan, type QuantPlanOptions } from './quant-options.js';
 import type { CommandIO } from './quantize.js';
 
@@ -101,11 +102,6 @@ export function finiteNumber(flag: string, value: string | undefined): number | 
   return n;
 }
 
-function isBundledRecognizer(resolved: string): boolean {
-  const rec = BUNDLED_MODELS['paddleocr-rec'];
-  return rec !== undefined && path.resolve(resolved) === path.resolve(bundledAssetsDir(), rec.file);
-}
-
 /** Writes `text` to `file` through a temporary file in the same folder (never a half-written file). */
 async function writeAtomic(file: string, text: string): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
@@ -146,26 +142,7 @@ export async function ampCommand(modelArg: string, options: AmpCommandOptions, i
   if (metricName === 'cer' && !recognizer)
     throw new CliInputError('--metric cer', `needs the bundled recognizer, not ${modelName}`, 'Use --metric sqnr or top1.');
 
-  let calibration: FeedsLike[] | (() => Iterable<FeedsLike>);
-  let calibCount: number;
-  let firstSamples: (n: number) => FeedsLike[];
-  if (options.calib) {
-    const data = openNpySamples(options.calib, model.graph, modelName);
-    calibCount = Math.min(data.count, options.samples ?? data.count);
-    calibration = () => data.samples(calibCount);
-    firstSamples = (n) => [...data.samples(Math.min(n, calibCount))];
-  } else if (recognizer) {
-    const lines = loadOcrLines('calibration', { dir: options.data, limit: options.samples });
-    calibCount = lines.length;
-    calibration = lines.map((l) => ({ x: l.input }));
-    firstSamples = (n) => (calibration as FeedsLike[]).slice(0, n);
-  } else {
-    throw new CliInputError(
-      '--calib',
-      `is required for ${modelName}`,
-      'Give a .npy file or a folder of .npy files, one sample per file.',
-    );
-  }
+  const { calibration, count: calibCount, first: firstSamples } = openCalibration(options, model, modelName, recognizer);
   const evalCount = options.evalSamples ?? (metricName === 'cer' ? 32 : 8);
   const phase1Count = Math.min(evalCount, options.phase1Samples ?? Math.max(1, Math.floor(evalCount / 4)));
   const candidates = options.candidates ?? DEFAULT_AMP_CANDIDATES;

@@ -13,12 +13,13 @@ import {
   sensitivityReportJson,
   top1AgreementMetric,
 } from '@quantsim/analyze';
-import { type FeedsLike, loadModel } from '@quantsim/core';
+import { loadModel } from '@quantsim/core';
 import { loadOcrDictionary, loadOcrLines, ocrCerMetric, openNpySamples } from '@quantsim/data';
-import { BUNDLED_MODELS, bundledAssetsDir, resolveModelArgument } from '../bundled-models.js';
+import { resolveModelArgument } from '../bundled-models.js';
 import { createCliQuant } from '../cli-quant.js';
 import { CliInputError } from '../errors/cli-input-error.js';
 import type { ProgressTask } from '../progress.js';
+import { isBundledRecognizer, openCalibration } from './cli-samples.js';
 import { buildPlan, calibrationFlags, describePlan, type QuantPlanOptions } from './quant-options.js';
 import type { CommandIO } from './quantize.js';
 
@@ -94,11 +95,6 @@ function reportFolderError(out: string, code: string | undefined): CliInputError
   );
 }
 
-function isBundledRecognizer(resolved: string): boolean {
-  const rec = BUNDLED_MODELS['paddleocr-rec'];
-  return rec !== undefined && path.resolve(resolved) === path.resolve(bundledAssetsDir(), rec.file);
-}
-
 /**
  * `quantsim analyze`: per-layer sensitivity in the manner of AIMET's QuantAnalyzer, written as
  * a self-contained HTML report and a JSON file of the numbers.
@@ -117,26 +113,7 @@ export async function analyzeCommand(modelArg: string, options: AnalyzeOptions, 
       `needs the bundled recognizer, not ${modelName}`,
       'Use --metric sqnr or top1, or analyze paddleocr-rec.',
     );
-  let calibration: FeedsLike[] | (() => Iterable<FeedsLike>);
-  let calibCount: number;
-  let firstSamples: (n: number) => FeedsLike[];
-  if (options.calib) {
-    const data = openNpySamples(options.calib, model.graph, modelName);
-    calibCount = Math.min(data.count, options.samples ?? data.count);
-    calibration = () => data.samples(calibCount);
-    firstSamples = (n) => [...data.samples(Math.min(n, calibCount))];
-  } else if (recognizer) {
-    const lines = loadOcrLines('calibration', { dir: options.data, limit: options.samples });
-    calibCount = lines.length;
-    calibration = lines.map((l) => ({ x: l.input }));
-    firstSamples = (n) => (calibration as FeedsLike[]).slice(0, n);
-  } else {
-    throw new CliInputError(
-      '--calib',
-      `is required for ${modelName}`,
-      'Give a .npy file or a folder of .npy files, one sample per file.',
-    );
-  }
+  const { calibration, count: calibCount, first: firstSamples } = openCalibration(options, model, modelName, recognizer);
   const evalCount = options.evalSamples ?? (metricName === 'cer' ? 16 : 4);
   const evalFeeds = options.eval
     ? [...openNpySamples(options.eval, model.graph, modelName, '--eval').samples(evalCount)]
