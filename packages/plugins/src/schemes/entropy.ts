@@ -191,7 +191,7 @@ function aimetEntropy(stats: TensorStats, spec: GridSpec, histogram: Parameters<
  * the least information, KL(P ‖ Q), both smoothed by ε = 0.0001. Two variants:
  *
  * `variant: 'aimet'` (the default): AIMET's EntropyEncodingAnalyzer (libpymo), see
- * {@link aimetWindowSearch}: 512 bins over the observed range (over [-max|x|, max|x|] for
+ * libpymo's `_optimizeKL`: 512 bins over the observed range (over [-max|x|, max|x|] for
  * symmetric grids, unless unsigned symmetric on data ≥ 0), windows of at least 255 bins, so a
  * tensor is clipped to no less than about half its range; searched at 8 bits only (other
  * bitwidths take the observed range, as in AIMET). The window then widens to include 0.
