@@ -177,6 +177,75 @@ export function buildSwitchableModel(
     }
   };
 
+  /**
+   * Switches an activation (or a layer input) with a chain of `If` nodes: the branch of the
+   * selected variant runs its quantizer (written by `build` into the branch's own nodes), the
+   * last else branch passes the float value on. Only the chosen path runs, where `Where` would
+   * compute every variant's quantizer and then copy one (on the PaddleOCR recognizer `Where`
+   * took half of the switchable model's kernel time). Variants with the same encoding share a
+   * branch.
+   */
+  const selectByIf = (
+    id: string,
+    floatName: string,
+    output: string,
+    build: (target: QuantizerSink, enc: Encoding, form: QuantizerForm) => string,
+  ) => {
+    const spec = specs.get(id) as QuantizerSpec;
+    const g = groupIndex.get(groupOf(spec)) as number;
+    const branches = new Map<string, { variants: number[]; enc: Encoding; form: QuantizerForm }>();
+    for (const [v, form] of (forms.get(id) ?? []).entries()) {
+      if (!form) continue;
+      const enc = variants[v]?.encodings.get(id) as Encoding;
+      const key = JSON.stringify([enc, form]);
+      const b = branches.get(key);
+      if (b) b.variants.push(v);
+      else branches.set(key, { variants: [v], enc, form });
+    }
+    const list = [...branches.values()];
+    if (list.length === 0) {
+      sink.nodes.push(makeNode('Identity', [floatName], [output]));
+      return;
+    }
+    const subgraph = (name: string, nodes: NodeProto[], initializers: TensorProto[], out: string): GraphProto =>
+      create(GraphProtoSchema, {
+        name: unique(name),
+        node: nodes,
+        initializer: initializers,
+        output: [makeValueInfo(out, 'float32')],
+      });
+    const branchOf = (k: number): GraphProto => {
+      const b = list[k] as (typeof list)[number];
+      const inner: QuantizerSink = { opset, unique, nodes: [], initializers: [], usesMicrosoft: false };
+      const out = build(inner, b.enc, b.form);
+      if (inner.usesMicrosoft) sink.usesMicrosoft = true;
+      return subgraph(`${output}__branch`, inner.nodes, inner.initializers, out);
+    };
+    const conditionOf = (k: number): string => {
+      const vs = (list[k] as (typeof list)[number]).variants;
+      let cond = switchOf[g]?.[vs[0] as number] as string;
+      for (const v of vs.slice(1)) {
+        const out = unique(`quantsim_switch_or_${g}`);
+        sink.nodes.push(makeNode('Or', [cond, switchOf[g]?.[v] as string], [out]));
+        cond = out;
+      }
+      return cond;
+    };
+    const conditions = list.map((_, k) => conditionOf(k));
+    const chain = (k: number, out: string): NodeProto => {
+      let otherwise: GraphProto;
+      if (k + 1 < list.length) {
+        const next = unique(`${output}__chain`);
+        otherwise = subgraph(`${output}__chain`, [chain(k + 1, next)], [], next);
+      } else {
+        const passed = unique(`${output}__float`);
+        otherwise = subgraph(`${output}__float`, [makeNode('Identity', [floatName], [passed])], [], passed);
+      }
+      return makeNode('If', [conditions[k] as string], [out], { then_branch: branchOf(k), else_branch: otherwise });
+    };
+    sink.nodes.push(chain(0, output));
+  };
+
   // Parameters of a layer that is their only reader switch the whole layer with If: each branch
   // holds the layer with its weights as constants, so that ONNX Runtime runs the same kernels
   // (pre-packed, NCHWc) as for the plain simulated model. Other parameters go through Where.
@@ -208,9 +277,9 @@ export function buildSwitchableModel(
   function switchActivation(spec: QuantizerSpec): void {
     const t = prepared.graph.tensor(spec.tensor);
     const producer = t?.producer;
-    const quantizedPath = (input: string) => (enc: Encoding, form: QuantizerForm) => {
+    const quantizedPath = (input: string) => (target: QuantizerSink, enc: Encoding, form: QuantizerForm) => {
       const out = unique(`${spec.tensor}__quantized`);
-      emitQuantizer(sink, input, out, enc, form, spec.id);
+      emitQuantizer(target, input, out, enc, form, spec.id);
       return out;
     };
     if (producer) {
@@ -218,7 +287,7 @@ export function buildSwitchableModel(
       if (!p) return;
       const floatName = unique(`${spec.tensor}__float`);
       p.output = p.output.map((o) => (o === spec.tensor ? floatName : o));
-      select(spec.id, floatName, spec.tensor, quantizedPath(floatName));
+      selectByIf(spec.id, floatName, spec.tensor, quantizedPath(floatName));
       return;
     }
     // A graph input keeps its name: its readers switch to the selected copy.
@@ -227,7 +296,7 @@ export function buildSwitchableModel(
       const n = cloneOf.get(c.node.proto);
       if (n) n.input[c.index] = switched;
     }
-    select(spec.id, spec.tensor, switched, quantizedPath(spec.tensor));
+    selectByIf(spec.id, spec.tensor, switched, quantizedPath(spec.tensor));
   }
 
   function switchInput(spec: QuantizerSpec): void {
@@ -236,9 +305,9 @@ export function buildSwitchableModel(
     if (!n || spec.inputIndex === undefined) return;
     const arriving = n.input[spec.inputIndex] as string;
     const switched = unique(`${spec.tensor}__input_${spec.inputIndex}_${layer?.index}`);
-    select(spec.id, arriving, switched, (enc, form) => {
+    selectByIf(spec.id, arriving, switched, (target, enc, form) => {
       const out = unique(`${switched}__quantized`);
-      emitQuantizer(sink, arriving, out, enc, form, spec.id);
+      emitQuantizer(target, arriving, out, enc, form, spec.id);
       return out;
     });
     n.input[spec.inputIndex] = switched;
