@@ -1,4 +1,4 @@
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type AmpCandidate,
@@ -13,14 +13,14 @@ import {
   type SensitivityMetric,
   top1AgreementMetric,
 } from '@quantsim/analyze';
-import { type FeedsLike, loadModel, type TensorMap } from '@quantsim/core';
+import { type FeedsLike, loadModel, type TensorMap, writeFileAtomically } from '@quantsim/core';
 import { loadOcrDictionary, loadOcrLines, ocrCerMetric, openNpySamples } from '@quantsim/data';
 import { resolveModelArgument } from '../bundled-models.js';
 import { createCliQuant } from '../cli-quant.js';
 import { CliInputError } from '../errors/cli-input-error.js';
 import type { AnalyzeMetric } from './analyze.js';
 import { isBundledRecognizer, openCalibration } from './cli-samples.js';
-import { buildPlan, describePlan, type QuantPlanOptions } from './quant-options.js';
+import { buildPlan, commaList, describePlan, type QuantPlanOptions } from './quant-options.js';
 import type { CommandIO } from './quantize.js';
 
 /** The candidates `quantsim amp` offers when `--candidates` is not given (as in issue 11's example). */
@@ -70,10 +70,7 @@ export interface AmpOutcome {
  */
 export function parseCandidates(value: string | undefined): AmpCandidate[] | undefined {
   if (value === undefined) return undefined;
-  const list = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const list = commaList(value);
   if (list.length < 2)
     throw new CliInputError(
       `--candidates ${value}`,
@@ -100,13 +97,6 @@ export function finiteNumber(flag: string, value: string | undefined): number | 
   if (value.trim() === '' || !Number.isFinite(n))
     throw new CliInputError(`${flag} ${value}`, 'is not a number', `For example ${flag} 0.5.`);
   return n;
-}
-
-/** Writes `text` to `file` through a temporary file in the same folder (never a half-written file). */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  await writeFile(tmp, text);
-  await rename(tmp, file);
 }
 
 /**
@@ -213,8 +203,8 @@ export async function ampCommand(modelArg: string, options: AmpCommandOptions, i
       const json = path.join(options.out, 'front.json');
       const html = path.join(options.out, 'amp.html');
       await amp.saveConfig(plan);
-      await writeAtomic(json, `${JSON.stringify(ampReportJson(result, context), null, 2)}\n`);
-      await writeAtomic(html, ampReportHtml(result, context));
+      await writeFileAtomically(json, `${JSON.stringify(ampReportJson(result, context), null, 2)}\n`);
+      await writeFileAtomically(html, ampReportHtml(result, context));
       const v = (x: number) => `${formatValue(x, full.unit === '%' ? 2 : 1)} ${full.unit}`;
       const start = candidateName(amp.start);
       const raised = amp.plan.filter((e) => candidateName(e.candidate) !== start);

@@ -20,7 +20,7 @@ import { createCliQuant } from '../cli-quant.js';
 import { CliInputError } from '../errors/cli-input-error.js';
 import type { ProgressTask } from '../progress.js';
 import { isBundledRecognizer, openCalibration } from './cli-samples.js';
-import { buildPlan, calibrationFlags, describePlan, type QuantPlanOptions } from './quant-options.js';
+import { buildPlan, calibrationFlags, commaList, describePlan, type QuantPlanOptions } from './quant-options.js';
 import type { CommandIO } from './quantize.js';
 
 /** The metrics `analyze` offers. */
@@ -60,10 +60,7 @@ export interface AnalyzeOutcome {
  */
 export function parseAnalyses(value: string | undefined): SensitivityAnalysis[] | undefined {
   if (value === undefined) return undefined;
-  const list = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const list = commaList(value);
   for (const a of list)
     if (!SENSITIVITY_ANALYSES.includes(a as SensitivityAnalysis))
       throw new CliInputError(

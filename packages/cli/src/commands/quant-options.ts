@@ -113,16 +113,21 @@ export function describePlan(builder: QuantBuilder): string {
   ].join(', ');
 }
 
+/** The non-empty, trimmed entries of a comma-separated flag value (`--formats`, `--analyses`, `--candidates`). */
+export function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /**
  * Parses `--formats`: a comma-separated list of export formats.
  * @throws CliInputError naming the unknown format.
  */
 export function parseFormats(value: string | undefined, fallback: readonly ExportFormat[]): ExportFormat[] {
   if (value === undefined) return [...fallback];
-  const formats = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const formats = commaList(value);
   for (const f of formats)
     if (!EXPORT_FORMATS.includes(f as ExportFormat))
       throw new CliInputError(`--formats ${value}`, `'${f}' is not an export format`, `Formats: ${EXPORT_FORMATS.join(', ')}.`);
