@@ -177,6 +177,17 @@ export function buildSwitchableModel(
     }
   };
 
+  /** The switch of group `g` that is on when any of `vs` (variants sharing one branch) is chosen: their `Or`. */
+  const anyOf = (g: number, vs: readonly number[]): string => {
+    let cond = switchOf[g]?.[vs[0] as number] as string;
+    for (const v of vs.slice(1)) {
+      const out = unique(`quantsim_switch_or_${g}`);
+      sink.nodes.push(makeNode('Or', [cond, switchOf[g]?.[v] as string], [out]));
+      cond = out;
+    }
+    return cond;
+  };
+
   /**
    * Switches an activation (or a layer input) with a chain of `If` nodes: the branch of the
    * selected variant runs its quantizer (written by `build` into the branch's own nodes), the
@@ -221,17 +232,7 @@ export function buildSwitchableModel(
       if (inner.usesMicrosoft) sink.usesMicrosoft = true;
       return subgraph(`${output}__branch`, inner.nodes, inner.initializers, out);
     };
-    const conditionOf = (k: number): string => {
-      const vs = (list[k] as (typeof list)[number]).variants;
-      let cond = switchOf[g]?.[vs[0] as number] as string;
-      for (const v of vs.slice(1)) {
-        const out = unique(`quantsim_switch_or_${g}`);
-        sink.nodes.push(makeNode('Or', [cond, switchOf[g]?.[v] as string], [out]));
-        cond = out;
-      }
-      return cond;
-    };
-    const conditions = list.map((_, k) => conditionOf(k));
+    const conditions = list.map((b) => anyOf(g, b.variants));
     const chain = (k: number, out: string): NodeProto => {
       let otherwise: GraphProto;
       if (k + 1 < list.length) {
@@ -374,15 +375,7 @@ export function buildSwitchableModel(
         output: copy.output.map((o, i) => makeValueInfo(o, prepared.graph.tensor(originalOutputs[i] ?? '')?.dtype ?? 'float32')),
       });
     };
-    const conditions = [...branches.values()].map((vs) => {
-      let cond = switchOf[g]?.[vs[0] as number] as string;
-      for (const v of vs.slice(1)) {
-        const out = unique(`quantsim_switch_or_${g}`);
-        sink.nodes.push(makeNode('Or', [cond, switchOf[g]?.[v] as string], [out]));
-        cond = out;
-      }
-      return { cond, variant: vs[0] as number };
-    });
+    const conditions = [...branches.values()].map((vs) => ({ cond: anyOf(g, vs), variant: vs[0] as number }));
     const chain = (k: number, outputs: readonly string[]): NodeProto => {
       const c = conditions[k] as { cond: string; variant: number };
       const inner = k + 1 < conditions.length ? chainGraph(k + 1) : branchGraph(undefined);
