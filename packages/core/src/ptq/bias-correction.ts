@@ -7,7 +7,7 @@ import { overwriteWeights } from '../onnx/graph-edit.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
 import { buildSimulatedModel } from '../simulate/simulated-model.js';
-import { addChannelSums, nodeAt, runTruncated } from './partial-model.js';
+import { addChannelSums, channelLayout, nodeAt, runTruncated } from './partial-model.js';
 import { cutModel, hasSubgraphs, segmentModel } from './segments.js';
 
 /** Options of `.biasCorrection()` and {@link correctBiases}. */
@@ -124,7 +124,7 @@ export async function correctBiases(
     }
     overwriteWeights(work.constantTensor(row.bias) as never, bias);
     if (row.quantizer) encodings.set(row.quantizer.id, input.paramEncoding(prepared, row.quantizer));
-    const after = simulatedBias(row, bias, input, prepared, encodings);
+    const after = simulatedBias(row, bias, encodings);
     const simTensor = sim.constantTensor(row.bias);
     if (simTensor) overwriteWeights(simTensor, after);
     return { shift, simulated: after };
@@ -184,7 +184,7 @@ export async function correctBiases(
       await session.release();
     }
     if (qCount === 0) continue;
-    const before = simulatedBias(row, work.constantValues(row.bias) as Float32Array, input, prepared);
+    const before = simulatedBias(row, work.constantValues(row.bias) as Float32Array, encodings);
     const { shift, simulated } = correct(
       row,
       qSum.map((v) => v / qCount),
@@ -196,7 +196,8 @@ export async function correctBiases(
     }
     records.push({ layer: row.layer, bias: row.bias, shift });
   }
-  records.sort((a, b) => rows.findIndex((r) => r.layer === a.layer) - rows.findIndex((r) => r.layer === b.layer));
+  const rank = new Map(rows.map((r, i) => [r.layer, i]));
+  records.sort((a, b) => (rank.get(a.layer) as number) - (rank.get(b.layer) as number));
   return { prepared, encodings, records };
 }
 
@@ -210,26 +211,16 @@ interface CorrectionRow {
   readonly quantizer: QuantizerSpec | undefined;
 }
 
-/** The bias values the simulation computes with: fake-quantized when the bias is quantized. */
-function simulatedBias(
-  row: CorrectionRow,
-  bias: Float32Array,
-  input: PostTrainingInput,
-  prepared: PreparedModel,
-  encodings?: ReadonlyMap<string, Encoding>,
-): Float32Array {
-  if (!row.quantizer) return Float32Array.from(bias);
-  const enc =
-    encodings?.get(row.quantizer.id) ?? input.encodings.get(row.quantizer.id) ?? input.paramEncoding(prepared, row.quantizer);
-  return fakeQuantizeWeights(bias, [bias.length], enc);
+/** The bias values the simulation computes with: fake-quantized (with its current encoding) when the bias is quantized. */
+function simulatedBias(row: CorrectionRow, bias: Float32Array, encodings: ReadonlyMap<string, Encoding>): Float32Array {
+  const enc = row.quantizer ? encodings.get(row.quantizer.id) : undefined;
+  return enc ? fakeQuantizeWeights(bias, [bias.length], enc) : Float32Array.from(bias);
 }
 
 /** `t` (N, C, …) with `delta[c]` added to every value of channel c (axis 1). */
 function addPerChannel(t: TensorData, delta: Float32Array): TensorData {
   const data = Float32Array.from(t.data as Float32Array);
-  const n = t.dims[0] ?? 1;
-  const c = t.dims.length > 1 ? (t.dims[1] ?? 1) : data.length;
-  const inner = t.dims.length > 2 ? t.dims.slice(2).reduce((a, b) => a * b, 1) : 1;
+  const { n, c, inner } = channelLayout(t);
   for (let b = 0; b < n; b++)
     for (let ch = 0; ch < c; ch++) {
       const d = delta[ch] as number;

@@ -62,13 +62,20 @@ export async function runTruncated(
   }
 }
 
+/** A tensor as N × C × inner with channels on axis 1 (a 1-D tensor is one batch of C channels). */
+export function channelLayout(t: TensorData): { n: number; c: number; inner: number } {
+  const dims = t.dims;
+  return {
+    n: dims[0] ?? 1,
+    c: dims.length > 1 ? (dims[1] ?? 1) : t.data.length,
+    inner: dims.length > 2 ? dims.slice(2).reduce((a, b) => a * b, 1) : 1,
+  };
+}
+
 /** Per-channel means along axis 1 (NC…) of a float tensor, added into `sum` (length C). */
 export function addChannelSums(t: TensorData, sum: Float64Array): number {
   const data = t.data as Float32Array;
-  const dims = t.dims;
-  const n = dims[0] ?? 1;
-  const c = dims.length > 1 ? (dims[1] ?? 1) : data.length;
-  const inner = dims.length > 2 ? dims.slice(2).reduce((a, b) => a * b, 1) : 1;
+  const { n, c, inner } = channelLayout(t);
   for (let b = 0; b < n; b++)
     for (let ch = 0; ch < c; ch++) {
       let s = 0;

@@ -86,26 +86,27 @@ export function cutModel(model: ModelProto, cuts: readonly string[]): { segments
   const constants = new Map<string, NodeProto>();
   for (const n of nodes) if (n.opType === 'Constant' && n.domain === '' && n.output[0]) constants.set(n.output[0], n);
 
-  // The segment of every non-Constant node up to the last cut.
-  const segmentOf = new Map<NodeProto, number>();
+  // The nodes of each segment: the non-Constant nodes after the previous cut, up to this one.
+  const bySegment: NodeProto[][] = order.map(() => []);
   let start = 0;
   for (const [s, cut] of order.entries()) {
     const end = position.get(cut) as number;
     for (let i = start; i <= end; i++) {
       const n = nodes[i] as NodeProto;
       // Constant nodes are copied into each segment that reads them instead.
-      if (!(n.opType === 'Constant' && n.domain === '')) segmentOf.set(n, s);
+      if (!(n.opType === 'Constant' && n.domain === '')) bySegment[s]?.push(n);
     }
     start = Math.max(start, end + 1);
   }
   // The last segment that reads each tensor.
   const lastReader = new Map<string, number>();
-  for (const [n, s] of segmentOf) for (const t of n.input) if (t !== '') lastReader.set(t, Math.max(lastReader.get(t) ?? -1, s));
+  for (const [s, own] of bySegment.entries())
+    for (const n of own) for (const t of n.input) if (t !== '') lastReader.set(t, Math.max(lastReader.get(t) ?? -1, s));
 
   const segments: Segment[] = [];
   const available = new Set<string>();
   for (const [s, cut] of order.entries()) {
-    const own = nodes.filter((n) => segmentOf.get(n) === s);
+    const own = bySegment[s] as NodeProto[];
     const produced = new Set(own.flatMap((n) => n.output));
     const reads = new Set(own.flatMap((n) => n.input).filter((t) => t !== '' && !produced.has(t)));
     const segInit: TensorProto[] = [];
