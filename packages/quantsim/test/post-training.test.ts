@@ -376,9 +376,12 @@ describe('bias correction of a chain of layers', () => {
           const q1 = await means((d) => corrected.run(d), y);
           const delta = corrected.encodings.get(`activation:${y}`)?.channels[0]?.scale as number;
           for (let c = 0; c < 4; c++) {
-            // The output's own rounding moves a mean by at most Δ/2; the rest is float32 rounding
-            // (values of order 1-10, a few ulps).
-            expect(Math.abs((q1[c] as number) - (f[c] as number))).toBeLessThanOrEqual(delta / 2 + 1e-5);
+            // The output's own rounding moves a mean by at most Δ/2. Bias correction measures the
+            // model in pieces (Conv(x, b) + δ where the final model computes Conv(x, b + δ)); those
+            // differ in the last bits, which can move one value across a rounding boundary: one
+            // element of the channel (36 a sample) off by one step. The rest is float32 rounding.
+            const oneFlip = delta / (36 * data.length);
+            expect(Math.abs((q1[c] as number) - (f[c] as number))).toBeLessThanOrEqual(delta / 2 + oneFlip + 1e-5);
             uncorrectedOff = Math.max(uncorrectedOff, Math.abs((q0[c] as number) - (f[c] as number)) / delta);
           }
         }
