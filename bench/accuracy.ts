@@ -36,11 +36,18 @@ const PLANS: Readonly<Record<string, (b: QuantBuilder) => QuantBuilder>> = {
   '+ equalize()': (b) => b.equalize(),
   '+ seqMse()': (b) => b.seqMse(),
   'A16 (W8A16)': (b) => b.defaults({ activations: 16 }),
-  '+ biasCorrection()': (b) => b.biasCorrection(),
-  '+ equalize() + biasCorrection()': (b) => b.equalize().biasCorrection(),
-  'mse + biasCorrection()': (b) => b.defaults({ scheme: 'mse' }).biasCorrection(),
-  "config('aimet-default') + biasCorrection()": (b) => b.config('aimet-default').biasCorrection(),
 };
+
+/**
+ * The plan of a `--plans` entry: a name of {@link PLANS}, with ` -bc` at the end for the same plan
+ * with `.biasCorrection(false)` (bias correction is on by default).
+ */
+function planOf(entry: string): ((b: QuantBuilder) => QuantBuilder) | undefined {
+  const withoutBc = entry.endsWith(' -bc');
+  const make = PLANS[withoutBc ? entry.slice(0, -' -bc'.length) : entry];
+  if (!make || !withoutBc) return make;
+  return (b) => make(b).biasCorrection(false);
+}
 
 type ModelName = 'recognizer' | 'classifier';
 
@@ -81,8 +88,11 @@ async function child(
   evaluation: number,
   withFloat: boolean,
 ) {
-  const makePlan = PLANS[plan];
-  if (!makePlan) throw new Error(`unknown plan '${plan}'; known: ${Object.keys(PLANS).join(', ')}`);
+  const makePlan = planOf(plan);
+  if (!makePlan)
+    throw new Error(
+      `unknown plan '${plan}'; known: ${Object.keys(PLANS).join(', ')} (each also with ' -bc': no bias correction)`,
+    );
   const input = (s: OcrHardSample) => ({ x: model === 'recognizer' ? s.recognizer : s.classifier });
   const calib = loadOcrHard('calibration').slice(0, calibration);
   const started = performance.now();

@@ -29,11 +29,12 @@ const evalCount = Number(process.env.PTQ_EVAL ?? 96);
 const steps = (process.env.PTQ_STEPS ?? 'defaults,equalize,biasCorrection,seqMse,all').split(',');
 const weightModes = (process.env.PTQ_WEIGHTS ?? 'per-tensor,per-channel').split(',');
 
+// Bias correction is on by default: each step but biasCorrection and all is measured without it.
 const apply: Record<string, (b: QuantBuilder) => QuantBuilder> = {
-  defaults: (b) => b,
-  equalize: (b) => b.equalize(),
+  defaults: (b) => b.biasCorrection(false),
+  equalize: (b) => b.equalize().biasCorrection(false),
   biasCorrection: (b) => b.biasCorrection(),
-  seqMse: (b) => b.seqMse(),
+  seqMse: (b) => b.seqMse().biasCorrection(false),
   all: (b) => b.equalize().seqMse().biasCorrection(),
 };
 

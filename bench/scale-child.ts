@@ -7,7 +7,8 @@ const [workloadName = 'recognizer', scheme = 'minmax', count = '16', workers = '
 const workload = WORKLOADS[workloadName];
 if (!workload) throw new Error(`unknown workload ${workloadName}; known: ${Object.keys(WORKLOADS).join(', ')}`);
 let report: ThreadPoolReport | undefined;
-const builder = quant(workload.model).scheme(scheme);
+// The statistics pass alone (bias correction, on by default, runs once after the merge).
+const builder = quant(workload.model).scheme(scheme).biasCorrection(false);
 await builder.plan();
 const started = performance.now();
 const sim = await builder.calibrate(() => samples(workload, Number(count)), {

@@ -22,7 +22,7 @@ let result: SensitivityResult;
 const progress: SensitivityProgress[] = [];
 // One analysis, outside the CLI: W8A8 with one deliberately bad layer (2-bit weights on fc7).
 beforeAll(async () => {
-  sim = await quant(buildDetectorHead()).layers(/^fc7$/).params(2).calibrate(detectorImages(8));
+  sim = await quant(buildDetectorHead()).biasCorrection(false).layers(/^fc7$/).params(2).calibrate(detectorImages(8));
   result = await analyzeSensitivity(sim, {
     metric: outputSqnrMetric(evaluation, (feeds) => sim.runFloat(feeds)),
     compareSamples: evaluation.slice(0, 2),
@@ -58,6 +58,22 @@ describe('analyzeSensitivity as a library', () => {
     const html = sensitivityReportHtml(result, context);
     for (const u of result.units) expect(html).toContain(u.unit);
     expect(sensitivityReportJson(result, context)).toMatchObject({ format: 'quantsim-sensitivity/1', float: null });
+  });
+
+  it('refuses a simulation whose biases were corrected, naming the fix', async () => {
+    const corrected = await quant(buildDetectorHead()).calibrate(detectorImages(4));
+    try {
+      expect(corrected.postTraining.biasCorrection?.length).toBeGreaterThan(0);
+      const run = analyzeSensitivity(corrected, {
+        metric: outputSqnrMetric(evaluation, (feeds) => corrected.runFloat(feeds)),
+        compareSamples: [],
+      });
+      await expect(run).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(run).rejects.toThrow(/biases were corrected/);
+      await expect(run).rejects.toMatchObject({ hint: expect.stringMatching(/\.biasCorrection\(false\)/) });
+    } finally {
+      await corrected.release();
+    }
   });
 
   it('stops with an ABORTED error when the signal is aborted', async () => {

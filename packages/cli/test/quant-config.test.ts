@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDetectorHead } from '../../../examples/detector-head/detector-head-model.js';
 import { createCliQuant } from '../src/cli-quant.js';
-import { buildPlan } from '../src/commands/quant-options.js';
+import { buildPlan, describePlan } from '../src/commands/quant-options.js';
 import { QuantConfigError } from '../src/config/quant-config-error.js';
 import { readQuantConfigFile, validateQuantConfig } from '../src/config/read-quant-config.js';
 import { parseSetShorthand } from '../src/config/set-shorthand.js';
@@ -106,15 +106,19 @@ describe('--config files', () => {
   });
 });
 
-describe('--per-tensor and --bias-correction', () => {
-  it('turn off per-channel weights and turn on bias correction', async () => {
+describe('--per-tensor and --no-bias-correction', () => {
+  it('turn off per-channel weights and the default bias correction; --bias-correction asks for it explicitly', async () => {
     const model = buildDetectorHead();
     const plain = buildPlan(quant, model, 'head.onnx', {});
-    const off = buildPlan(quant, model, 'head.onnx', { perTensor: true, biasCorrection: true });
+    const off = buildPlan(quant, model, 'head.onnx', { perTensor: true, biasCorrection: false });
+    const explicit = buildPlan(quant, model, 'head.onnx', { biasCorrection: true });
     expect(plain.state.defaults.perChannel).toBe(true);
     expect(plain.state.postTraining?.biasCorrection).toBeUndefined();
+    expect(describePlan(plain)).toMatch(/, bias correction/);
+    expect(explicit.state.postTraining?.biasCorrection).toEqual({});
     expect(off.state.defaults.perChannel).toBe(false);
-    expect(off.state.postTraining?.biasCorrection).toEqual({});
+    expect(off.state.postTraining?.biasCorrection).toBe(false);
+    expect(describePlan(off)).toMatch(/, no bias correction/);
     const weights = (await off.plan()).quantizers.filter((q) => q.kind === 'param' && q.paramRole === 'weight');
     expect(weights.length).toBeGreaterThan(0);
     expect(weights.every((q) => q.perChannelAxis === undefined)).toBe(true);

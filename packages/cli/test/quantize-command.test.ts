@@ -28,7 +28,7 @@ describe('quantsim quantize', () => {
     expect(r.err).toMatch(/calibrating: 8\/8 in/);
     expect(r.code).toBe(0);
     // Per-channel weights are the default.
-    expect(r.out).toMatch(/Plan {7}W8A8, tf-enhanced, per-channel, 2 overrides/);
+    expect(r.out).toMatch(/Plan {7}W8A8, tf-enhanced, per-channel, bias correction, 2 overrides/);
     expect(r.out).toMatch(/Calibrate {2}.*calib\.npy \(12 samples\), first 8/);
     expect(r.out).toMatch(/Output {5}SQNR \d+\.\d dB against float on 4 calibration samples/);
     for (const ext of ['.encodings', '.onnx', '.ort-overrides.json', '.plan.json'])
@@ -107,7 +107,7 @@ describe('quantsim quantize', () => {
       '4',
     ]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/Plan {7}W8A8, tf-enhanced, per-channel, config aimet-default/);
+    expect(r.out).toMatch(/Plan {7}W8A8, tf-enhanced, per-channel, bias correction, config aimet-default/);
     const plan = JSON.parse(readFileSync(`${prefix}.plan.json`, 'utf8'));
     const fc6 = plan.quantizers.find((q: { id: string }) => q.id === 'param:fc6.weight');
     expect(fc6.provenance.perChannelAxis).toBe('config aimet-default');

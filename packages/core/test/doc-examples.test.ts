@@ -21,6 +21,7 @@ declare const calibrationData: CalibrationData;
 declare const shard1: CalibrationData;
 declare const shard2: CalibrationData;
 declare const feeds: FeedsLike;
+declare const firstSamples: FeedsLike[];
 declare const defaultPlugin: Plugin;
 declare const CpuBackend: new () => Backend;
 `;

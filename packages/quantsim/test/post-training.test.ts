@@ -355,7 +355,7 @@ describe('bias correction of a chain of layers', () => {
     async (_, build, layers, outputs) => {
       const data = Array.from({ length: 8 }, (_, i) => input(random(300 + i), [1, 4, 6, 6], 1.5));
       const base = quant(build()).params(3).perTensor().scheme('minmax');
-      const plain = await base.calibrate(data);
+      const plain = await base.biasCorrection(false).calibrate(data);
       const corrected = await base.biasCorrection().calibrate(data);
       try {
         const means = async (run: (f: (typeof data)[number]) => Promise<Record<string, { data: unknown }>>, y: string) => {
@@ -426,26 +426,49 @@ describe('bias correction through sim.edit()', () => {
   });
 });
 
-describe('bias correction is opt-in', () => {
-  it('runs only after .biasCorrection(), shows in the plan, and .biasCorrection(false) turns it off again', async () => {
+describe('bias correction by default', () => {
+  it('runs in calibrate() unless turned off, shows in the plan, and fromStats without samples skips it with a warning', async () => {
     const model = oneConv(12);
     const data = Array.from({ length: 4 }, (_, i) => input(random(200 + i), [1, 4, 6, 6], 1.5));
     const base = quant(model).params(3).perTensor().scheme('minmax');
-    const plain = await base.calibrate(data);
-    const on = await base.biasCorrection().calibrate(data);
+    const byDefault = await base.calibrate(data);
+    const off = await base.biasCorrection(false).calibrate(data);
+    const explicit = await base.biasCorrection().calibrate(data);
     const offAgain = await base.biasCorrection().biasCorrection(false).calibrate(data);
+    const warnings: string[] = [];
+    const original = console.warn;
+    console.warn = (m: string) => warnings.push(m);
+    let fromStats: Awaited<ReturnType<typeof base.fromStats>> | undefined;
     try {
-      expect(plain.postTraining.biasCorrection).toBeUndefined();
-      expect(plain.plan.toTable()).not.toMatch(/biasCorrection/);
-      expect(on.postTraining.biasCorrection?.map((r) => r.layer)).toEqual(['conv']);
-      expect(on.plan.toTable()).toMatch(/\.biasCorrection\(\)/);
-      expect(offAgain.postTraining.biasCorrection).toBeUndefined();
-      const a = await offAgain.run(data[0] as never);
-      const c = await plain.run(data[0] as never);
-      expect(Array.from(a.y?.data as Float32Array)).toEqual(Array.from(c.y?.data as Float32Array));
+      fromStats = await base.fromStats(await base.collectStats(data));
+    } finally {
+      console.warn = original;
+    }
+    try {
+      expect(byDefault.postTraining.biasCorrection?.map((r) => r.layer)).toEqual(['conv']);
+      expect(byDefault.plan.toTable()).toMatch(/bias correction \(default\)/);
+      expect(explicit.plan.toTable()).toMatch(/\.biasCorrection\(\)/);
+      // The default is the explicit step with its default options: the same corrected biases.
+      expect(Array.from(byDefault.postTraining.biasCorrection?.[0]?.shift ?? [])).toEqual(
+        Array.from(explicit.postTraining.biasCorrection?.[0]?.shift ?? []),
+      );
+      expect(Array.from(byDefault.postTraining.biasCorrection?.[0]?.shift ?? []).some((v) => v !== 0)).toBe(true);
+      for (const plain of [off, offAgain]) {
+        expect(plain.postTraining.biasCorrection).toBeUndefined();
+        expect(plain.plan.toTable()).not.toMatch(/bias correction|biasCorrection/);
+      }
+      expect(fromStats.postTraining.biasCorrection).toBeUndefined();
+      expect(warnings.join('\n')).toMatch(
+        /Bias correction \(on by default\) was skipped: fromStats\(stats\) got no calibration samples/,
+      );
+      // Skipped or turned off, it simulates without corrected biases; on, it differs.
+      const c = Array.from((await off.run(data[0] as never)).y?.data as Float32Array);
+      expect(Array.from((await fromStats.run(data[0] as never)).y?.data as Float32Array)).toEqual(c);
+      expect(Array.from((await offAgain.run(data[0] as never)).y?.data as Float32Array)).toEqual(c);
+      expect(Array.from((await byDefault.run(data[0] as never)).y?.data as Float32Array)).not.toEqual(c);
       expect(() => base.biasCorrection({ samples: 0 })).toThrow(/samples must be a positive integer/);
     } finally {
-      await Promise.all([plain.release(), on.release(), offAgain.release()]);
+      await Promise.all([byDefault.release(), off.release(), explicit.release(), offAgain.release(), fromStats.release()]);
     }
   });
 });

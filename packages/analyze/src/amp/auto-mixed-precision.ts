@@ -60,7 +60,10 @@ export interface AmpFrontPoint {
 
 /** What {@link autoMixedPrecision} returns. */
 export interface AmpResult {
-  /** The calibrated simulation of the chosen plan (release it when done). */
+  /**
+   * The calibrated simulation of the chosen plan as it was scored, without bias correction (release
+   * it when done). Calibrating the saved config adds the default bias correction.
+   */
   readonly sim: QuantSim;
   /** The chosen candidate per group (layer or supergroup), in plan order. */
   readonly plan: readonly AmpPlanEntry[];
@@ -100,7 +103,7 @@ export interface AmpResult {
 export async function autoMixedPrecision(given: QuantBuilder, options: AmpOptions): Promise<AmpResult> {
   checkCandidates(options.candidates);
   // The candidates share one switchable model, so none may rewrite biases: plans are searched
-  // and scored without `.biasCorrection()` (calibrate the chosen plan with it to get it).
+  // and scored without bias correction (calibrating the saved config adds it, as by default).
   const builder = given.biasCorrection(false);
   if ((options.allowedDrop === undefined) === (options.target === undefined))
     throw new InvalidArgumentError('autoMixedPrecision takes exactly one of `allowedDrop` and `target`.', {

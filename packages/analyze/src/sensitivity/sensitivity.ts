@@ -1,5 +1,5 @@
 import type { FeedsLike, QuantSim } from '@quantsim/core';
-import { QuantsimError } from '@quantsim/core';
+import { InvalidArgumentError, QuantsimError } from '@quantsim/core';
 import type { SensitivityMetric } from '../metric/sensitivity-metric.js';
 import { type QuantUnit, quantUnits } from './quant-units.js';
 import { withQuantizersDisabled } from './sim-variant.js';
@@ -88,9 +88,21 @@ export interface SensitivityResult {
  * per-layer SQNR (all quantizers on), the metric with each unit alone quantized and alone left
  * in float, and with only weights or only activations quantized. Encodings are reused, so the
  * cost is one simulation build and `metric.samples` runs per configuration: two per unit
- * analyzed, plus four.
+ * analyzed, plus four. The simulation must be calibrated with `.biasCorrection(false)`: each
+ * configuration turns quantizers off, and biases corrected for the whole plan would stay
+ * corrected for quantizers that are no longer there (`analyze()` calibrates that way itself).
+ *
+ * @throws InvalidArgumentError for a simulation whose biases were corrected.
  */
 export async function analyzeSensitivity(sim: QuantSim, options: SensitivityOptions): Promise<SensitivityResult> {
+  const corrected = sim.postTraining.biasCorrection?.length ?? 0;
+  if (corrected > 0)
+    throw new InvalidArgumentError(
+      `analyzeSensitivity: the simulation's biases were corrected (${corrected} layers, bias correction is on by default); its configurations turn quantizers off, and those biases would stay corrected for them.`,
+      {
+        hint: 'Calibrate the simulation with .biasCorrection(false) for the analysis (analyze() does so itself), and with bias correction for deployment.',
+      },
+    );
   const started = Date.now();
   const { metric } = options;
   const analyses = new Set(options.analyses ?? SENSITIVITY_ANALYSES);

@@ -118,7 +118,8 @@ export async function analyzeCommand(modelArg: string, options: AnalyzeOptions, 
       ? []
       : firstSamples(evalCount);
   const quant = createCliQuant({ warn: io.warn });
-  const builder = buildPlan(quant, model, modelName, options);
+  // Every configuration turns quantizers off, so biases must stay as they are (as analyze() does).
+  const builder = buildPlan(quant, model, modelName, options).biasCorrection(false);
   io.out(`Model       ${modelArg}: plan ${describePlan(builder)}`);
   const task = io.progress('calibrating', calibCount);
   const sim = await builder.calibrate(calibration, {

@@ -49,7 +49,7 @@ const cerText = (v: number) => `${(v * 100).toFixed(2)}%`;
 
 /**
  * `quantsim demo`: quantizes the bundled PaddleOCR recognizer on the shipped text lines. It
- * calibrates W8A8 (AIMET's defaults), measures which layers hurt most when quantized alone
+ * calibrates W8A8 (quantsim's defaults, bias correction included), measures which layers hurt most when quantized alone
  * (output SQNR with only that layer quantized, on a few calibration lines, so the choice never
  * sees the evaluation split), raises the most sensitive to 16 bits, evaluates float, W8A8 and
  * the mixed plan on the evaluation split, and exports the mixed plan.
@@ -71,9 +71,14 @@ export async function demoCommand(options: DemoOptions, io: CommandIO): Promise<
   if (options.backend) base = base.backend(options.backend);
 
   let task = io.progress('calibrating W8A8', calib.length);
-  const sim = await base.calibrate(calibFeeds, { onProgress: (p) => task.update(p.done) });
+  // One statistics pass serves two simulations: W8A8 as calibrate() gives it (bias correction on
+  // its first 16 lines), and the same encodings without bias correction for the sensitivity
+  // analysis, whose configurations turn quantizers off (corrected biases belong to the whole plan).
+  const stats = await base.collectStats(calibFeeds, { onProgress: (p) => task.update(p.done) });
+  const sim = await base.fromStats(stats, calibFeeds.slice(0, 16));
+  const uncorrected = await base.biasCorrection(false).fromStats(stats);
   task.finish();
-  const sims = [sim];
+  const sims = [sim, uncorrected];
   try {
     const evaluate = async (label: string, run: Parameters<typeof evaluateRecognizer>[0]) => {
       const t = io.progress(`evaluating ${label}`, evaluation.length);
@@ -86,7 +91,7 @@ export async function demoCommand(options: DemoOptions, io: CommandIO): Promise<
 
     const count = options.sensitivitySamples ?? 4;
     let analysis: ProgressTask | undefined;
-    const result = await analyzeSensitivity(sim, {
+    const result = await analyzeSensitivity(uncorrected, {
       metric: outputSqnrMetric(calibFeeds.slice(0, count), (f) => sim.runFloat(f)),
       compareSamples: [],
       analyses: ['only-quantized'],

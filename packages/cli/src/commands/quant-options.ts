@@ -22,7 +22,7 @@ export interface QuantPlanOptions {
   readonly perChannel?: boolean;
   /** `--per-tensor`: AIMET's per-tensor weights instead of the per-channel default. */
   readonly perTensor?: boolean;
-  /** `--bias-correction`: empirical bias correction after calibration (off by default). */
+  /** `--no-bias-correction` (`false`): turns off the empirical bias correction `calibrate` runs by default; `--bias-correction` (`true`) asks for it explicitly. */
   readonly biasCorrection?: boolean;
   readonly backend?: string;
 }
@@ -45,10 +45,8 @@ export function quantPlanOptions(): Option[] {
     new Option('--scheme <name>', 'encoding scheme: minmax, tf-enhanced, percentile, mse, entropy (default tf-enhanced)'),
     new Option('--per-channel', 'per-channel weight encodings (already the default for Conv, ConvTranspose, Gemm, MatMul)'),
     new Option('--per-tensor', "per-tensor weight encodings (AIMET's default config)").conflicts('perChannel'),
-    new Option(
-      '--bias-correction',
-      'empirical bias correction on the first 16 calibration samples (recommended for 8-bit activations; slow on large models)',
-    ),
+    new Option('--bias-correction', 'empirical bias correction on the first 16 calibration samples (the default)'),
+    new Option('--no-bias-correction', 'turn off the default bias correction (as AIMET calibrates)'),
     new Option('--backend <name>', 'cpu, cuda or webgpu (default cpu)'),
   ];
 }
@@ -77,7 +75,7 @@ export function buildPlan(quant: QuantFunction, model: Model, modelName: string,
   if (options.scheme !== undefined) builder = builder.defaults({ scheme: options.scheme });
   if (options.perChannel) builder = builder.defaults({ perChannel: true });
   if (options.perTensor) builder = builder.defaults({ perChannel: false });
-  if (options.biasCorrection) builder = builder.biasCorrection();
+  if (options.biasCorrection !== undefined) builder = builder.biasCorrection(options.biasCorrection);
   if (config?.overrides) builder = applyOverrides(builder, config.overrides);
   const sets: QuantOverrideEntry[] = [];
   for (const value of options.set ?? []) {
@@ -107,7 +105,7 @@ export function describePlan(builder: QuantBuilder): string {
     `W${d.params}A${d.activations}`,
     d.scheme,
     d.perChannel ? 'per-channel' : 'per-tensor',
-    ...(builder.state.postTraining?.biasCorrection ? ['bias correction'] : []),
+    ...(builder.state.postTraining?.biasCorrection === false ? ['no bias correction'] : ['bias correction']),
     ...(builder.state.config ? [`config ${builder.state.config.source}`] : []),
     ...(overrides > 0 ? [`${overrides} override${overrides === 1 ? '' : 's'}`] : []),
   ].join(', ');

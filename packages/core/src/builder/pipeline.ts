@@ -229,7 +229,16 @@ export async function simulation(
     : keptEncodings(resolved, true);
   // Post-training: `.seqMse()` and `.biasCorrection()` run after calibration, on the samples kept.
   const schemes = services.plugins.schemes;
-  const steps = stats ? effectiveSteps(state.postTraining) : undefined;
+  let steps = stats ? effectiveSteps(state.postTraining) : undefined;
+  if (steps?.defaultBiasCorrection && samples.length === 0) {
+    // fromStats(stats) without samples: the default bias correction cannot run; say so.
+    services.warn(
+      'Bias correction (on by default) was skipped: fromStats(stats) got no calibration samples. ' +
+        'Pass the first samples as its second argument, or call .biasCorrection(false) to turn it off.',
+    );
+    const { biasCorrection: _skipped, ...others } = steps;
+    steps = others;
+  }
   // Without statistics, biases corrected before `sim.edit()` are carried over, not recomputed.
   const base = stats ? resolved.prepared : withCarriedBiases(resolved.prepared, resolved.carried?.biases);
   const ptq = await applyPostTraining({ ...resolved, prepared: base, encodings: computed, backend, schemes, samples }, steps);

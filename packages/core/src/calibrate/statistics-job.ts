@@ -25,7 +25,7 @@ export interface StatisticsJob {
   /** What to do with NaN and infinite activations (see {@link CalibrateOptions.nonFinite}). */
   readonly nonFinite: 'error' | 'ignore';
   /**
-   * How many of the first calibration samples the post-training steps (`.biasCorrection()`,
+   * How many of the first calibration samples the post-training steps (bias correction, on by default;
    * `.seqMse()`) run on: pass them to `builder.fromStats(stats, samples)`. 0 when none run;
    * absent in jobs rebuilt by workers, which only gather statistics.
    */
