@@ -1,17 +1,19 @@
 // `pnpm bench:analyze`: the full quant analysis of the PaddleOCR v4 recognizer (per-tensor
 // weights, so that its known bad Conv shows), on the shipped demo lines: 32 calibration and
 // BENCH_EVAL (default 32) evaluation samples, default metric (output SQNR). Prints the time,
-// the number of configurations scored, the worst layers and the findings.
+// the number of configurations scored, the worst layers and the findings. BENCH_WORKERS (default
+// 1) shares each configuration's runs over that many worker threads.
 import os from 'node:os';
 import { loadOcrLines } from '@quantsim/data';
 import { analyze, quant } from 'quantsim';
 import { REAL_MODELS } from '../test-support/models.js';
 
 const evalCount = Number(process.env.BENCH_EVAL ?? 32);
+const workers = process.env.BENCH_WORKERS === 'auto' ? 'auto' : Number(process.env.BENCH_WORKERS ?? 1);
 const calibration = loadOcrLines('calibration', { limit: 32 }).map((s) => ({ x: s.input }));
 const evaluation = loadOcrLines('evaluation', { limit: evalCount }).map((s) => ({ x: s.input }));
 console.log(
-  `quantsim analyze bench: ${new Date().toISOString()}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os
+  `quantsim analyze bench: ${new Date().toISOString()}, workers ${workers}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}`,
@@ -27,6 +29,7 @@ let progress = { done: 0, total: 0 };
 const report = await analyze(quant(REAL_MODELS.ocrRecognizer).defaults({ perChannel: false }), {
   calibration,
   evaluation,
+  workers,
   signal: controller.signal,
   onProgress: (p) => {
     if (p.done === 0 && firstConfigAt === 0) firstConfigAt = performance.now();

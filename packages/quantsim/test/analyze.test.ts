@@ -213,6 +213,77 @@ describe('analyze on the PaddleOCR recognizer', () => {
   if (!long) console.log('skipping the recognizer analysis: set QUANTSIM_LONG_TESTS=1 (about 800 configurations)');
 });
 
+describe('evaluations on worker threads', () => {
+  it('give the analysis and the AMP search of one thread, number for number', async () => {
+    const builder = quant(modelWithBadLayer()).defaults({ perChannel: false });
+    const options = { calibration: images(8, 1), evaluation: images(4, 2) };
+    const one = await analyze(builder, options);
+    const two = await analyze(builder, { ...options, workers: 2 });
+    const scores = (r: typeof one) => [
+      r.model,
+      r.layers.map((l) => [l.layer, l.onlyThisQuantized, l.allButThisQuantized, l.weightsOnly, l.activationsOnly, l.sixteenBit]),
+    ];
+    expect(scores(two)).toEqual(scores(one));
+    expect(two.findings.map((f) => [f.layer, f.kind])).toEqual(one.findings.map((f) => [f.layer, f.kind]));
+
+    const evaluation = images(4, 3);
+    const reference: TensorMap[] = [];
+    const probe = await builder.calibrate(options.calibration);
+    for (const e of evaluation) reference.push(await probe.runFloat(e as never));
+    await probe.release();
+    const evaluate = async (runner: { run(f: never): Promise<TensorMap> }) => {
+      const out: TensorMap[] = [];
+      for (const e of evaluation) out.push(await runner.run(e as never));
+      return outputSqnr(reference, out);
+    };
+    const candidates: AmpCandidate[] = [
+      { activations: 4, params: 4 },
+      { activations: 8, params: 8 },
+    ];
+    const amp = { calibration: options.calibration, evaluate, better: 'higher' as const, allowedDrop: 3, candidates };
+    const a = await autoMixedPrecision(builder, amp);
+    const b = await autoMixedPrecision(builder, { ...amp, workers: 2 });
+    try {
+      expect(b.front).toEqual(a.front);
+      expect(b.plan.map((e) => [e.group, candidateName(e.candidate)])).toEqual(
+        a.plan.map((e) => [e.group, candidateName(e.candidate)]),
+      );
+      expect(b.score).toBe(a.score);
+    } finally {
+      await Promise.all([a.sim.release(), b.sim.release()]);
+    }
+  });
+
+  it('runs a switchable simulation bit for bit as in one thread, and rejects a bad worker count', async () => {
+    const builder = quant(modelWithBadLayer());
+    const stats = await builder.collectStats(images(4, 1));
+    const w8 = await builder.fromStats(stats);
+    const w16 = await builder.activations(16).params(16).fromStats(stats);
+    const variants = [
+      { name: 'W8A8', sim: w8 },
+      { name: 'W16A16', sim: w16 },
+    ];
+    const here = await createSwitchableSim(variants);
+    const threads = await createSwitchableSim(variants, { workers: 2 });
+    try {
+      expect([here.concurrency, threads.concurrency]).toEqual([1, 2]);
+      const settings = [here.setting(() => 0), here.setting(() => 1), here.setting((g) => (g.kind === 'params' ? 0 : undefined))];
+      for (const feeds of images(3, 5))
+        for (const setting of settings) {
+          const [a, b] = await Promise.all([here.run(feeds, setting), threads.run(feeds, setting)]);
+          expect(Array.from(b['conv3.relu_out']?.data as Float32Array)).toEqual(
+            Array.from(a['conv3.relu_out']?.data as Float32Array),
+          );
+        }
+      await expect(createSwitchableSim(variants, { workers: 0 })).rejects.toThrow(
+        /createSwitchableSim\(\): workers must be a positive integer or 'auto'/,
+      );
+    } finally {
+      await Promise.all([here.release(), threads.release(), w8.release(), w16.release()]);
+    }
+  });
+});
+
 describe('autoMixedPrecision', () => {
   it('reaches the target with the cheapest plan, as brute force over every plan finds', async () => {
     const calibration = detectorImages(8);

@@ -9,6 +9,7 @@ import {
   type SwitchSetting,
   type TensorMap,
 } from '@quantsim/core';
+import { mapConcurrently } from '../analyzer/batching.js';
 import { throwIfAborted } from '../analyzer/evaluation.js';
 import { type AmpCandidate, applyCandidate, candidateBits, candidateName, checkCandidates } from './candidates.js';
 import { type AmpCostModel, costAt, unitCosts } from './cost.js';
@@ -46,6 +47,12 @@ export interface AmpOptions {
   /** Default `bops`. */
   readonly cost?: AmpCostModel;
   readonly onProgress?: (progress: AmpProgress) => void;
+  /**
+   * Worker threads, each with its own session of the switchable model (`'auto'`: one per core;
+   * default 1, this thread). The per-group probes of phase 1 run as many at once, so `evaluate`
+   * is then called concurrently; the search and its result are the same as in one thread.
+   */
+  readonly workers?: number | 'auto';
   readonly signal?: AbortSignal;
 }
 
@@ -120,7 +127,7 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
   const first = sims[0] as QuantSim;
   const switchable = await createSwitchableSim(
     sims.map((sim, i) => ({ name: candidateName(options.candidates[i] as AmpCandidate), sim })),
-    { groupOf: quantizerUnit },
+    { groupOf: quantizerUnit, ...(options.workers === undefined ? {} : { workers: options.workers }) },
   );
   try {
     const units = new Map<string, string[]>();
@@ -150,16 +157,16 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
     const basePhase1 = options.evaluatePhase1 ? await phase1(new Map(choice)) : baseScore;
     const total = unitNames.length * (order.length - 1);
     let done = 0;
-    const sensitivity = new Map<string, Map<number, number>>();
-    for (const u of unitNames) {
-      const perCandidate = new Map<number, number>([[base, basePhase1]]);
-      for (const c of order.slice(1)) {
-        throwIfAborted(options.signal, 'Automatic mixed precision', done, total);
-        perCandidate.set(c, await phase1(new Map([...choice, [u, c]])));
-        options.onProgress?.({ phase: 'sensitivity', done: ++done, total });
-      }
-      sensitivity.set(u, perCandidate);
-    }
+    const sensitivity = new Map<string, Map<number, number>>(
+      unitNames.map((u) => [u, new Map<number, number>([[base, basePhase1]])]),
+    );
+    // Every (group, candidate) is independent: as many at once as the simulation has threads.
+    const probes = unitNames.flatMap((u) => order.slice(1).map((c) => ({ u, c })));
+    await mapConcurrently(probes, switchable.concurrency, async ({ u, c }) => {
+      throwIfAborted(options.signal, 'Automatic mixed precision', done, total);
+      sensitivity.get(u)?.set(c, await phase1(new Map([...choice, [u, c]])));
+      options.onProgress?.({ phase: 'sensitivity', done: ++done, total });
+    });
 
     // Phase 2: greedy walk along the estimated Pareto front, measuring the real score at each step.
     const changesNow = () =>

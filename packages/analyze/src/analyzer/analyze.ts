@@ -48,6 +48,13 @@ export interface AnalyzeOptions {
    */
   readonly batchSize?: number;
   /**
+   * Worker threads over which each configuration's runs are shared, each with its own session of
+   * the switchable model (`'auto'`: one per core; default 1, this thread). Scores are the same as
+   * in one thread. Each thread holds its own copy of the session (on the recognizer about as much
+   * memory as one calibration worker).
+   */
+  readonly workers?: number | 'auto';
+  /**
    * Per-layer weights-only, activations-only and 16-bit scores are measured for this many of
    * the worst layers (and for every layer a finding needs); the others are `undefined`. Default 16.
    */
@@ -122,22 +129,27 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
   const sim = await builder.fromStats(stats);
   const sim16 = await builder.activations(16).params(16).fromStats(stats);
   const simPc = await builder.perChannel().fromStats(stats);
-  const switchable = await createSwitchableSim([
-    { name: 'plan', sim },
-    { name: 'W16A16', sim: sim16 },
-    { name: 'per-channel', sim: simPc },
-  ]);
+  const switchable = await createSwitchableSim(
+    [
+      { name: 'plan', sim },
+      { name: 'W16A16', sim: sim16 },
+      { name: 'per-channel', sim: simPc },
+    ],
+    options.workers === undefined ? {} : { workers: options.workers },
+  );
   try {
-    const perSample = sampleOutputs(samples);
     const batchSize = options.batchSize ?? 8;
-    let outputsOf: OutputsOf = perSample;
-    let reference = await perSample((f) => sim.runFloat(f));
-    const stacked = stackedOutputs(samples, batchSize, sim.floatModel.graph);
+    // The float reference runs in this thread, one run at a time; the configurations run on the
+    // switchable simulation, as many at once as it has threads.
+    const stackedWith = (concurrency: number) => stackedOutputs(samples, batchSize, sim.floatModel.graph, concurrency);
+    let outputsOf: OutputsOf = sampleOutputs(samples, switchable.concurrency);
+    let reference = await sampleOutputs(samples)((f) => sim.runFloat(f));
+    const stacked = stackedWith(1);
     if (stacked) {
       // A model that cannot take the stacked batch runs one sample at a time.
       const stackedReference = await stacked((f) => sim.runFloat(f)).catch(() => undefined);
       if (stackedReference && sameOutputs(reference, stackedReference)) {
-        outputsOf = stacked;
+        outputsOf = stackedWith(switchable.concurrency) as OutputsOf;
         reference = stackedReference;
       }
     }

@@ -16,7 +16,12 @@ type ArrayConstructorOf = new (length: number) => TensorArray;
  * outputs are split back per sample (views, no copies). `undefined` when the samples cannot be
  * stacked, or when the model fixes the batch axis.
  */
-export function stackedOutputs(samples: readonly FeedsLike[], size: number, graph: GraphView): OutputsOf | undefined {
+export function stackedOutputs(
+  samples: readonly FeedsLike[],
+  size: number,
+  graph: GraphView,
+  concurrency = 1,
+): OutputsOf | undefined {
   const first = samples[0] as Record<string, Partial<TensorData>> | undefined;
   if (!first || size < 2 || samples.length < 2) return undefined;
   const names = Object.keys(first);
@@ -49,8 +54,9 @@ export function stackedOutputs(samples: readonly FeedsLike[], size: number, grap
   }
   return async (run: ConfigurationRunner) => {
     const out: TensorMap[] = [];
-    for (const b of batches) {
-      const result = await run(b.feeds);
+    const results = await mapConcurrently(batches, concurrency, (b) => run(b.feeds));
+    for (const [k, b] of batches.entries()) {
+      const result = results[k] as TensorMap;
       const per: Record<string, TensorData>[] = Array.from({ length: b.count }, () => ({}));
       for (const [name, t] of Object.entries(result)) {
         if (t.dims[0] !== b.count)
@@ -71,13 +77,23 @@ export function stackedOutputs(samples: readonly FeedsLike[], size: number, grap
   };
 }
 
-/** One run per sample. */
-export function sampleOutputs(samples: readonly FeedsLike[]): OutputsOf {
-  return async (run) => {
-    const out: TensorMap[] = [];
-    for (const s of samples) out.push(await run(s));
-    return out;
+/** One run per sample, `concurrency` at a time. */
+export function sampleOutputs(samples: readonly FeedsLike[], concurrency = 1): OutputsOf {
+  return (run) => mapConcurrently(samples, concurrency, run);
+}
+
+/**
+ * `fn` of every item, at most `concurrency` in flight (worker threads take them as they come),
+ * results in the items' order.
+ */
+export async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T);
   };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
+  return results;
 }
 
 /**

@@ -1,8 +1,18 @@
+import { requestedWorkers } from '../calibrate/thread-pool.js';
 import { NotCalibratedError } from '../errors/not-calibrated-error.js';
 import { InvalidArgumentError, UnsupportedError } from '../errors/quantsim-error.js';
 import { buildSwitchableModel, defaultSwitchGroup } from '../simulate/switchable-model.js';
 import { SwitchableSim, type SwitchableSimOptions } from '../simulate/switchable-sim.js';
 import type { QuantSim } from './quant-sim.js';
+
+/**
+ * The entry of evaluation threads: from sources (tests, tsx) a boot file that registers tsx, from
+ * the build the compiled worker.
+ */
+const SWITCHABLE_WORKER = new URL(
+  import.meta.url.endsWith('.ts') ? './switchable-worker-boot.mjs' : './switchable-worker.js',
+  import.meta.url,
+).href;
 
 /**
  * Builds one switchable simulation from calibrated simulations of the same builder (same model,
@@ -38,5 +48,11 @@ export async function createSwitchableSim(
     { qdqTypes: first.sim.backend.capabilities.qdqTypes },
     options.groupOf ?? defaultSwitchGroup,
   );
-  return new SwitchableSim(switchable, prepared, first.sim.backend);
+  const workers = requestedWorkers(options.workers, 'createSwitchableSim()');
+  return new SwitchableSim(
+    switchable,
+    prepared,
+    first.sim.backend,
+    workers > 1 ? { workers, workerModule: SWITCHABLE_WORKER } : undefined,
+  );
 }

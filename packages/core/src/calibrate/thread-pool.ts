@@ -40,12 +40,12 @@ export interface ThreadCalibrateOptions extends CalibrateOptions {
 const MEMORY_SHARE = 0.8;
 
 /** The number of threads `workers` asks for, checked. */
-export function requestedWorkers(workers: number | 'auto' | undefined): number {
+export function requestedWorkers(workers: number | 'auto' | undefined, where = 'calibrate()'): number {
   if (workers === undefined) return 1;
   if (workers === 'auto') return Math.max(1, os.availableParallelism());
   if (!Number.isInteger(workers) || workers < 1)
     throw new InvalidArgumentError(
-      `calibrate(): workers must be a positive integer or 'auto', received ${describeValue(workers)}.`,
+      `${where}: workers must be a positive integer or 'auto', received ${describeValue(workers)}.`,
       {
         hint: "For example { workers: 4 }, or { workers: 'auto' } for one per core.",
       },

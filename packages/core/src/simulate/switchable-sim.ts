@@ -1,10 +1,14 @@
+import os from 'node:os';
+import { Piscina } from 'piscina';
 import { checkFeeds, type FeedsLike } from '../calibrate/feeds.js';
 import type { Backend, BackendSession } from '../contracts/backend.js';
 import type { TensorData, TensorMap } from '../contracts/tensor.js';
-import { InvalidArgumentError } from '../errors/quantsim-error.js';
+import { QUANTSIM_ERROR_CODES, type QuantsimErrorCode } from '../errors/codes.js';
+import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
 import type { QuantizerSpec } from '../plan/spec.js';
 import type { SwitchableModel, SwitchGroup } from './switchable-model.js';
+import type { SwitchableResult, SwitchableTask, SwitchableWorkerData } from './switchable-protocol.js';
 
 /**
  * Which variant each switch group runs: group name → variant index. Groups left out run in float.
@@ -15,6 +19,20 @@ export type SwitchSetting = ReadonlyMap<string, number>;
 export interface SwitchableSimOptions {
   /** The switch group of each quantizer (default: a layer's params, a layer's activations). */
   readonly groupOf?: (spec: QuantizerSpec) => string;
+  /**
+   * Worker threads, each with its own session of the switchable model, over which concurrent
+   * `run` calls are shared (`'auto'`: one per core; 1 or absent: this thread's session). The
+   * backend needs a `recipe` for threads to make it again. Outputs are the same as in one thread:
+   * every session runs the same model on the same kernels.
+   */
+  readonly workers?: number | 'auto';
+}
+
+/** Evaluation threads: where their entry is, and how many. */
+export interface SwitchableThreads {
+  readonly workers: number;
+  /** URL of the threads' entry (the builder's, which makes the backend from its recipe). */
+  readonly workerModule: string;
 }
 
 /**
@@ -38,18 +56,49 @@ export class SwitchableSim {
   readonly switchable: SwitchableModel;
   readonly backend: Backend;
   readonly #prepared: PreparedModel;
-  readonly #session: Promise<BackendSession>;
+  /** How many runs are worth issuing at once: the worker threads, or 1. */
+  readonly concurrency: number;
+  readonly #session: Promise<BackendSession> | undefined;
+  readonly #pool: Piscina | undefined;
   readonly #groupIndex: ReadonlyMap<string, number>;
 
   /** @internal Made by {@link createSwitchableSim}. */
-  constructor(switchable: SwitchableModel, prepared: PreparedModel, backend: Backend) {
+  constructor(switchable: SwitchableModel, prepared: PreparedModel, backend: Backend, threads?: SwitchableThreads) {
     this.switchable = switchable;
     this.backend = backend;
     this.#prepared = prepared;
     this.#groupIndex = new Map(switchable.groups.map((g, i) => [g.name, i]));
-    this.#session = backend.createSession(switchable.model.toBytes({ inlineExternal: true }), { mode: 'simulate' });
-    // A failed session surfaces on the first run; do not leave the rejection unhandled meanwhile.
-    this.#session.catch(() => undefined);
+    const bytes = switchable.model.toBytes({ inlineExternal: true });
+    const workers = threads?.workers ?? 1;
+    if (workers > 1) {
+      if (!backend.recipe)
+        throw new InvalidArgumentError(
+          `createSwitchableSim({ workers: ${workers} }): backend '${backend.name}' has no recipe, so worker threads cannot make it.`,
+          { hint: 'Give the backend a `recipe` (module, exportName, options), or leave out `workers`.' },
+        );
+      const model = new SharedArrayBuffer(bytes.byteLength);
+      new Uint8Array(model).set(bytes);
+      const workerData: SwitchableWorkerData = {
+        model,
+        backend: backend.name,
+        recipe: backend.recipe,
+        intraOpThreads: Math.max(1, Math.floor(os.availableParallelism() / workers)),
+      };
+      this.#pool = new Piscina({
+        filename: threads?.workerModule,
+        workerData,
+        minThreads: workers,
+        maxThreads: workers,
+        // From sources, threads resolve workspace packages to their sources as this process does.
+        execArgv: import.meta.url.endsWith('.ts') ? ['--conditions=@quantsim/source'] : [],
+      });
+      this.concurrency = workers;
+    } else {
+      this.#session = backend.createSession(bytes, { mode: 'simulate' });
+      // A failed session surfaces on the first run; do not leave the rejection unhandled meanwhile.
+      this.#session.catch(() => undefined);
+      this.concurrency = 1;
+    }
   }
 
   /** The switch groups, in plan order. */
@@ -95,11 +144,21 @@ export class SwitchableSim {
     const all: Record<string, TensorData> = { ...checked };
     for (const [v, input] of this.switchable.switchInputs.entries())
       all[input] = { type: 'bool', data: vectors[v] as Uint8Array, dims: [this.groups.length] };
-    return (await this.#session).run(all, fetches);
+    if (!this.#pool) return (await (this.#session as Promise<BackendSession>)).run(all, fetches);
+    const task: SwitchableTask = { feeds: all, ...(fetches ? { fetches } : {}) };
+    const result = (await this.#pool.run(task)) as SwitchableResult;
+    if ('outputs' in result) return result.outputs;
+    const e = result.error;
+    const message = e.hint && e.message.endsWith(` ${e.hint}`) ? e.message.slice(0, -e.hint.length - 1) : e.message;
+    const code: QuantsimErrorCode = e.code && e.code in QUANTSIM_ERROR_CODES ? (e.code as QuantsimErrorCode) : 'BACKEND';
+    throw new QuantsimError(code, `An evaluation thread failed: ${message}`, {
+      ...(e.hint ? { hint: e.hint } : {}),
+    });
   }
 
-  /** Releases the session. */
+  /** Releases the session, or the worker threads and theirs. */
   async release(): Promise<void> {
-    await (await this.#session).release();
+    if (this.#pool) await this.#pool.destroy();
+    else await (await (this.#session as Promise<BackendSession>)).release();
   }
 }
