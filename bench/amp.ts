@@ -1,20 +1,48 @@
-// `pnpm bench:amp`: automatic mixed precision on the PaddleOCR v4 recognizer, scored by CER on the
-// shipped demo lines (data/ocr-lines: 64 calibration, 96 evaluation lines; phase 1 on the first
-// AMP_PHASE1 (default 24) of them). From W8A8 (AMP_WEIGHTS=per-tensor|per-channel, default
-// per-tensor) to CER ≤ float + 0.2 points. Prints the front as a Markdown table, the plan, the time.
+// `pnpm bench:amp`: automatic mixed precision on the PaddleOCR v4 recognizer, scored by CER. From
+// W8A8 (AMP_WEIGHTS=per-tensor|per-channel, default per-tensor) to CER ≤ float + 0.2 points.
+// Prints the front as a Markdown table, the plan, the time.
+//
+// AMP_SET=demo (default): the shipped demo lines (data/ocr-lines: 64 calibration, 96 evaluation
+// lines; phase 1 on the first AMP_PHASE1, default 24, of them).
+// AMP_SET=hard: the hard OCR set (data/ocr-hard): calibration on the first AMP_CALIB (64) lines of
+// its calibration split, the search scored on the first AMP_EVAL (200) lines of its dev split
+// (phase 1 on the first AMP_PHASE1), then the chosen plan calibrated from its saved config (with
+// the default bias correction) and reported on the first AMP_TEST (300) lines of the held-out
+// test split, which the search never saw. AMP_WORKERS: evaluation threads (default 1).
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
-import { ctcGreedyDecode, loadOcrDictionary, loadOcrLines, type OcrLineSample, scoreLines } from '@quantsim/data';
+import path from 'node:path';
+import { ctcGreedyDecode, loadOcrDictionary, loadOcrLines, scoreLines } from '@quantsim/data';
 import { type AmpCandidate, type AmpRunner, autoMixedPrecision, candidateName, quant, type TensorData } from 'quantsim';
 import { REAL_MODELS } from '../test-support/models.js';
+import { loadOcrHard } from './ocr-hard-set.js';
+
+/** A recognizer line: its input and its text. */
+interface Line {
+  readonly input: TensorData;
+  readonly text: string;
+}
 
 const dictionary = loadOcrDictionary();
-const calibration = loadOcrLines('calibration').map((s) => ({ x: s.input }));
-const lines = loadOcrLines('evaluation');
+const hard = process.env.AMP_SET === 'hard';
+const fromHard = (split: 'calibration' | 'dev' | 'test', count: number): Line[] =>
+  loadOcrHard(split)
+    .slice(0, count)
+    .map((s) => ({ input: s.recognizer, text: s.label.text }));
+const calibration = (
+  hard
+    ? fromHard('calibration', Number(process.env.AMP_CALIB ?? 64))
+    : loadOcrLines('calibration').map((s) => ({ input: s.input, text: s.label.text }))
+).map((s) => ({ x: s.input }));
+const lines: Line[] = hard
+  ? fromHard('dev', Number(process.env.AMP_EVAL ?? 200))
+  : loadOcrLines('evaluation').map((s) => ({ input: s.input, text: s.label.text }));
 const phase1Lines = lines.slice(0, Number(process.env.AMP_PHASE1 ?? 24));
 const perChannel = process.env.AMP_WEIGHTS === 'per-channel';
+const workers = process.env.AMP_WORKERS === 'auto' ? 'auto' : Number(process.env.AMP_WORKERS ?? 1);
 
 /** Lines stacked 32 at a time: the recognizer takes a batch. */
-function stack(samples: readonly OcrLineSample[], size = 32): { x: TensorData }[] {
+function stack(samples: readonly Line[], size = 32): { x: TensorData }[] {
   const out: { x: TensorData }[] = [];
   for (let i = 0; i < samples.length; i += size) {
     const chunk = samples.slice(i, i + size);
@@ -25,7 +53,7 @@ function stack(samples: readonly OcrLineSample[], size = 32): { x: TensorData }[
   }
   return out;
 }
-const cer = (samples: readonly OcrLineSample[]) => {
+const cer = (samples: readonly Line[]) => {
   const batches = stack(samples);
   return async (runner: AmpRunner) => {
     const predictions: string[] = [];
@@ -37,14 +65,14 @@ const cer = (samples: readonly OcrLineSample[]) => {
       100 *
       scoreLines(
         predictions,
-        samples.map((s) => s.label.text),
+        samples.map((s) => s.text),
       ).cer
     );
   };
 };
 
 console.log(
-  `quantsim AMP bench: ${new Date().toISOString()}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os
+  `quantsim AMP bench: ${new Date().toISOString()}, ${hard ? 'hard set' : 'demo lines'}, ${calibration.length} calibration, ${lines.length} evaluation (phase 1: ${phase1Lines.length}) lines, workers ${workers}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}`,
@@ -64,6 +92,7 @@ const amp = await autoMixedPrecision(quant(REAL_MODELS.ocrRecognizer).defaults({
   allowedDrop: 0.2,
   candidates,
   cost: 'bops',
+  workers,
   onProgress: (p) => {
     if (performance.now() - last > 15_000) {
       last = performance.now();
@@ -96,5 +125,23 @@ console.log(
     .map((e) => `${e.group}: ${candidateName(e.candidate)}`)
     .join('; '),
 );
-if (process.env.AMP_CONFIG) await amp.saveConfig(process.env.AMP_CONFIG);
+const config = process.env.AMP_CONFIG ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'quantsim-amp-')), 'plan.json');
+await amp.saveConfig(config);
 await amp.sim.release();
+if (hard) {
+  // The chosen plan as a user gets it (its saved config, calibrated with the default bias
+  // correction), and W8A8 with the same calibration, on held-out lines.
+  const test = fromHard('test', Number(process.env.AMP_TEST ?? 300));
+  const score = cer(test);
+  const chosen = await quant(REAL_MODELS.ocrRecognizer).defaults({ perChannel }).config(config).calibrate(calibration);
+  const w8a8 = await quant(REAL_MODELS.ocrRecognizer).defaults({ perChannel }).calibrate(calibration);
+  const floatCer = await score({ run: (f, fetches) => chosen.runFloat(f, fetches) });
+  const rows = [
+    ['float', floatCer],
+    ['W8A8 (bias correction)', await score(w8a8)],
+    ['AMP plan (bias correction)', await score(chosen)],
+  ] as const;
+  console.log(`\nheld-out test split (${test.length} lines):\n\n| plan | CER % |\n|---|---|`);
+  for (const [name, v] of rows) console.log(`| ${name} | ${v.toFixed(2)} |`);
+  await Promise.all([chosen.release(), w8a8.release()]);
+}
