@@ -185,6 +185,15 @@ async function statisticsPass(
 ): Promise<{ resolved: ResolvedPlan; backend: Backend; requests: StatisticsJob['requests'] }> {
   const resolved = await resolve(state, services);
   services.plugins.check('calibrate', resolved.context, services.warn);
+  const bodies = resolved.plan.skipped.flatMap((s) => (s.subgraph ? [s] : []));
+  if (bodies.length > 0)
+    services.warn(
+      `quantsim: calibrate(): ${bodies.length} If/Loop/Scan bod${bodies.length === 1 ? 'y is' : 'ies are'} not quantized (${bodies
+        .map((s) => `${s.tensor}, ${s.subgraph?.nodes} nodes`)
+        .join(
+          '; ',
+        )}): quantsim does not quantize inside subgraphs yet, so everything they compute stays float and the simulation measures only the quantizers outside them. plan.toTable() lists them.`,
+    );
   const backend = await selectBackend(state, services);
   const skip = new Set(keptEncodings(resolved).keys());
   const requests = statisticsRequests(resolved, services.plugins.schemes, skip, options.histogramStride);

@@ -4,6 +4,11 @@ import type { QuantizerSpec } from './spec.js';
 export interface SkippedTensor {
   readonly tensor: string;
   readonly reason: string;
+  /**
+   * Set for an If/Loop/Scan body that is not quantized (`tensor` is `<node>/<attribute>`): its
+   * nodes, nested bodies included. Only bodies of main-graph nodes are listed.
+   */
+  readonly subgraph?: { readonly owner: string; readonly attribute: string; readonly nodes: number };
 }
 
 /**

@@ -125,11 +125,15 @@ export function placeQuantizers(graph: GraphView, supergroups: readonly (readonl
       });
     inputCandidates.set(layer.name, candidates);
   }
-  for (const sub of graph.subgraphs)
-    skipped.push({
-      tensor: `${sub.owner}/${sub.attribute}`,
-      reason: `subgraph of ${sub.owner} (${sub.graph.nodes.length} nodes): quantsim does not quantize inside If/Loop/Scan bodies yet`,
-    });
+  for (const node of graph.nodes)
+    for (const sub of node.subgraphs) {
+      const nodes = sub.graph.nodes.length + sub.graph.subgraphs.reduce((n, s) => n + s.graph.nodes.length, 0);
+      skipped.push({
+        tensor: `${node.name}/${sub.attribute}`,
+        reason: `${node.opType} body of ${node.name} (${nodes} nodes): quantsim does not quantize inside If/Loop/Scan bodies yet, so its tensors stay float`,
+        subgraph: { owner: node.name, attribute: sub.attribute, nodes },
+      });
+    }
   return { slots, skipped, inputCandidates };
 }
 

@@ -74,6 +74,15 @@ export class QuantPlan implements QuantPlanView {
         .map((c, i) => c.padEnd(widths[i] ?? 0))
         .join('  ')
         .trimEnd();
-    return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+    const table = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+    // Bodies of If/Loop/Scan nodes are not quantized yet: say so under the table.
+    const bodies = this.skipped.flatMap((s) => (s.subgraph ? [s] : []));
+    if (bodies.length > 0)
+      table.push(
+        '',
+        `Not quantized: ${bodies.length} If/Loop/Scan bod${bodies.length === 1 ? 'y' : 'ies'} (quantsim does not quantize inside subgraphs yet; their tensors stay float):`,
+        ...bodies.map((s) => `  ${s.tensor} (${s.subgraph?.nodes} nodes)`),
+      );
+    return table.join('\n');
   }
 }
