@@ -28,6 +28,8 @@ const PLANS: Readonly<Record<string, (b: QuantBuilder) => QuantBuilder>> = {
   entropy: (b) => b.defaults({ scheme: 'entropy' }),
   'entropy tensorrt': (b) => b.defaults({ scheme: 'entropy' }).all().scheme('entropy', { variant: 'tensorrt' }),
   'entropy, minmax Softmax': (b) => b.defaults({ scheme: 'entropy' }).ops('Softmax').scheme('minmax'),
+  'entropy, minmax bounded outputs': (b) =>
+    b.defaults({ scheme: 'entropy' }).ops('Sigmoid', 'HardSigmoid', 'Softmax', 'Tanh').scheme('minmax'),
   'per-tensor weights': (b) => b.defaults({ perChannel: false }),
   "config('aimet-default')": (b) => b.config('aimet-default'),
   "config('aimet-per-channel')": (b) => b.config('aimet-per-channel'),
