@@ -59,6 +59,7 @@ interface AmpFlags extends QuantPlanOptions {
   evalSamples?: string;
   phase1Samples?: string;
   samples?: string;
+  workers?: string;
   allowedDrop?: string;
   target?: string;
   candidates?: string;
@@ -220,13 +221,15 @@ export function createProgram(io: CliIO): Command {
       .option('--phase1-samples <n>', 'samples per phase-1 evaluation (default a quarter of --eval-samples)')
       .option('--samples <n>', 'calibrate on at most n samples')
       .option('--data <dir>', 'OCR lines folder for paddleocr-rec (default data/ocr-lines)')
+      .option('--workers <n>', "evaluation threads, each with its own session (a number, or 'auto': one per core; default 1)")
       .option('--out <dir>', 'output folder', 'amp'),
   ).action(async (model: string, flags: AmpFlags) => {
-    const { evalSamples, phase1Samples, samples, allowedDrop, target, candidates, ...rest } = flags;
+    const { evalSamples, phase1Samples, samples, allowedDrop, target, candidates, workers, ...rest } = flags;
     const counts = {
       evalSamples: positiveInteger('--eval-samples', evalSamples),
       phase1Samples: positiveInteger('--phase1-samples', phase1Samples),
       samples: positiveInteger('--samples', samples),
+      workers: workers === 'auto' ? 'auto' : positiveInteger('--workers', workers),
     };
     const drop = finiteNumber('--allowed-drop', allowedDrop);
     const goal = finiteNumber('--target', target);

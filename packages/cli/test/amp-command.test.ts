@@ -18,27 +18,30 @@ interface FrontJson {
 
 let f: DetectorFixture;
 let out: string;
+/** The AMP run of these tests: W4A4 up to 30 dB output SQNR on the detector head, into `dir`. */
+const ampArgs = (dir: string, extra: string[] = []) => [
+  'amp',
+  f.model,
+  '--calib',
+  f.calibFile,
+  '--samples',
+  '8',
+  '--candidates',
+  'W4A4,W8A8,W16A16',
+  '--target',
+  '30',
+  '--eval-samples',
+  '4',
+  ...extra,
+  '--out',
+  dir,
+];
 let run: CapturedRun;
 // One AMP run serves the tests of its output files.
 beforeAll(async () => {
   f = await detectorFixture();
   out = path.join(f.dir, 'amp');
-  run = await runQuantsim([
-    'amp',
-    f.model,
-    '--calib',
-    f.calibFile,
-    '--samples',
-    '8',
-    '--candidates',
-    'W4A4,W8A8,W16A16',
-    '--target',
-    '30',
-    '--eval-samples',
-    '4',
-    '--out',
-    out,
-  ]);
+  run = await runQuantsim(ampArgs(out));
 });
 
 describe('quantsim amp', () => {
@@ -93,6 +96,17 @@ describe('quantsim amp', () => {
     const nan = await runQuantsim(['amp', f.model, '--calib', f.calibFile, '--target', 'high']);
     expect(nan.code).toBe(1);
     expect(nan.err).toMatch(/--target high.*not a number/);
+    const threads = await runQuantsim(['amp', f.model, '--calib', f.calibFile, '--target', '30', '--workers', 'two']);
+    expect(threads.code).toBe(1);
+    expect(threads.err).toMatch(/--workers two.*whole number/);
+  });
+
+  it('gives the same front on 2 worker threads (--workers 2)', async () => {
+    const other = path.join(f.dir, 'amp-threads');
+    const r = await runQuantsim(ampArgs(other, ['--workers', '2']));
+    expect(r.code, r.err).toBe(0);
+    const front = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'front.json'), 'utf8')) as FrontJson).front;
+    expect(front(other)).toEqual(front(out));
   });
 
   const missing = chromiumMissingReason();

@@ -170,6 +170,19 @@ describe('analyze', () => {
   });
 });
 
+/** An AMP `evaluate`: output SQNR of `evaluation` against the float model's outputs. */
+async function sqnrAgainstFloat(builder: ReturnType<typeof quant>, calibration: FeedsLike[], evaluation: FeedsLike[]) {
+  const reference: TensorMap[] = [];
+  const probe = await builder.calibrate(calibration);
+  for (const e of evaluation) reference.push(await probe.runFloat(e as never));
+  await probe.release();
+  return async (runner: { run(f: never): Promise<TensorMap> }) => {
+    const out: TensorMap[] = [];
+    for (const e of evaluation) out.push(await runner.run(e as never));
+    return outputSqnr(reference, out);
+  };
+}
+
 function outputSqnr(reference: readonly TensorMap[], outputs: readonly TensorMap[]): number {
   let s = 0;
   let n = 0;
@@ -226,16 +239,7 @@ describe('evaluations on worker threads', () => {
     expect(scores(two)).toEqual(scores(one));
     expect(two.findings.map((f) => [f.layer, f.kind])).toEqual(one.findings.map((f) => [f.layer, f.kind]));
 
-    const evaluation = images(4, 3);
-    const reference: TensorMap[] = [];
-    const probe = await builder.calibrate(options.calibration);
-    for (const e of evaluation) reference.push(await probe.runFloat(e as never));
-    await probe.release();
-    const evaluate = async (runner: { run(f: never): Promise<TensorMap> }) => {
-      const out: TensorMap[] = [];
-      for (const e of evaluation) out.push(await runner.run(e as never));
-      return outputSqnr(reference, out);
-    };
+    const evaluate = await sqnrAgainstFloat(builder, options.calibration, images(4, 3));
     const candidates: AmpCandidate[] = [
       { activations: 4, params: 4 },
       { activations: 8, params: 8 },
@@ -293,15 +297,7 @@ describe('autoMixedPrecision', () => {
       { activations: 4, params: 4 },
       { activations: 8, params: 8 },
     ];
-    const reference: TensorMap[] = [];
-    const probe = await builder.calibrate(calibration);
-    for (const e of evaluation) reference.push(await probe.runFloat(e as never));
-    await probe.release();
-    const evaluate = async (runner: { run(f: never): Promise<TensorMap> }) => {
-      const out: TensorMap[] = [];
-      for (const e of evaluation) out.push(await runner.run(e as never));
-      return outputSqnr(reference, out);
-    };
+    const evaluate = await sqnrAgainstFloat(builder, calibration, evaluation);
 
     // Brute force: every plan's score and cost, from the same statistics.
     const stats = await builder.collectStats(calibration);

@@ -54,6 +54,8 @@ export interface AmpCommandOptions extends QuantPlanOptions {
   readonly data?: string;
   /** The output folder: plan.json, front.json, amp.html. */
   readonly out: string;
+  /** Evaluation worker threads (`--workers`, a number or `auto`); default 1. */
+  readonly workers?: number | 'auto';
 }
 
 /** What `quantsim amp` wrote and measured. */
@@ -171,6 +173,7 @@ export async function ampCommand(modelArg: string, options: AmpCommandOptions, i
       ...(options.allowedDrop !== undefined ? { allowedDrop: options.allowedDrop } : { target: options.target as number }),
       candidates,
       ...(options.cost ? { cost: options.cost } : {}),
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
       onProgress: (p) => {
         if (p.phase !== phase) {
           task?.finish();
