@@ -139,17 +139,14 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
   );
   try {
     const batchSize = options.batchSize ?? 8;
-    // The float reference runs in this thread, one run at a time; the configurations run on the
-    // switchable simulation, as many at once as it has threads.
-    const stackedWith = (concurrency: number) => stackedOutputs(samples, batchSize, sim.floatModel.graph, concurrency);
-    let outputsOf: OutputsOf = sampleOutputs(samples, switchable.concurrency);
-    let reference = await sampleOutputs(samples)((f) => sim.runFloat(f));
-    const stacked = stackedWith(1);
+    let outputsOf: OutputsOf = sampleOutputs(samples);
+    let reference = await outputsOf((f) => sim.runFloat(f));
+    const stacked = stackedOutputs(samples, batchSize, sim.floatModel.graph);
     if (stacked) {
       // A model that cannot take the stacked batch runs one sample at a time.
       const stackedReference = await stacked((f) => sim.runFloat(f)).catch(() => undefined);
       if (stackedReference && sameOutputs(reference, stackedReference)) {
-        outputsOf = stackedWith(switchable.concurrency) as OutputsOf;
+        outputsOf = stacked;
         reference = stackedReference;
       }
     }
@@ -167,7 +164,9 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
     const measure = async (step: string, setting: SwitchSetting): Promise<number> => {
       throwIfAborted(options.signal, 'The analysis', done, total);
       options.onProgress?.({ step, done, total });
-      const v = scorer.score(await outputsOf((f) => switchable.run(f, setting)));
+      // The float reference ran one run at a time in this thread; configurations run on the
+      // switchable simulation, as many at once as it has threads.
+      const v = scorer.score(await outputsOf((f) => switchable.run(f, setting), switchable.concurrency));
       done++;
       total = Math.max(total, done);
       options.onProgress?.({ step, done, total });

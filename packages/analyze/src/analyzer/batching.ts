@@ -16,12 +16,7 @@ type ArrayConstructorOf = new (length: number) => TensorArray;
  * outputs are split back per sample (views, no copies). `undefined` when the samples cannot be
  * stacked, or when the model fixes the batch axis.
  */
-export function stackedOutputs(
-  samples: readonly FeedsLike[],
-  size: number,
-  graph: GraphView,
-  concurrency = 1,
-): OutputsOf | undefined {
+export function stackedOutputs(samples: readonly FeedsLike[], size: number, graph: GraphView): OutputsOf | undefined {
   const first = samples[0] as Record<string, Partial<TensorData>> | undefined;
   if (!first || size < 2 || samples.length < 2) return undefined;
   const names = Object.keys(first);
@@ -52,7 +47,7 @@ export function stackedOutputs(
     }
     batches.push({ feeds, count: chunk.length });
   }
-  return async (run: ConfigurationRunner) => {
+  return async (run: ConfigurationRunner, concurrency = 1) => {
     const out: TensorMap[] = [];
     const results = await mapConcurrently(batches, concurrency, (b) => run(b.feeds));
     for (const [k, b] of batches.entries()) {
@@ -77,9 +72,9 @@ export function stackedOutputs(
   };
 }
 
-/** One run per sample, `concurrency` at a time. */
-export function sampleOutputs(samples: readonly FeedsLike[], concurrency = 1): OutputsOf {
-  return (run) => mapConcurrently(samples, concurrency, run);
+/** One run per sample. */
+export function sampleOutputs(samples: readonly FeedsLike[]): OutputsOf {
+  return (run, concurrency = 1) => mapConcurrently(samples, concurrency, run);
 }
 
 /**

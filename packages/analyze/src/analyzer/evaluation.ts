@@ -8,7 +8,8 @@ export type SampleMetric = (outputs: TensorMap, sample: FeedsLike) => number;
 export type ConfigurationRunner = (feeds: FeedsLike) => Promise<TensorMap>;
 
 /** Every evaluation sample's outputs under one configuration, in sample order. */
-export type OutputsOf = (run: ConfigurationRunner) => Promise<readonly TensorMap[]>;
+/** Every sample's outputs of one configuration; `concurrency` runs at once (default 1). */
+export type OutputsOf = (run: ConfigurationRunner, concurrency?: number) => Promise<readonly TensorMap[]>;
 
 /** How a configuration is scored from its outputs: the user's per-sample metric averaged, or the output SQNR against float. */
 export interface Scorer {

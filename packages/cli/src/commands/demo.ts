@@ -75,7 +75,7 @@ export async function demoCommand(options: DemoOptions, io: CommandIO): Promise<
   // its first 16 lines), and the same encodings without bias correction for the sensitivity
   // analysis, whose configurations turn quantizers off (corrected biases belong to the whole plan).
   const stats = await base.collectStats(calibFeeds, { onProgress: (p) => task.update(p.done) });
-  const sim = await base.fromStats(stats, calibFeeds.slice(0, 16));
+  const sim = await base.fromStats(stats, calibFeeds);
   const uncorrected = await base.biasCorrection(false).fromStats(stats);
   task.finish();
   const sims = [sim, uncorrected];

@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import type { CalibrateOptions, CalibrationStats } from '../contracts/calibration.js';
 import { CalibrationError } from '../errors/calibration-error.js';
 import { FeedError } from '../errors/feed-error.js';
-import { describeValue, InvalidArgumentError, type QuantsimErrorCode } from '../errors/quantsim-error.js';
+import { describeValue, InvalidArgumentError, messageWithoutHint, type QuantsimErrorCode } from '../errors/quantsim-error.js';
 import type { GraphView } from '../graph/graph-view.js';
 import { mergeCalibrationStats } from './collect.js';
 import { type CalibrationData, checkFeeds, type FeedsLike, iterateData } from './feeds.js';
@@ -190,7 +190,7 @@ function mib(bytes: number): number {
 
 /** A worker's error, rebuilt here with the sample's index in the whole data. */
 function threadError(e: Extract<ThreadResult, { error: unknown }>['error']): Error {
-  const message = e.hint && e.message.endsWith(` ${e.hint}`) ? e.message.slice(0, -e.hint.length - 1) : e.message;
+  const message = messageWithoutHint(e.message, e.hint);
   const renumbered = e.index >= 0 ? message.replace(/calibration sample \d+/, `calibration sample ${e.index}`) : message;
   const code = e.code as QuantsimErrorCode | undefined;
   if (code === 'NON_FINITE' || code === 'CALIBRATION' || code === 'ABORTED')

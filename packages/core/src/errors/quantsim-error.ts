@@ -62,3 +62,8 @@ export function describeValue(value: unknown): string {
     return String(value);
   }
 }
+
+/** `message` without the hint that {@link QuantsimError} appended to it (as is, when it has none). */
+export function messageWithoutHint(message: string, hint: string | undefined): string {
+  return hint && message.endsWith(` ${hint}`) ? message.slice(0, -hint.length - 1) : message;
+}

@@ -1,7 +1,7 @@
 import type { EncodingMap } from '../contracts/encoding.js';
 import { onnxQuantParams } from '../encode/onnx-quant-params.js';
 import { EncodingsExportError } from '../errors/encodings-errors.js';
-import { QuantsimError, UnsupportedError } from '../errors/quantsim-error.js';
+import { messageWithoutHint, QuantsimError, UnsupportedError } from '../errors/quantsim-error.js';
 import type { QuantPlan } from '../plan/plan.js';
 import { stableJson } from './stable-json.js';
 
@@ -47,7 +47,7 @@ const ORT_QUANT_TYPES: Readonly<Record<string, OrtQuantType>> = {
 
 /** An error's message without its hint (the export error has its own). */
 function reason(e: unknown): string {
-  if (e instanceof QuantsimError && e.hint && e.message.endsWith(` ${e.hint}`)) return e.message.slice(0, -e.hint.length - 1);
+  if (e instanceof QuantsimError) return messageWithoutHint(e.message, e.hint);
   return e instanceof Error ? e.message : String(e);
 }
 

@@ -5,8 +5,6 @@ import type { TensorData, TensorMap } from '../contracts/tensor.js';
 export interface SwitchableWorkerData {
   /** The switchable model, as one shared copy for all threads. */
   readonly model: SharedArrayBuffer;
-  /** The backend's name, for messages. */
-  readonly backend: string;
   /** How the thread makes the backend again. */
   readonly recipe: BackendRecipe;
   /** Threads inside each session, so that the workers together use the cores once. */

@@ -4,7 +4,7 @@ import { checkFeeds, type FeedsLike } from '../calibrate/feeds.js';
 import type { Backend, BackendSession } from '../contracts/backend.js';
 import type { TensorData, TensorMap } from '../contracts/tensor.js';
 import { QUANTSIM_ERROR_CODES, type QuantsimErrorCode } from '../errors/codes.js';
-import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
+import { InvalidArgumentError, messageWithoutHint, QuantsimError } from '../errors/quantsim-error.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
 import type { QuantizerSpec } from '../plan/spec.js';
 import type { SwitchableModel, SwitchGroup } from './switchable-model.js';
@@ -80,7 +80,6 @@ export class SwitchableSim {
       new Uint8Array(model).set(bytes);
       const workerData: SwitchableWorkerData = {
         model,
-        backend: backend.name,
         recipe: backend.recipe,
         intraOpThreads: Math.max(1, Math.floor(os.availableParallelism() / workers)),
       };
@@ -149,7 +148,7 @@ export class SwitchableSim {
     const result = (await this.#pool.run(task)) as SwitchableResult;
     if ('outputs' in result) return result.outputs;
     const e = result.error;
-    const message = e.hint && e.message.endsWith(` ${e.hint}`) ? e.message.slice(0, -e.hint.length - 1) : e.message;
+    const message = messageWithoutHint(e.message, e.hint);
     const code: QuantsimErrorCode = e.code && e.code in QUANTSIM_ERROR_CODES ? (e.code as QuantsimErrorCode) : 'BACKEND';
     throw new QuantsimError(code, `An evaluation thread failed: ${message}`, {
       ...(e.hint ? { hint: e.hint } : {}),
