@@ -92,7 +92,10 @@ const AIMET_LEVELS = 255;
  * wins (the first, on ties). Symmetric grids shrink both ends; asymmetric ones shrink the
  * symmetric pair, the left pair or the right pair of bins, whichever holds the least mass,
  * never past 0. So no window is narrower than about half the histogram. `zeroBin`, when a bin
- * starts at exactly 0, keeps its own count in Q (see {@link quantizedDistribution}).
+ * starts at exactly 0, keeps its own count in Q (see {@link quantizedDistribution}), except where
+ * it is an end of a window that clips on that side: there it also holds the clipped values, and
+ * keeping its count would price clipping a whole side to 0 at almost nothing (the PaddleOCR
+ * classifier's input lost every dark pixel that way).
  */
 function aimetWindowSearch(
   ref: Float64Array,
@@ -114,7 +117,13 @@ function aimetWindowSearch(
   let bestDivergence = Number.POSITIVE_INFINITY;
   while (stop - start + 1 >= AIMET_LEVELS) {
     const size = stop - start + 1;
-    const inWindow = zeroBin !== undefined && zeroBin >= start && zeroBin <= stop ? zeroBin - start : undefined;
+    // The zero bin keeps its own count only while it holds none of the clipped mass: at an end
+    // that clips, P's end bin also holds every value beyond it, and AIMET's merging is kept.
+    const zeroInside =
+      zeroBin !== undefined &&
+      (zeroBin > start || (zeroBin === start && start === 0)) &&
+      (zeroBin < stop || (zeroBin === stop && stop === bins - 1));
+    const inWindow = zeroInside ? (zeroBin as number) - start : undefined;
     const sumQ = quantizedDistribution(ref, start, size, AIMET_LEVELS, q, inWindow);
     p.set(ref.subarray(start, start + size));
     p[0] = below[start + 1] as number;
