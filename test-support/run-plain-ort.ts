@@ -20,10 +20,9 @@ export async function runPlainOrt(
   });
   try {
     const inputs = Object.fromEntries(
-      Object.entries(feeds as Record<string, { data: Float32Array; dims: number[] }>).map(([k, v]) => [
-        k,
-        new ort.Tensor('float32', v.data, v.dims),
-      ]),
+      Object.entries(feeds as Record<string, { type?: 'float32' | 'int64' | 'bool'; data: Float32Array; dims: number[] }>).map(
+        ([k, v]) => [k, new ort.Tensor(v.type ?? 'float32', v.data, v.dims)],
+      ),
     );
     const out = await session.run(inputs);
     return Object.fromEntries(session.outputNames.map((n) => [n, out[n]?.data as Float32Array]));

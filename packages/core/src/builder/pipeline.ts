@@ -188,11 +188,11 @@ async function statisticsPass(
   const bodies = resolved.plan.skipped.flatMap((s) => (s.subgraph ? [s] : []));
   if (bodies.length > 0)
     services.warn(
-      `quantsim: calibrate(): ${bodies.length} If/Loop/Scan bod${bodies.length === 1 ? 'y is' : 'ies are'} not quantized (${bodies
+      `quantsim: calibrate(): ${bodies.length} Loop/Scan bod${bodies.length === 1 ? 'y is' : 'ies are'} not quantized (${bodies
         .map((s) => `${s.tensor}, ${s.subgraph?.nodes} nodes`)
         .join(
           '; ',
-        )}): quantsim does not quantize inside subgraphs yet, so everything they compute stays float and the simulation measures only the quantizers outside them. plan.toTable() lists them.`,
+        )}): quantsim quantizes inside If branches but not yet inside Loop or Scan bodies, so everything they compute stays float and the simulation measures only the quantizers outside them. plan.toTable() lists them.`,
     );
   const backend = await selectBackend(state, services);
   const skip = new Set(keptEncodings(resolved).keys());
@@ -236,6 +236,7 @@ export async function simulation(
   const computed = stats
     ? computeEncodings(resolved.plan, resolved.prepared, stats, services.plugins.schemes, keptEncodings(resolved))
     : keptEncodings(resolved, true);
+  if (stats) warnUnrunBranches(resolved.plan, stats, computed, services.warn);
   // Post-training: `.seqMse()` and `.biasCorrection()` run after calibration, on the samples kept.
   const schemes = services.plugins.schemes;
   let steps = stats ? effectiveSteps(state.postTraining) : undefined;
@@ -297,4 +298,25 @@ export function diffPlans(before: QuantPlan, after: QuantPlan, encodings: Encodi
     }
   }
   return changes;
+}
+
+/**
+ * Activation quantizers of If branches that no calibration sample ran get no encoding (they stay
+ * float); says which branches, and how to calibrate them.
+ */
+function warnUnrunBranches(
+  plan: ResolvedPlan['plan'],
+  stats: CalibrationStats,
+  encodings: ReadonlyMap<string, unknown>,
+  warn: (message: string) => void,
+): void {
+  const scopes = new Map<string, number>();
+  for (const q of plan.quantizers)
+    if (q.enabled && q.scope !== undefined && q.kind !== 'param' && !encodings.has(q.id) && stats.tensors[q.tensor]?.count === 0)
+      scopes.set(q.scope, (scopes.get(q.scope) ?? 0) + 1);
+  if (scopes.size === 0) return;
+  warn(
+    `quantsim: calibrate(): no calibration sample ran ${[...scopes].map(([s, n]) => `${s} (${n} activation quantizer${n === 1 ? '' : 's'})`).join(', ')}: ` +
+      'those quantizers get no encoding and stay float. Add calibration samples that take that branch (for example the other sample rate of a model that branches on it).',
+  );
 }

@@ -118,7 +118,12 @@ export class QuantSim {
 
   /** Enabled quantizers that have no encoding. */
   get missingEncodings(): string[] {
-    return this.plan.quantizers.filter((q) => q.enabled && !this.encodings.has(q.id)).map((q) => q.id);
+    // After calibration, activations of an If branch that no sample took have none on purpose
+    // (calibrate() warned, naming the branch): they stay float.
+    const calibrated = this.encodings.size > 0;
+    return this.plan.quantizers
+      .filter((q) => q.enabled && !this.encodings.has(q.id) && !(calibrated && q.scope !== undefined && q.kind === 'activation'))
+      .map((q) => q.id);
   }
 
   /** The simulated model (built on first use). */
@@ -166,7 +171,8 @@ export class QuantSim {
 
   /**
    * Per-layer SQNR, float versus quantized, over one or more samples, worst first. Every
-   * quantized activation is compared, plus the model's outputs. Quantization noise accumulates,
+   * quantized activation of the main graph is compared (not those inside If branches), plus the
+   * model's outputs. Quantization noise accumulates,
    * so each figure measures the effect of all quantizers up to that tensor.
    */
   async compare(samples: FeedsLike | readonly FeedsLike[]): Promise<TensorComparison[]> {
@@ -177,7 +183,8 @@ export class QuantSim {
     const tensors = [
       ...new Set([
         ...this.plan.quantizers
-          .filter((q) => q.enabled && q.kind === 'activation' && !graph.inputs.includes(q.tensor))
+          // Tensors inside If branches cannot be graph outputs: compare covers the main graph.
+          .filter((q) => q.enabled && q.kind === 'activation' && q.scope === undefined && !graph.inputs.includes(q.tensor))
           .map((q) => q.tensor),
         ...graph.outputs,
       ]),

@@ -27,12 +27,19 @@ export function statisticsRequests(
       hint: 'Use 1 for exact histograms, or for example 16 to sample every 16th element.',
     });
   const full = new Map<string, boolean>();
+  const scopes = new Map<string, string>();
   for (const q of resolved.plan.quantizers) {
     if (!q.enabled || q.kind === 'param' || q.dtype !== 'int' || skip.has(q.id)) continue;
     const needsHistogram = schemes.get(q.scheme)?.statistics === 'histogram';
     full.set(q.tensor, (full.get(q.tensor) ?? false) || needsHistogram);
+    if (q.scope !== undefined) scopes.set(q.tensor, q.scope);
   }
-  return [...full].map(([tensor, f]) => ({ tensor, full: f, ...(f && histogramStride > 1 ? { stride: histogramStride } : {}) }));
+  return [...full].map(([tensor, f]) => {
+    const scope = scopes.get(tensor);
+    // Tensors of If branches leave them whole (see buildStatisticsGraph).
+    if (scope !== undefined) return { tensor, full: true, scope };
+    return { tensor, full: f, ...(f && histogramStride > 1 ? { stride: histogramStride } : {}) };
+  });
 }
 
 /**

@@ -1,7 +1,10 @@
 import { create } from '@bufbuild/protobuf';
 import { type GraphProto, type NodeProto, NodeProtoSchema } from 'onnx-buf';
+import type { GraphView } from '../graph/graph-view.js';
+import { bodiesOf, bodyProto, twinNodes } from '../graph/scopes.js';
 import type { Model } from '../model/model.js';
-import { makeAttribute, makeTensor, makeValueInfo } from '../onnx/factory.js';
+import { makeAttribute, makeNode, makeTensor, makeValueInfo } from '../onnx/factory.js';
+import { definedNames, uniqueNames } from '../onnx/graph-edit.js';
 
 /** What calibration gathers for one tensor. */
 export interface TensorRequest {
@@ -13,6 +16,11 @@ export interface TensorRequest {
    * exact range, count and non-finite check from reductions. 1 (default) sends every element.
    */
   readonly stride?: number;
+  /**
+   * The If branch that holds the tensor (a quantizer's `scope`). Such a tensor leaves its
+   * branch whole, as an extra output of its If (see {@link buildStatisticsGraph}).
+   */
+  readonly scope?: string;
 }
 
 /** The outputs that carry one tensor's statistics. */
@@ -80,7 +88,15 @@ export function buildStatisticsGraph(
   };
   const node = (opType: string, input: string[], output: string, attribute: NodeProto['attribute'] = []) =>
     create(NodeProtoSchema, { opType, input, output: [output], attribute });
+  const inBranches = requests.filter((r) => r.scope !== undefined);
+  if (inBranches.length > 0) {
+    for (const { tensor, local } of exposeFromBranches(model, copy, inBranches)) {
+      graph.output.push(makeValueInfo(local, 'float32'));
+      outputs.push({ tensor, values: local, stride: 1 });
+    }
+  }
   for (const r of requests) {
+    if (r.scope !== undefined) continue;
     const stride = r.full ? Math.max(1, Math.floor(r.stride ?? 1)) : 1;
     if (r.full && stride === 1) {
       if (!existing.has(r.tensor)) graph.output.push(makeValueInfo(r.tensor, 'float32'));
@@ -134,4 +150,63 @@ export function buildStatisticsGraph(
     makeValueInfo(PACKED_SIZES, 'int64', [mins.length]),
   );
   return { model: copy, outputs, packed: { stats: PACKED_STATS, sizes: PACKED_SIZES, count: mins.length } };
+}
+
+/**
+ * Brings tensors of If branches out to the main graph of `copy` (a clone of `model`): in its
+ * branch, each tensor is flattened and becomes an extra branch output; the other branch of the
+ * same If outputs an empty float32 tensor in that place, so both keep the same outputs; the If
+ * gets one more output for it, and an enclosing branch passes that on the same way. A sample
+ * that does not take a branch thus yields no values for its tensors. Returns, for each tensor,
+ * the main-graph name that carries it.
+ */
+function exposeFromBranches(model: Model, copy: Model, requests: readonly TensorRequest[]): { tensor: string; local: string }[] {
+  const view = model.graph;
+  const main = copy.proto.graph as GraphProto;
+  const twins = twinNodes(model.proto.graph as GraphProto, main);
+  const unique = uniqueNames(definedNames(main));
+  const wanted = new Map<string, string[]>();
+  for (const r of requests) wanted.set(r.scope as string, [...(wanted.get(r.scope as string) ?? []), r.tensor]);
+  const bodies = bodiesOf(view);
+
+  // Bottom-up: what a graph hands to its owner, as [tensor, name in this graph].
+  const expose = (v: GraphView, proto: GraphProto): { tensor: string; local: string }[] => {
+    const items: { tensor: string; local: string }[] = [];
+    const shape = v.path === '' ? undefined : unique('quantsim::flat_N');
+    for (const tensor of wanted.get(v.path) ?? []) {
+      const local = unique(`${tensor}::quantsim_flat`);
+      proto.node.push(makeNode('Reshape', [tensor, shape as string], [local]));
+      items.push({ tensor, local });
+    }
+    if (items.length > 0 && shape) proto.initializer.push(makeTensor(shape, 'int64', [1], [-1]));
+    for (const owner of v.nodes) {
+      if (owner.opType !== 'If' || owner.domain !== '') continue;
+      const twin = twins.get(owner.proto);
+      const branches = owner.subgraphs.map((s) => {
+        const body = bodies.get(s.graph.path);
+        const g = twin ? bodyProto(twin, s.attribute) : undefined;
+        return body && g ? { g, items: expose(body.view, g) } : undefined;
+      });
+      if (!twin || branches.some((b) => b === undefined) || branches.every((b) => b?.items.length === 0)) continue;
+      for (const [k, branch] of branches.entries()) {
+        for (const item of branch?.items ?? []) {
+          const out = unique(`${item.tensor}::quantsim_if`);
+          for (const [j, other] of branches.entries()) {
+            if (!other) continue;
+            if (j === k) {
+              other.g.output.push(makeValueInfo(item.local, 'float32'));
+              continue;
+            }
+            const empty = unique(`${item.tensor}::quantsim_none`);
+            other.g.node.push(makeNode('Constant', [], [empty], { value: makeTensor(empty, 'float32', [0], []) }));
+            other.g.output.push(makeValueInfo(empty, 'float32'));
+          }
+          twin.output.push(out);
+          items.push({ tensor: item.tensor, local: out });
+        }
+      }
+    }
+    return items;
+  };
+  return expose(view, main);
 }

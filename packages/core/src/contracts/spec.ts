@@ -41,6 +41,11 @@ export interface QuantizerSpec extends GridSpec {
   readonly inputIndex?: number;
   /** For activations that end a supergroup (Conv+Relu…): every layer of the group. */
   readonly supergroup?: readonly string[];
+  /**
+   * For quantizers inside an If branch: the branch's path (`<If node>/then_branch`, nested
+   * branches prefixed by their owners). Absent in the main graph.
+   */
+  readonly scope?: string;
   readonly scheme: string;
   /** The channel axis for per-channel quantization; `undefined` for per-tensor. */
   readonly perChannelAxis: number | undefined;

@@ -3,6 +3,7 @@ import type { Encoding } from '../contracts/encoding.js';
 import type { EncodingScheme } from '../contracts/scheme.js';
 import type { TensorStats } from '../contracts/stats.js';
 import { QuantsimError } from '../errors/quantsim-error.js';
+import { ownGraphProto } from '../graph/scopes.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
 import type { QuantizerSpec } from '../plan/spec.js';
@@ -19,8 +20,9 @@ export function encodingFromStats(spec: QuantizerSpec, stats: TensorStats, schem
 
 /** The statistics of a parameter, from its values (per channel along the quantizer's axis). */
 export function paramStats(prepared: PreparedModel, spec: QuantizerSpec, scheme: EncodingScheme): TensorStats {
-  const tensor = prepared.model.constantTensor(spec.tensor);
-  const values = prepared.model.constantValues(spec.tensor);
+  const graph = spec.scope === undefined ? undefined : ownGraphProto(prepared.graph, spec.scope);
+  const tensor = prepared.model.constantTensor(spec.tensor, graph);
+  const values = prepared.model.constantValues(spec.tensor, graph);
   if (!tensor || !values)
     throw new QuantsimError('CALIBRATION', `Parameter '${spec.tensor}' has no constant value.`, {
       hint: 'Its quantizer cannot be calibrated; disable it with .tensors(name).disable().',
@@ -65,6 +67,8 @@ export function computeEncodings(
         },
       );
     const s = q.kind === 'param' ? paramStats(prepared, q, scheme) : stats.tensors[q.tensor];
+    // An If branch that no calibration sample took: its activations stay float (the caller warns).
+    if (q.kind !== 'param' && q.scope !== undefined && s?.count === 0) continue;
     if (!s)
       throw new QuantsimError('CALIBRATION', `No statistics were gathered for tensor '${q.tensor}' (quantizer ${q.id}).`, {
         hint: 'This is a bug in quantsim: the statistics graph missed it.',

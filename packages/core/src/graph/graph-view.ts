@@ -1,7 +1,8 @@
-import type { GraphProto, NodeProto, TensorProto } from 'onnx-buf';
+import type { AttributeProto, GraphProto, NodeProto, TensorProto } from 'onnx-buf';
 import { AttributeProto_AttributeType } from 'onnx-buf';
 import type { GraphReader, Layer, NodeView, TensorView } from '../contracts/graph.js';
 import { GraphStructureError } from '../errors/graph-structure-error.js';
+import type { DTypeName } from '../onnx/dtype.js';
 import { stableNodeNames } from './stable-names.js';
 import { stableTopologicalOrder } from './stable-order.js';
 import { buildTensors, paramsOf } from './tensor-table.js';
@@ -17,6 +18,8 @@ export interface GraphViewOptions {
   readonly outerScope?: ReadonlySet<string>;
   /** Shapes measured by a dry run, used where the model declares none. */
   readonly shapes?: ReadonlyMap<string, readonly number[]>;
+  /** Element types of the names visible from enclosing graphs (for subgraphs). */
+  readonly outerTypes?: ReadonlyMap<string, DTypeName>;
 }
 
 /**
@@ -46,10 +49,12 @@ export class GraphView implements GraphReader {
 
   readonly #proto: GraphProto;
   readonly #outerScope: ReadonlySet<string> | undefined;
+  readonly #outerTypes: ReadonlyMap<string, DTypeName> | undefined;
 
   constructor(graph: GraphProto, options: GraphViewOptions = {}) {
     this.#proto = graph;
     this.#outerScope = options.outerScope;
+    this.#outerTypes = options.outerTypes;
     this.path = options.path ?? '';
     const outer = options.outerScope ?? new Set<string>();
     const initializers = new Map<string, TensorProto>(graph.initializer.map((t) => [t.name, t]));
@@ -74,7 +79,12 @@ export class GraphView implements GraphReader {
     const nodes: NodeView[] = [];
     const nodesByName = new Map<string, NodeView>();
     const allSubgraphs: { owner: string; attribute: string; graph: GraphView }[] = [];
-    let scope: Set<string> | undefined;
+    const bodies: {
+      attr: AttributeProto;
+      graphs: GraphProto[];
+      into: { attribute: string; graph: GraphView }[];
+      name: string;
+    }[] = [];
     order.forEach((fileIndex, index) => {
       const proto = graph.node[fileIndex] as NodeProto;
       const name = names[index] as string;
@@ -98,13 +108,7 @@ export class GraphView implements GraphReader {
             : attr.type === AttributeProto_AttributeType.GRAPHS
               ? attr.graphs
               : [];
-        graphs.forEach((g, k) => {
-          scope ??= new Set([...outer, ...declaredInputs, ...initializers.keys(), ...graph.node.flatMap((n) => n.output)]);
-          const label = graphs.length > 1 ? `${attr.name}[${k}]` : attr.name;
-          const sub = new GraphView(g, { path: `${name}/${label}`, outerScope: scope });
-          subgraphs.push({ attribute: label, graph: sub });
-          allSubgraphs.push({ owner: name, attribute: label, graph: sub }, ...sub.subgraphs);
-        });
+        if (graphs.length > 0) bodies.push({ attr, graphs, into: subgraphs, name });
       }
       nodes.push(view);
       nodesByName.set(name, view);
@@ -113,7 +117,20 @@ export class GraphView implements GraphReader {
     this.#nodesByName = nodesByName;
     this.subgraphs = allSubgraphs;
 
-    this.tensors = buildTensors(graph, nodes, initializers, constantNodeOutputs, options.shapes);
+    this.tensors = buildTensors(graph, nodes, initializers, constantNodeOutputs, options.shapes, options.outerTypes);
+    // Bodies come after the tensor table, so that they know the element types of what they read from here.
+    if (bodies.length > 0) {
+      const scope = new Set([...outer, ...declaredInputs, ...initializers.keys(), ...graph.node.flatMap((n) => n.output)]);
+      const types = new Map(options.outerTypes ?? []);
+      for (const [n, t] of this.tensors) if (t.dtype) types.set(n, t.dtype);
+      for (const { attr, graphs, into, name } of bodies)
+        graphs.forEach((g, k) => {
+          const label = graphs.length > 1 ? `${attr.name}[${k}]` : attr.name;
+          const sub = new GraphView(g, { path: `${name}/${label}`, outerScope: scope, outerTypes: types });
+          into.push({ attribute: label, graph: sub });
+          allSubgraphs.push({ owner: name, attribute: label, graph: sub }, ...sub.subgraphs);
+        });
+    }
     this.layers = nodes
       .filter((n) => !(n.opType === 'Constant' && n.domain === ''))
       .map((node) => ({
@@ -131,7 +148,12 @@ export class GraphView implements GraphReader {
    * the model does not declare; declared shapes are kept. `shapeSource` says `dry-run`.
    */
   withShapes(shapes: ReadonlyMap<string, readonly number[]>): GraphView {
-    return new GraphView(this.#proto, { path: this.path, ...(this.#outerScope ? { outerScope: this.#outerScope } : {}), shapes });
+    return new GraphView(this.#proto, {
+      path: this.path,
+      ...(this.#outerScope ? { outerScope: this.#outerScope } : {}),
+      ...(this.#outerTypes ? { outerTypes: this.#outerTypes } : {}),
+      shapes,
+    });
   }
 
   /** The tensor of this name, or `undefined`. */

@@ -41,6 +41,7 @@ export function buildTensors(
   initializers: ReadonlyMap<string, TensorProto>,
   constantNodeOutputs: ReadonlyMap<string, TensorProto>,
   measured: ReadonlyMap<string, readonly number[]> | undefined,
+  outerTypes?: ReadonlyMap<string, DTypeName>,
 ): Map<string, TensorView> {
   const tensors = new Map<string, MutableTensor>();
   const get = (name: string): MutableTensor => {
@@ -121,6 +122,16 @@ export function buildTensors(
       }
     }
   }
+  // Names read from an enclosing graph (in If/Loop/Scan bodies) take their type from there.
+  if (outerTypes)
+    for (const t of tensors.values())
+      if (!t.dtype && !t.producer && t.role !== 'constant') {
+        const dtype = outerTypes.get(t.name);
+        if (dtype) {
+          t.dtype = dtype;
+          t.dtypeSource = 'inferred';
+        }
+      }
   inferTypes(nodes, tensors);
   if (measured)
     for (const [name, dims] of measured) {

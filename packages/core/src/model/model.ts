@@ -1,5 +1,5 @@
 import { clone, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { type ModelProto, ModelProtoSchema, type TensorProto } from 'onnx-buf';
+import { type GraphProto, type ModelProto, ModelProtoSchema, type TensorProto } from 'onnx-buf';
 import type { ModelView } from '../contracts/model.js';
 import { GraphView, type Layer } from '../graph/graph-view.js';
 import type { FileIdentity } from '../io/file-identity.js';
@@ -101,14 +101,16 @@ export class Model implements ModelView {
    * The values of a constant tensor (initializer or Constant-node output) as float32.
    * @returns `undefined` when no constant of that name exists.
    */
-  constantValues(name: string): Float32Array | undefined {
-    const tensor = this.constantTensor(name);
+  constantValues(name: string, graph?: GraphProto): Float32Array | undefined {
+    const tensor = this.constantTensor(name, graph);
     return tensor ? tensorToFloat32(tensor, (t) => this.#external.get(t) ?? new Uint8Array()) : undefined;
   }
 
-  /** The `TensorProto` behind a constant: an initializer, or a Constant node's value (looking through Identity). */
-  constantTensor(name: string): TensorProto | undefined {
-    const graph = this.proto.graph;
+  /**
+   * The `TensorProto` behind a constant: an initializer, or a Constant node's value (looking
+   * through Identity). `graph`: look in this graph of the model (an If branch) instead of the main one.
+   */
+  constantTensor(name: string, graph: GraphProto | undefined = this.proto.graph): TensorProto | undefined {
     if (!graph) return undefined;
     let current = name;
     for (let hops = 0; hops < 8; hops++) {

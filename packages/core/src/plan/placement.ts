@@ -1,5 +1,6 @@
 import type { GraphView, Layer, NodeView } from '../graph/graph-view.js';
 import { DATA_MOVEMENT_OPS, type ParamRole } from '../graph/op-roles.js';
+import { bodiesOf, insideIfOnly, readByBodies } from '../graph/scopes.js';
 import { isFloatType } from '../onnx/dtype.js';
 import type { SkippedTensor } from './plan.js';
 import type { QuantizerKind } from './spec.js';
@@ -29,6 +30,8 @@ export interface QuantizerSlot {
   readonly channelAxis: number | undefined;
   readonly isGraphInput: boolean;
   readonly isGraphOutput: boolean;
+  /** The If branch that holds the tensor (see `QuantizerSpec.scope`); absent in the main graph. */
+  readonly scope?: string;
 }
 
 /** Where quantizers go in a graph, as AIMET places them. */
@@ -42,12 +45,12 @@ export interface Placement {
 /**
  * Places quantizers: on float graph inputs and op outputs, except outputs of data-movement ops
  * (they keep their input's encoding), tensors inside a supergroup, non-float and unused tensors;
- * and on parameters (weights, biases…) of layers. Subgraphs of If/Loop/Scan are reported, not quantized.
+ * and on parameters (weights, biases…) of layers. The same inside If branches, nested ones
+ * included (slots with a `scope`); Loop and Scan bodies are reported, not quantized.
  */
 export function placeQuantizers(graph: GraphView, supergroups: readonly (readonly string[])[]): Placement {
   const slots: QuantizerSlot[] = [];
   const skipped: SkippedTensor[] = [];
-  const groups = findSupergroups(graph, supergroups);
 
   for (const name of graph.inputs) {
     const t = graph.tensor(name);
@@ -69,19 +72,65 @@ export function placeQuantizers(graph: GraphView, supergroups: readonly (readonl
     });
   }
 
-  const seenParams = new Set<string>();
   const inputCandidates = new Map<string, { index: number; tensor: string }[]>();
-  for (const layer of graph.layers) {
+  const placed = new Set<string>(slots.map((s) => s.tensor));
+  placeInView(graph, undefined, supergroups, { slots, skipped, inputCandidates, placed });
+  for (const body of bodiesOf(graph).values()) {
+    if (insideIfOnly(graph, body.path)) {
+      placeInView(body.view, body.path, supergroups, { slots, skipped, placed });
+      continue;
+    }
+    // Only the outermost body that is not quantized is listed: its nested bodies go with it.
+    if (body.parent.path !== '' && !insideIfOnly(graph, body.parent.path)) continue;
+    const nodes = body.view.nodes.length + body.view.subgraphs.reduce((n, s) => n + s.graph.nodes.length, 0);
+    skipped.push({
+      tensor: body.path,
+      reason: `${body.owner.opType} body of ${body.owner.name} (${nodes} nodes): quantsim quantizes inside If branches, not yet inside Loop/Scan bodies, so its tensors stay float`,
+      subgraph: { owner: body.owner.name, attribute: body.attribute, nodes },
+    });
+  }
+  return { slots, skipped, inputCandidates };
+}
+
+/** Where {@link placeInView} writes; `placed` holds every tensor name with a slot so far. */
+interface PlacementSink {
+  readonly slots: QuantizerSlot[];
+  readonly skipped: SkippedTensor[];
+  readonly inputCandidates?: Map<string, { index: number; tensor: string }[]>;
+  readonly placed: Set<string>;
+}
+
+/**
+ * Slots on the op outputs and params of one graph: the main graph (`scope` undefined) or an If
+ * branch. In a branch, a tensor that only nested branches read counts as used, its outputs are
+ * not model outputs, and only float32 tensors are placed (statistics leave a branch as float32
+ * outputs of its If).
+ */
+function placeInView(
+  view: GraphView,
+  scope: string | undefined,
+  supergroups: readonly (readonly string[])[],
+  sink: PlacementSink,
+): void {
+  const groups = findSupergroups(view, supergroups);
+  const nested = scope === undefined ? undefined : readByBodies(view);
+  const inScope = scope === undefined ? {} : { scope };
+  for (const layer of view.layers) {
     const node = layer.node;
     for (const out of node.outputs) {
       if (out === '') continue;
-      const t = graph.tensor(out);
-      const reason = skipReason(node, out, graph, groups.interior);
+      const t = view.tensor(out);
+      const reason = skipReason(node, out, view, groups.interior, nested);
       if (reason || !t) {
-        skipped.push({ tensor: out, reason: reason ?? 'unknown tensor' });
+        sink.skipped.push({ tensor: out, reason: reason ?? 'unknown tensor' });
         continue;
       }
-      slots.push({
+      if (sink.placed.has(out)) {
+        sink.skipped.push({ tensor: out, reason: 'its name is used in another If branch too; only the first is quantized' });
+        continue;
+      }
+      sink.placed.add(out);
+      sink.slots.push({
         id: `activation:${out}`,
         tensor: out,
         kind: 'activation',
@@ -90,18 +139,20 @@ export function placeQuantizers(graph: GraphView, supergroups: readonly (readonl
         supergroup: groups.endings.get(layer.name),
         channelAxis: undefined,
         isGraphInput: false,
-        isGraphOutput: t.isGraphOutput,
+        isGraphOutput: scope === undefined && t.isGraphOutput,
+        ...inScope,
       });
     }
     for (const p of layer.params) {
-      if (seenParams.has(p.tensor)) continue;
-      seenParams.add(p.tensor);
-      const t = graph.tensor(p.tensor);
+      if (sink.placed.has(p.tensor)) continue;
+      const t = view.tensor(p.tensor);
       if (t?.dtype && !isFloatType(t.dtype)) {
-        skipped.push({ tensor: p.tensor, reason: `parameter of type ${t.dtype}, not floating point` });
+        sink.placed.add(p.tensor);
+        sink.skipped.push({ tensor: p.tensor, reason: `parameter of type ${t.dtype}, not floating point` });
         continue;
       }
-      slots.push({
+      sink.placed.add(p.tensor);
+      sink.slots.push({
         id: `param:${p.tensor}`,
         tensor: p.tensor,
         kind: 'param',
@@ -113,36 +164,35 @@ export function placeQuantizers(graph: GraphView, supergroups: readonly (readonl
         channelAxis: outputChannelAxis(layer, p.inputIndex, p.shape?.length),
         isGraphInput: false,
         isGraphOutput: false,
+        ...inScope,
       });
     }
+    if (!sink.inputCandidates) continue;
     const params = new Set(layer.params.map((p) => p.tensor));
     const candidates = layer.inputs
       .map((tensor, index) => ({ index, tensor }))
       .filter(({ tensor }) => {
         if (tensor === '' || params.has(tensor)) return false;
-        const t = graph.tensor(tensor);
+        const t = view.tensor(tensor);
         return t !== undefined && t.role !== 'constant' && t.role !== 'param' && isFloatType(t.dtype);
       });
-    inputCandidates.set(layer.name, candidates);
+    sink.inputCandidates.set(layer.name, candidates);
   }
-  for (const node of graph.nodes)
-    for (const sub of node.subgraphs) {
-      const nodes = sub.graph.nodes.length + sub.graph.subgraphs.reduce((n, s) => n + s.graph.nodes.length, 0);
-      skipped.push({
-        tensor: `${node.name}/${sub.attribute}`,
-        reason: `${node.opType} body of ${node.name} (${nodes} nodes): quantsim does not quantize inside If/Loop/Scan bodies yet, so its tensors stay float`,
-        subgraph: { owner: node.name, attribute: sub.attribute, nodes },
-      });
-    }
-  return { slots, skipped, inputCandidates };
 }
 
-function skipReason(node: NodeView, out: string, graph: GraphView, interior: ReadonlyMap<string, string>): string | undefined {
+function skipReason(
+  node: NodeView,
+  out: string,
+  graph: GraphView,
+  interior: ReadonlyMap<string, string>,
+  readByNested: ReadonlySet<string> | undefined,
+): string | undefined {
   const t = graph.tensor(out);
   if (!t) return 'unknown tensor';
   if (t.dtype === undefined) return 'element type unknown';
   if (!isFloatType(t.dtype)) return `${t.dtype}, not floating point`;
-  if (t.consumers.length === 0 && !t.isGraphOutput) return 'not used by any node';
+  if (readByNested && t.dtype !== 'float32') return `${t.dtype} inside an If branch: only float32 tensors are observed there`;
+  if (t.consumers.length === 0 && !t.isGraphOutput && !readByNested?.has(out)) return 'not used by any node';
   if (node.domain === '' && DATA_MOVEMENT_OPS.has(node.opType))
     return `keeps the encoding of its input (${node.opType} moves data without changing values)`;
   const group = interior.get(out);

@@ -1,5 +1,6 @@
 import type { SelectorReport } from '../contracts/rule.js';
 import type { GraphView, Layer } from '../graph/graph-view.js';
+import { layersWithBranches, tensorNamesWithBranches } from '../graph/scopes.js';
 import type { QuantConfig } from './config-file.js';
 import type { QuantDefaults } from './defaults.js';
 import type { OverrideData, OverrideFields } from './overrides.js';
@@ -36,7 +37,7 @@ export function resolvePlan(input: ResolveInput): { plan: QuantPlan; selectors: 
   const inputRows = new Map<string, Row>();
   if (config) applyConfig(rows, config, placement, graph, inputRows, defaults);
 
-  const layerByName = new Map<string, Layer>(graph.layers.map((l) => [l.name, l]));
+  const layerByName = new Map<string, Layer>(layersWithBranches(graph).map((l) => [l.name, l]));
   const selectors: SelectorReport[] = [];
   const reported = new Set<string>();
   for (const o of input.overrides) {
@@ -87,6 +88,7 @@ function fromDefaults(slot: QuantizerSlot, d: QuantDefaults): Row {
     ...(role ? { paramRole: role } : {}),
     ...(slot.inputIndex !== undefined && slot.kind !== 'param' ? { inputIndex: slot.inputIndex } : {}),
     ...(slot.supergroup ? { supergroup: slot.supergroup } : {}),
+    ...(slot.scope !== undefined ? { scope: slot.scope } : {}),
     bitwidth: isParam ? d.params : d.activations,
     dtype: isParam ? d.paramDtype : d.activationDtype,
     symmetric: isParam ? d.symmetricParams : d.symmetricActivations,
@@ -163,12 +165,13 @@ function matchLayers(
   foldedInto: ReadonlyMap<string, string>,
 ): Set<string> {
   const out = new Set<string>();
-  if (selector.kind === 'all') for (const l of graph.layers) out.add(l.name);
+  const layers = layersWithBranches(graph);
+  if (selector.kind === 'all') for (const l of layers) out.add(l.name);
   else if (selector.kind === 'layers') {
-    for (const l of graph.layers) if (test(l.name)) out.add(l.name);
+    for (const l of layers) if (test(l.name)) out.add(l.name);
     // A folded BatchNormalization's name selects the layer that absorbed it.
     for (const [bn, layer] of foldedInto) if (test(bn)) out.add(layer);
-  } else if (selector.kind === 'ops') for (const l of graph.layers) if (test(l.opType)) out.add(l.name);
+  } else if (selector.kind === 'ops') for (const l of layers) if (test(l.opType)) out.add(l.name);
   return out;
 }
 
@@ -187,18 +190,18 @@ function report(
   foldedInto: ReadonlyMap<string, string>,
 ): SelectorReport {
   if (selector.kind === 'tensors') {
-    const names = [...graph.tensors.keys()];
+    const names = tensorNamesWithBranches(graph);
     return { call: selector.call, kind: 'tensors', matched: names.filter(test), candidates: names };
   }
   if (selector.kind === 'ops') {
-    const ops = [...new Set(graph.layers.map((l) => l.opType))];
+    const ops = [...new Set(layersWithBranches(graph).map((l) => l.opType))];
     return { call: selector.call, kind: 'ops', matched: ops.filter(test), candidates: ops };
   }
   return {
     call: selector.call,
     kind: selector.kind,
     matched: [...layers],
-    candidates: [...graph.layers.map((l) => l.name), ...foldedInto.keys()],
+    candidates: [...layersWithBranches(graph).map((l) => l.name), ...foldedInto.keys()],
   };
 }
 

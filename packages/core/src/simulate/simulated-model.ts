@@ -5,15 +5,17 @@ import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import { gridSteps } from '../encode/grid.js';
 import { fakeQuantizeWeights } from '../encode/quantize-to-grid.js';
 import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
+import { scopeProto, twinNodes, viewOfScope } from '../graph/scopes.js';
 import type { Model } from '../model/model.js';
 import { dtypeCode } from '../onnx/dtype.js';
 import { makeNode, makeTensor, typedTensor } from '../onnx/factory.js';
 import { floatToHalfBits } from '../onnx/float16.js';
-import { overwriteWeights, uniqueNames } from '../onnx/graph-edit.js';
+import { definedNames, overwriteWeights, renameReads, subgraphsOf, uniqueNames } from '../onnx/graph-edit.js';
 import { halfToFloat, tensorToFloat32 } from '../onnx/tensor-values.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
 import type { QuantizerSpec } from '../plan/spec.js';
+import { sortNodes } from '../transform/sort-nodes.js';
 import { chooseForm, onnxQuantization, type QuantizerForm } from './qdq-form.js';
 
 /** Options of {@link buildSimulatedModel}. */
@@ -46,12 +48,20 @@ export function buildSimulatedModel(
   const graph = model.proto.graph as GraphProto;
   const opset = prepared.model.opset;
   const forms = new Map<string, QuantizerForm>();
-  const unique = uniqueNames(new Set(prepared.graph.tensors.keys()));
-  const original = prepared.model.proto.graph?.node ?? [];
-  const cloneOf = new Map<NodeProto, NodeProto>(original.map((n, i) => [n, graph.node[i] as NodeProto]));
-  const sink: QuantizerSink = { opset, unique, nodes: [], initializers: [], usesMicrosoft: false };
-  const emit = (input: string, output: string, enc: Encoding, form: QuantizerForm, id: string) =>
-    emitQuantizer(sink, input, output, enc, form, id);
+  const unique = uniqueNames(definedNames(prepared.model.proto.graph as GraphProto, new Set(prepared.graph.tensors.keys())));
+  const cloneOf = twinNodes(prepared.model.proto.graph as GraphProto, graph);
+  // One sink per graph: quantizers of an If branch go into that branch (see QuantizerSpec.scope).
+  const sinks = new Map<GraphProto, QuantizerSink>();
+  const sinkOf = (scope: string | undefined): QuantizerSink | undefined => {
+    const g = scopeProto(prepared.graph, graph, cloneOf, scope);
+    if (!g) return undefined;
+    let sink = sinks.get(g);
+    if (!sink) {
+      sink = { opset, unique, nodes: [], initializers: [], usesMicrosoft: false };
+      sinks.set(g, sink);
+    }
+    return sink;
+  };
 
   for (const spec of plan.quantizers) {
     if (!spec.enabled) continue;
@@ -65,46 +75,61 @@ export function buildSimulatedModel(
   }
 
   function quantizeActivation(spec: QuantizerSpec, enc: Encoding, form: QuantizerForm): void {
-    const t = prepared.graph.tensor(spec.tensor);
-    const producer = t?.producer;
+    const t = viewOfScope(prepared.graph, spec.scope)?.tensor(spec.tensor);
+    const sink = sinkOf(spec.scope);
+    if (!t || !sink) return;
+    const emit = (input: string, output: string) => emitQuantizer(sink, input, output, enc, form, spec.id);
+    const producer = t.producer;
     if (producer) {
       const p = cloneOf.get(producer.proto);
       if (!p) return;
+      // Readers in nested branches see the quantized value too: they read it by name.
       const floatName = unique(`${spec.tensor}__float`);
       p.output = p.output.map((o) => (o === spec.tensor ? floatName : o));
-      emit(floatName, spec.tensor, enc, form, spec.id);
+      emit(floatName, spec.tensor);
       return;
     }
+    if (spec.scope !== undefined) return;
     // A graph input keeps its name: its readers switch to the quantized copy.
     const quantized = unique(`${spec.tensor}__quantized`);
-    for (const c of t?.consumers ?? []) {
+    for (const c of t.consumers) {
       const n = cloneOf.get(c.node.proto);
       if (n) n.input[c.index] = quantized;
     }
-    emit(spec.tensor, quantized, enc, form, spec.id);
+    // If branches read graph inputs by name from the outer scope: they switch too.
+    const renamed = new Map([[spec.tensor, quantized]]);
+    for (const n of graph.node) for (const a of n.attribute) for (const g of subgraphsOf(a)) renameReads(g, renamed);
+    emit(spec.tensor, quantized);
   }
 
   function quantizeInput(spec: QuantizerSpec, enc: Encoding, form: QuantizerForm): void {
     const layer = spec.layer ? prepared.graph.node(spec.layer) : undefined;
     const n = layer ? cloneOf.get(layer.proto) : undefined;
-    if (!n || spec.inputIndex === undefined) return;
+    const sink = sinkOf(undefined);
+    if (!n || !sink || spec.inputIndex === undefined) return;
     const quantized = unique(`${spec.tensor}__input_${spec.inputIndex}_${layer?.index}`);
     // Reads the value as it arrives (after the producer's own quantizer, if any).
-    emit(n.input[spec.inputIndex] as string, quantized, enc, form, spec.id);
+    emitQuantizer(sink, n.input[spec.inputIndex] as string, quantized, enc, form, spec.id);
     n.input[spec.inputIndex] = quantized;
   }
 
   function quantizeParam(spec: QuantizerSpec, enc: Encoding, form: QuantizerForm): void {
-    const tensor = model.constantTensor(spec.tensor);
+    const tensor = model.constantTensor(spec.tensor, scopeProto(prepared.graph, graph, cloneOf, spec.scope));
     if (!tensor) return;
     if (form.kind === 'identity') return;
     const values = tensorToFloat32(tensor, (tp) => model.externalBytes(tp) ?? new Uint8Array());
     overwriteWeights(tensor, simulatedParamValues(values, tensor.dims.map(Number), enc, form));
   }
 
-  graph.node = [...graph.node, ...sink.nodes];
-  graph.initializer = [...graph.initializer, ...sink.initializers];
-  if (sink.usesMicrosoft && !model.proto.opsetImport.some((o) => o.domain === 'com.microsoft'))
+  let usesMicrosoft = false;
+  for (const [g, sink] of sinks) {
+    g.node = [...g.node, ...sink.nodes];
+    g.initializer = [...g.initializer, ...sink.initializers];
+    usesMicrosoft ||= sink.usesMicrosoft;
+    // ONNX Runtime sorts the main graph itself, but requires If branches in topological order.
+    if (g !== graph) sortNodes(g);
+  }
+  if (usesMicrosoft && !model.proto.opsetImport.some((o) => o.domain === 'com.microsoft'))
     model.proto.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }));
   return { model, forms };
 }

@@ -83,7 +83,8 @@ export function defaultSwitchGroup(spec: QuantizerSpec): string {
  * graphs alike (always with rewrites off); where a quantizer is off, the plain graph may be
  * fused across its place (LayerNorm, MatMul+Add, NCHWc Convs), a float32-rounding difference.
  * Every variant must come from the same prepared model (the same
- * builder, other settings).
+ * builder, other settings). Quantizers inside If branches do not switch and stay float in every
+ * setting (the analyzer and AMP cover the main graph).
  *
  * @throws UnsupportedError below opset 9 (no `Where`).
  */
@@ -117,6 +118,8 @@ export function buildSwitchableModel(
   const groupIndex = new Map<string, number>();
   const groups: { name: string; unit: string; kind: 'params' | 'activations'; quantizers: string[] }[] = [];
   for (const [id, spec] of specs) {
+    // Quantizers inside If branches do not switch: they stay float in every setting.
+    if (spec.scope !== undefined) continue;
     const perVariant = variants.map((v) => {
       const q = v.plan.get(id);
       const enc = q?.enabled ? v.encodings.get(id) : undefined;

@@ -4,8 +4,9 @@ import { onnxQuantParams } from '../../encode/onnx-quant-params.js';
 import { InvalidArgumentError } from '../../errors/quantsim-error.js';
 import { UnsupportedBitwidthError, type UnsupportedBitwidthQuantizer } from '../../errors/unsupported-bitwidth-error.js';
 import type { Layer } from '../../graph/graph-view.js';
+import { bodiesOf, bodyProto } from '../../graph/scopes.js';
 import type { Model } from '../../model/model.js';
-import { pruneOrphans, readNames } from '../../onnx/graph-edit.js';
+import { pruneOrphans, readNames, subgraphsOf } from '../../onnx/graph-edit.js';
 import type { QuantPlan } from '../../plan/plan.js';
 import type { PreparedModel } from '../../plan/prepared-model.js';
 import type { QuantizerSpec } from '../../plan/spec.js';
@@ -86,6 +87,20 @@ export function buildQdqModel(prepared: PreparedModel, plan: QuantPlan, encoding
   const graph = model.proto.graph as GraphProto;
   const readBefore = readNames(graph);
   const builder = new QdqWriter(model, graph);
+  // Quantizers of If branches are written into their branch, by the same writer code.
+  const branchWriters = new Map<string, { graph: GraphProto; writer: QdqWriter; readBefore: Set<string> }>();
+  const writerOf = (scope: string | undefined): QdqWriter | undefined => {
+    if (scope === undefined) return builder;
+    let entry = branchWriters.get(scope);
+    if (!entry) {
+      const body = bodiesOf(prepared.graph).get(scope);
+      const g = body ? convertedBranch(graph, body.owner.outputs[0] ?? '', body.attribute) : undefined;
+      if (!g) return undefined;
+      entry = { graph: g, writer: new QdqWriter(model, g, builder.unique), readBefore: readNames(g) };
+      branchWriters.set(scope, entry);
+    }
+    return entry.writer;
+  };
   const formOf = new Map(active.map((a) => [a.spec.id, a]));
   const convertedNode = (layer: Layer) => replacements.get(layer.node.proto)?.[0];
 
@@ -94,7 +109,7 @@ export function buildQdqModel(prepared: PreparedModel, plan: QuantPlan, encoding
     const node = convertedNode(layer);
     if (node) writeInt32Bias(layer, node, prepared, plan, formOf, builder);
   }
-  for (const { spec, enc, form } of active) if (spec.kind === 'param') builder.param(spec.tensor, enc, form);
+  for (const { spec, enc, form } of active) if (spec.kind === 'param') writerOf(spec.scope)?.param(spec.tensor, enc, form);
   for (const { spec, enc, form } of active) {
     if (spec.kind !== 'input' || spec.inputIndex === undefined || !spec.layer) continue;
     const layer = prepared.graph.node(spec.layer);
@@ -108,12 +123,33 @@ export function buildQdqModel(prepared: PreparedModel, plan: QuantPlan, encoding
       : nodes.flatMap((n) => n.input.flatMap((name, index) => (name === original ? [{ node: n, index }] : [])));
     builder.input(original, readers, `${original}__input_${spec.inputIndex}_${layer.index}`, enc, form);
   }
-  for (const { spec, enc, form } of active) if (spec.kind === 'activation') builder.activation(spec.tensor, enc, form);
+  for (const { spec, enc, form } of active)
+    if (spec.kind === 'activation') writerOf(spec.scope)?.activation(spec.tensor, enc, form);
   keepOrtExact(model, graph, builder.unique);
 
+  for (const b of branchWriters.values()) {
+    pruneOrphans(b.graph, b.readBefore);
+    sortNodes(b.graph);
+  }
   pruneOrphans(graph, readBefore);
   sortNodes(graph);
   return model;
+}
+
+/**
+ * The branch `attribute` of the If whose first output is `output`, anywhere in `graph` (after
+ * opset conversion, which keeps output names but may add nodes to branches).
+ */
+function convertedBranch(graph: GraphProto, output: string, attribute: string): GraphProto | undefined {
+  for (const n of graph.node) {
+    if (n.opType === 'If' && n.output[0] === output) return bodyProto(n, attribute);
+    for (const a of n.attribute)
+      for (const g of subgraphsOf(a)) {
+        const found = convertedBranch(g, output, attribute);
+        if (found) return found;
+      }
+  }
+  return undefined;
 }
 
 import { type ExportForm, NATIVE_BITWIDTHS, qdqGrid } from './forms.js';

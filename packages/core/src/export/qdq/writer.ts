@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../../errors/quantsim-error.js';
 import type { Model } from '../../model/model.js';
 import { type AttrValue, int32Tensor, makeNode, makeTensor, typedTensor } from '../../onnx/factory.js';
 import { float16ToBytes } from '../../onnx/float16.js';
-import { definedNames, overwriteWeights, uniqueNames } from '../../onnx/graph-edit.js';
+import { definedNames, overwriteWeights, renameReads, subgraphsOf, uniqueNames } from '../../onnx/graph-edit.js';
 import { tensorToFloat32 } from '../../onnx/tensor-values.js';
 import type { ExportForm } from './forms.js';
 import { activationTypeForOrt } from './ort-exact.js';
@@ -19,10 +19,14 @@ export class QdqWriter {
   /** A name unique in the model. */
   readonly unique: (base: string) => string;
 
-  constructor(model: Model, graph: GraphProto) {
+  /**
+   * `unique`: share another writer's name generator (a writer for an If branch shares the main
+   * graph's, so that names stay unique in the whole model).
+   */
+  constructor(model: Model, graph: GraphProto, unique?: (base: string) => string) {
     this.model = model;
     this.#graph = graph;
-    this.unique = uniqueNames(definedNames(graph));
+    this.unique = unique ?? uniqueNames(definedNames(graph));
   }
 
   /** A quantized activation keeps its name; the producer's output becomes `<name>__float`. */
@@ -42,6 +46,9 @@ export class QdqWriter {
     );
     this.#emit(tensor, quantized, enc, form, tensor);
     for (const r of readers) r.node.input[r.index] = quantized;
+    // If branches read graph inputs by name from the outer scope: they switch too.
+    const renamed = new Map([[tensor, quantized]]);
+    for (const n of this.#graph.node) for (const a of n.attribute) for (const g of subgraphsOf(a)) renameReads(g, renamed);
   }
 
   /** An input quantizer: only the given readers (inputs of one layer) switch to the quantized copy. */
@@ -62,7 +69,7 @@ export class QdqWriter {
     const readers = this.#graph.node.flatMap((n) =>
       n.input.flatMap((name, index) => (name === tensorName ? [{ node: n, index }] : [])),
     );
-    const tensor = this.model.constantTensor(tensorName);
+    const tensor = this.model.constantTensor(tensorName, this.#graph);
     // An int32 bias may have taken every reader already.
     if (!tensor || readers.length === 0) return;
     const values = tensorToFloat32(tensor, (t) => this.model.externalBytes(t) ?? new Uint8Array());
