@@ -7,6 +7,9 @@ inputs: recognizer CER (greedy CTC), classifier accuracy. Prints one JSON line p
 
   /tmp/ortvenv/bin/python bench/ort-quantizer/ort_quantize.py <npy-dir> <rec.onnx> <cls.onnx> <keys.txt> \
       [methods] [cls-calibration cls-eval rec-calibration rec-eval]
+
+Environment: ORT_MODELS=recognizer (or classifier) runs one model only; ORT_CALIB_CHUNK=n collects the histogram methods' intermediate outputs n samples at a
+time (ONNX Runtime's CalibMaxIntermediateOutputs), so that memory stays bounded.
 """
 import json
 import os
@@ -71,7 +74,10 @@ def main():
     test_labels = json.load(open(os.path.join(npy, "test-labels.json"), encoding="utf8"))
     methods = sys.argv[5].split(",") if len(sys.argv) > 5 else ["MinMax", "Percentile"]
     counts = [int(c) for c in sys.argv[6:10]] if len(sys.argv) > 9 else [200, 300, 200, 300]
+    kinds = os.environ.get("ORT_MODELS", "classifier,recognizer").split(",")
     for kind, model, (nc, ne) in (("classifier", cls, counts[0:2]), ("recognizer", rec, counts[2:4])):
+        if kind not in kinds:
+            continue
         calib = np.load(os.path.join(npy, f"calibration-{kind}.npy"))[:nc]
         test = np.load(os.path.join(npy, f"test-{kind}.npy"))[:ne]
         labels = test_labels[:ne]
@@ -86,6 +92,10 @@ def main():
             for method in methods:
                 out = os.path.join(tmp, f"{method}.onnx")
                 options = {"CalibPercentile": 99.999} if method == "Percentile" else {}
+                # Histogram methods keep every intermediate output of every sample unless collected
+                # in chunks (the recognizer: about 200 MB a sample); ORT_CALIB_CHUNK sets the chunk.
+                if os.environ.get("ORT_CALIB_CHUNK"):
+                    options["CalibMaxIntermediateOutputs"] = int(os.environ["ORT_CALIB_CHUNK"])
                 quantize_static(
                     pre,
                     out,
