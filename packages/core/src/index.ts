@@ -50,7 +50,8 @@ export {
   type StatisticsJobRunner,
   type StatisticsJobRunOptions,
 } from './calibrate/statistics-job.js';
-export type { ThreadCalibrateOptions, ThreadPoolReport } from './calibrate/thread-pool.js';
+export type { ThreadCalibrateOptions } from './calibrate/thread-pool.js';
+export type { ThreadPoolReport } from './calibrate/worker-memory.js';
 export type {
   Backend,
   BackendCapabilities,

@@ -21,13 +21,15 @@ import { AllowedFolders, countSamples, type DataSource, isDataSource, readShard 
 import { keys, NAME, type ShardJob, shardJobId } from './job.js';
 import { startWorkerProcess, type WorkerProcess } from './local-workers.js';
 import { QueueError } from './queue-error.js';
-import { connectRedis } from './redis-connection.js';
+import { connectRedis, type RedisTls } from './redis-connection.js';
 import { RESULT_TTL_SECONDS } from './worker.js';
 
 /** Options of {@link calibrateOnQueue}. */
 export interface QueueCalibrateOptions extends Pick<CalibrateOptions, 'samples' | 'nonFinite' | 'histogramStride' | 'signal'> {
   /** `redis://[:password@]host[:port][/db]`, or `rediss://…` for TLS. */
   readonly redis: string;
+  /** A CA or client certificate for a `rediss://` URL (passed on to local workers too). */
+  readonly tls?: RedisTls;
   /** The queue's name (default `quantsim`); workers must be started on the same one. */
   readonly queue?: string;
   /** Start this many worker processes on this machine (stopped at the end); otherwise wait for workers elsewhere. */
@@ -109,7 +111,7 @@ export async function calibrateOnQueue(
   const job = await builder.statisticsJob({ histogramStride: options.histogramStride, nonFinite: options.nonFinite });
   const graph = (await loadModel(job.model)).graph;
   const sha256 = createHash('sha256').update(job.model).digest('hex');
-  const redis = await connectRedis(options.redis, 'quantsim-coordinator');
+  const redis = await connectRedis(options.redis, 'quantsim-coordinator', options.tls);
   const queue = new Queue(queueName, { connection: redis });
   const local: WorkerProcess[] = [];
   try {
@@ -145,6 +147,7 @@ export async function calibrateOnQueue(
         Array.from({ length: options.workers }, () =>
           startWorkerProcess({
             redis: options.redis,
+            ...(options.tls ? { tls: options.tls } : {}),
             queue: queueName,
             dataFolders: folders,
             modelFolders: options.modelFolder ? [options.modelFolder] : [],

@@ -18,6 +18,6 @@ export { calibrateOnQueue, type QueueCalibrateOptions } from './coordinator.js';
 export { type DataSource, isDataSource } from './data-source.js';
 export { startWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './local-workers.js';
 export { QueueError } from './queue-error.js';
-export { checkRedisUrl, maskRedisUrl } from './redis-connection.js';
+export { checkRedisUrl, maskRedisUrl, type RedisTls } from './redis-connection.js';
 export { type QueueWorker, RESULT_TTL_SECONDS, type RunWorkerOptions, runWorker } from './worker.js';
 export { WORKER_USAGE, workerMain } from './worker-cli.js';

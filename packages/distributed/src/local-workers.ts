@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { QueueError } from './queue-error.js';
+import type { RedisTls } from './redis-connection.js';
 
 /** Options of {@link startWorkerProcess}. */
 export interface WorkerProcessOptions {
   readonly redis: string;
+  /** A CA or client certificate for a `rediss://` URL (passed as `--tls-ca`, `--tls-cert`, `--tls-key`). */
+  readonly tls?: RedisTls;
   readonly queue: string;
   readonly dataFolders?: readonly string[];
   readonly modelFolders?: readonly string[];
@@ -47,6 +50,9 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     options.queue,
     ...(options.dataFolders ?? []).flatMap((d) => ['--data', d]),
     ...(options.modelFolders ?? []).flatMap((d) => ['--models', d]),
+    ...(options.tls?.caFile !== undefined ? ['--tls-ca', options.tls.caFile] : []),
+    ...(options.tls?.certFile !== undefined ? ['--tls-cert', options.tls.certFile] : []),
+    ...(options.tls?.keyFile !== undefined ? ['--tls-key', options.tls.keyFile] : []),
     ...(options.threads ? ['--threads', String(options.threads)] : []),
     ...(options.lockDuration ? ['--lock-duration', String(options.lockDuration)] : []),
     ...(options.stalledInterval ? ['--stalled-interval', String(options.stalledInterval)] : []),

@@ -3,11 +3,14 @@ import { InvalidArgumentError, QuantsimError } from '@quantsim/core';
 import { runWorker } from './worker.js';
 
 /** The worker command's help text. */
-export const WORKER_USAGE = `Usage: quantsim-worker --redis URL [--queue NAME] [--data DIR]… [--models DIR]… [--threads N] [--concurrency N]
+export const WORKER_USAGE = `Usage: quantsim-worker --redis URL [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--queue NAME] [--data DIR]… [--models DIR]… [--threads N] [--concurrency N]
 
 Takes calibration shards from a BullMQ queue on Redis until stopped (SIGTERM or Ctrl-C).
   --redis URL          redis://[:password@]host[:port][/db], rediss:// for TLS
                        (or the QUANTSIM_REDIS_URL environment variable, which keeps the password out of ps)
+  --tls-ca FILE        PEM of the CA that signed a rediss:// server's certificate (a private CA)
+  --tls-cert FILE      PEM client certificate, with --tls-key, for a server that checks clients
+  --tls-key FILE       PEM key of --tls-cert
   --queue NAME         queue name (default quantsim)
   --data DIR           a folder data sources may be read from (repeatable)
   --models DIR         a folder models may be read from (repeatable)
@@ -55,6 +58,7 @@ export async function workerMain(argv: readonly string[], env: NodeJS.ProcessEnv
   try {
     const worker = await runWorker({
       redis,
+      tls: { caFile: values['tls-ca'], certFile: values['tls-cert'], keyFile: values['tls-key'] },
       queue: values.queue,
       dataFolders: values.data ?? [],
       modelFolders: values.models ?? [],
@@ -82,6 +86,9 @@ function parse(argv: readonly string[]) {
     args: [...argv],
     options: {
       redis: { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       queue: { type: 'string' },
       data: { type: 'string', multiple: true },
       models: { type: 'string', multiple: true },

@@ -17,7 +17,7 @@ import { decodeFeeds, encodeStats } from './codecs.js';
 import { AllowedFolders, readShard } from './data-source.js';
 import { keys, NAME, type ShardJob, shardJobSchema } from './job.js';
 import { QueueError } from './queue-error.js';
-import { connectRedis, maskRedisUrl } from './redis-connection.js';
+import { connectRedis, maskRedisUrl, type RedisTls } from './redis-connection.js';
 
 /** How long shard statistics stay in Redis for a coordinator to collect or resume from. */
 export const RESULT_TTL_SECONDS = 7 * 24 * 3600;
@@ -26,6 +26,8 @@ export const RESULT_TTL_SECONDS = 7 * 24 * 3600;
 export interface RunWorkerOptions {
   /** `redis://[:password@]host[:port][/db]`, or `rediss://…` for TLS. */
   readonly redis: string;
+  /** A CA or client certificate for a `rediss://` URL. */
+  readonly tls?: RedisTls;
   /** The queue to take shards from; `quantsim` when omitted. */
   readonly queue?: string;
   /** Folders this worker may read data sources from; a job naming a path elsewhere fails. */
@@ -76,7 +78,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<QueueWorker>
     });
   const data = new AllowedFolders(options.dataFolders ?? [], 'data');
   const models = new AllowedFolders(options.modelFolders ?? [], 'model');
-  const redis = await connectRedis(options.redis, 'quantsim-worker');
+  const redis = await connectRedis(options.redis, 'quantsim-worker', options.tls);
   const id = `${os.hostname()}:${process.pid}`;
   const log = options.log ?? (() => undefined);
   const container = registerDefaultBackends(createBackendContainer());

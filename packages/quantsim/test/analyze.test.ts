@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { samples, WORKLOADS } from '../../../bench/workloads.js';
 import { buildDetectorHead, detectorImages } from '../../../examples/detector-head/detector-head-model.js';
 import { seededRandom } from '../../../test-support/random.js';
@@ -21,6 +21,7 @@ import {
   sampleOutputs,
   stackedOutputs,
   type TensorMap,
+  type ThreadPoolReport,
   type UnitCost,
   unitCosts,
 } from '../src/index.js';
@@ -283,6 +284,54 @@ describe('evaluations on worker threads', () => {
         /createSwitchableSim\(\): workers must be a positive integer or 'auto'/,
       );
     } finally {
+      await Promise.all([here.release(), threads.release(), w8.release(), w16.release()]);
+    }
+  });
+
+  it('caps the evaluation threads to free memory after the first run, with a warning', async () => {
+    const builder = quant(modelWithBadLayer());
+    const stats = await builder.collectStats(images(4, 1));
+    const w8 = await builder.fromStats(stats);
+    const w16 = await builder.activations(16).params(16).fromStats(stats);
+    const variants = [
+      { name: 'W8A8', sim: w8 },
+      { name: 'W16A16', sim: w16 },
+    ];
+    const here = await createSwitchableSim(variants);
+    const warnings: string[] = [];
+    const reports: ThreadPoolReport[] = [];
+    const threads = await createSwitchableSim(variants, {
+      workers: 3,
+      warn: (m) => warnings.push(m),
+      onWorkers: (r) => reports.push(r),
+    });
+    // Less free memory than one more thread costs: the first thread goes on alone.
+    const freemem = vi.spyOn(os, 'freemem').mockReturnValue(1 << 20);
+    const available = vi.spyOn(process, 'availableMemory').mockReturnValue(1 << 20);
+    try {
+      expect(threads.concurrency).toBe(3);
+      const setting = here.setting(() => 0);
+      const feeds = images(5, 7);
+      // All at once: they wait for the first run's measurement, then share the one thread.
+      const [a, b] = await Promise.all([
+        Promise.all(feeds.map((f) => here.run(f, setting))),
+        Promise.all(feeds.map((f) => threads.run(f, setting))),
+      ]);
+      for (const [i, out] of b.entries())
+        expect(Array.from(out['conv3.relu_out']?.data as Float32Array)).toEqual(
+          Array.from(a[i]?.['conv3.relu_out']?.data as Float32Array),
+        );
+      expect(reports).toHaveLength(1);
+      expect(reports[0]).toMatchObject({ requested: 3, used: 1, freeBytes: 1 << 20 });
+      expect(reports[0]?.perWorkerBytes).toBeGreaterThanOrEqual(1 << 20);
+      expect(threads.concurrency).toBe(1);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /createSwitchableSim\(\{ workers: 3 \}\) \(evaluation threads\): each worker takes about \d+ MiB and 1 MiB are free; using 1 workers, not 3 .*ask for workers: 1/,
+      );
+    } finally {
+      freemem.mockRestore();
+      available.mockRestore();
       await Promise.all([here.release(), threads.release(), w8.release(), w16.release()]);
     }
   });

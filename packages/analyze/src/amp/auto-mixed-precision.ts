@@ -50,7 +50,9 @@ export interface AmpOptions {
   /**
    * Worker threads, each with its own session of the switchable model (`'auto'`: one per core;
    * default 1, this thread). The per-group probes of phase 1 run as many at once, so `evaluate`
-   * is then called concurrently; the search and its result are the same as in one thread.
+   * is then called concurrently; the search and its result are the same as in one thread. The
+   * count is capped to what fits in free memory (the first thread's cost is measured), with a
+   * warning.
    */
   readonly workers?: number | 'auto';
   readonly signal?: AbortSignal;

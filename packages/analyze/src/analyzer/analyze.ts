@@ -50,8 +50,8 @@ export interface AnalyzeOptions {
   /**
    * Worker threads over which each configuration's runs are shared, each with its own session of
    * the switchable model (`'auto'`: one per core; default 1, this thread). Scores are the same as
-   * in one thread. Each thread holds its own copy of the session (on the recognizer about as much
-   * memory as one calibration worker).
+   * in one thread. Each thread holds its own copy of the session (about 300–330 MiB on the
+   * recognizer); the count is capped to what fits in free memory, with a warning.
    */
   readonly workers?: number | 'auto';
   /**

@@ -53,6 +53,13 @@ export async function createSwitchableSim(
     switchable,
     prepared,
     first.sim.backend,
-    workers > 1 ? { workers, workerModule: SWITCHABLE_WORKER } : undefined,
+    workers > 1
+      ? {
+          workers,
+          workerModule: SWITCHABLE_WORKER,
+          ...(options.onWorkers ? { onWorkers: options.onWorkers } : {}),
+          ...(options.warn ? { warn: options.warn } : {}),
+        }
+      : undefined,
   );
 }

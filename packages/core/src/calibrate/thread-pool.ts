@@ -10,18 +10,7 @@ import { mergeCalibrationStats } from './collect.js';
 import { type CalibrationData, checkFeeds, type FeedsLike, iterateData } from './feeds.js';
 import type { StatisticsJob } from './statistics-job.js';
 import type { ThreadMessage, ThreadReply, ThreadResult, ThreadTask, ThreadWorkerData } from './thread-protocol.js';
-
-/** How many worker threads a calibration used, and why. */
-export interface ThreadPoolReport {
-  /** Threads asked for (`'auto'`: one per core). */
-  readonly requested: number;
-  /** Threads used: fewer than requested when free memory or the data ran short. */
-  readonly used: number;
-  /** Memory the first worker added to the process (its thread, model copy and session), in bytes. */
-  readonly perWorkerBytes: number;
-  /** Free memory when the other workers were started, in bytes. */
-  readonly freeBytes: number;
-}
+import { fitWorkers, type ThreadPoolReport, workerCost } from './worker-memory.js';
 
 /** Options of calibration on worker threads. */
 export interface ThreadCalibrateOptions extends CalibrateOptions {
@@ -36,9 +25,6 @@ export interface ThreadCalibrateOptions extends CalibrateOptions {
   readonly onWorkers?: (report: ThreadPoolReport) => void;
 }
 
-/** Of free memory, the share that new workers may take. */
-const MEMORY_SHARE = 0.8;
-
 /** The number of threads `workers` asks for, checked. */
 export function requestedWorkers(workers: number | 'auto' | undefined, where = 'calibrate()'): number {
   if (workers === undefined) return 1;
@@ -51,12 +37,6 @@ export function requestedWorkers(workers: number | 'auto' | undefined, where = '
       },
     );
   return workers;
-}
-
-/** Free memory as the process may use it (cgroup limits included where Node reports them). */
-function freeMemory(): number {
-  const available = (process as { availableMemory?: () => number }).availableMemory?.();
-  return available !== undefined && available > 0 ? Math.min(available, os.freemem()) : os.freemem();
 }
 
 /**
@@ -154,16 +134,10 @@ export async function collectStatsOnThreads(
     // Measure what one worker costs once it has run a sample (session and arenas allocated),
     // then start as many more as free memory allows.
     await Promise.race([first, tasks[0]]);
-    const perWorkerBytes = Math.max(process.memoryUsage.rss() - rssBefore, 1 << 20);
-    const freeBytes = freeMemory();
-    const fits = 1 + Math.floor((freeBytes * MEMORY_SHARE) / perWorkerBytes);
-    const used = Math.max(1, Math.min(requested, fits));
-    if (used < requested)
-      warn(
-        `quantsim: calibrate({ workers: ${requested} }): each worker takes about ${mib(perWorkerBytes)} MiB and ${mib(freeBytes)} MiB are free; using ${used} workers.`,
-      );
+    const report = fitWorkers(requested, workerCost(rssBefore), `calibrate({ workers: ${requested} })`, warn);
+    const used = report.used;
     for (let i = 1; i < used; i++) tasks.push(start());
-    options.onWorkers?.({ requested, used, perWorkerBytes, freeBytes });
+    options.onWorkers?.(report);
     const results = await Promise.all(tasks);
     if (failure !== undefined) throw failure;
     const errors = results.flatMap((r) => ('error' in r ? [r.error] : []));
@@ -182,10 +156,6 @@ export async function collectStatsOnThreads(
     await source.return?.(undefined);
     await pool.destroy();
   }
-}
-
-function mib(bytes: number): number {
-  return Math.round(bytes / 2 ** 20);
 }
 
 /** A worker's error, rebuilt here with the sample's index in the whole data. */

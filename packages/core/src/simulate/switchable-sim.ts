@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { Piscina } from 'piscina';
 import { checkFeeds, type FeedsLike } from '../calibrate/feeds.js';
+import { fitWorkers, type ThreadPoolReport, workerCost } from '../calibrate/worker-memory.js';
 import type { Backend, BackendSession } from '../contracts/backend.js';
 import type { TensorData, TensorMap } from '../contracts/tensor.js';
 import { QUANTSIM_ERROR_CODES, type QuantsimErrorCode } from '../errors/codes.js';
@@ -23,16 +24,24 @@ export interface SwitchableSimOptions {
    * Worker threads, each with its own session of the switchable model, over which concurrent
    * `run` calls are shared (`'auto'`: one per core; 1 or absent: this thread's session). The
    * backend needs a `recipe` for threads to make it again. Outputs are the same as in one thread:
-   * every session runs the same model on the same kernels.
+   * every session runs the same model on the same kernels. The first run goes to one thread alone;
+   * the memory it added (thread, session, arenas) is taken as one thread's cost, and further
+   * threads start only while they fit in 80% of free memory, with a warning when that caps them.
    */
   readonly workers?: number | 'auto';
+  /** Called once the number of threads is settled, after the first run (for logs and benchmarks). */
+  readonly onWorkers?: (report: ThreadPoolReport) => void;
+  /** Where the warning of a memory cap goes (default `console.warn`). */
+  readonly warn?: (message: string) => void;
 }
 
-/** Evaluation threads: where their entry is, and how many. */
+/** Evaluation threads: where their entry is, how many, and where their report goes. */
 export interface SwitchableThreads {
   readonly workers: number;
   /** URL of the threads' entry (the builder's, which makes the backend from its recipe). */
   readonly workerModule: string;
+  readonly onWorkers?: (report: ThreadPoolReport) => void;
+  readonly warn?: (message: string) => void;
 }
 
 /**
@@ -56,10 +65,15 @@ export class SwitchableSim {
   readonly switchable: SwitchableModel;
   readonly backend: Backend;
   readonly #prepared: PreparedModel;
-  /** How many runs are worth issuing at once: the worker threads, or 1. */
-  readonly concurrency: number;
   readonly #session: Promise<BackendSession> | undefined;
   readonly #pool: Piscina | undefined;
+  readonly #threads: SwitchableThreads | undefined;
+  /** Runs that may be in the threads at once: 1 until the first run has measured a thread's cost. */
+  #slots = 1;
+  #busy = 0;
+  readonly #waiting: (() => void)[] = [];
+  #report: ThreadPoolReport | undefined;
+  #first: { rssBefore: number } | undefined;
   readonly #groupIndex: ReadonlyMap<string, number>;
 
   /** @internal Made by {@link createSwitchableSim}. */
@@ -83,21 +97,30 @@ export class SwitchableSim {
         recipe: backend.recipe,
         intraOpThreads: Math.max(1, Math.floor(os.availableParallelism() / workers)),
       };
+      this.#threads = threads;
+      // No thread until the first run, so that its cost can be measured; none stops when idle.
       this.#pool = new Piscina({
         filename: threads?.workerModule,
         workerData,
-        minThreads: workers,
+        minThreads: 0,
         maxThreads: workers,
+        idleTimeout: Number.POSITIVE_INFINITY,
         // From sources, threads resolve workspace packages to their sources as this process does.
         execArgv: import.meta.url.endsWith('.ts') ? ['--conditions=@quantsim/source'] : [],
       });
-      this.concurrency = workers;
     } else {
       this.#session = backend.createSession(bytes, { mode: 'simulate' });
       // A failed session surfaces on the first run; do not leave the rejection unhandled meanwhile.
       this.#session.catch(() => undefined);
-      this.concurrency = 1;
     }
+  }
+
+  /**
+   * How many runs are worth issuing at once: the worker threads asked for (once the first run has
+   * measured a thread's memory, those that fit in free memory), or 1.
+   */
+  get concurrency(): number {
+    return this.#report?.used ?? this.#threads?.workers ?? 1;
   }
 
   /** The switch groups, in plan order. */
@@ -145,7 +168,7 @@ export class SwitchableSim {
       all[input] = { type: 'bool', data: vectors[v] as Uint8Array, dims: [this.groups.length] };
     if (!this.#pool) return (await (this.#session as Promise<BackendSession>)).run(all, fetches);
     const task: SwitchableTask = { feeds: all, ...(fetches ? { fetches } : {}) };
-    const result = (await this.#pool.run(task)) as SwitchableResult;
+    const result = await this.#runOnThread(task, this.#pool);
     if ('outputs' in result) return result.outputs;
     const e = result.error;
     const message = messageWithoutHint(e.message, e.hint);
@@ -153,6 +176,41 @@ export class SwitchableSim {
     throw new QuantsimError(code, `An evaluation thread failed: ${message}`, {
       ...(e.hint ? { hint: e.hint } : {}),
     });
+  }
+
+  /** One run on whichever thread is free, at most `#slots` at once. */
+  async #runOnThread(task: SwitchableTask, pool: Piscina): Promise<SwitchableResult> {
+    if (this.#busy < this.#slots) this.#busy++;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve)); // a finished run hands its slot over
+    const measuring = this.#first === undefined;
+    if (measuring) this.#first = { rssBefore: process.memoryUsage.rss() };
+    try {
+      return (await pool.run(task)) as SwitchableResult;
+    } finally {
+      if (measuring) this.#settleThreads();
+      const next = this.#busy <= this.#slots ? this.#waiting.shift() : undefined;
+      if (next) next();
+      else this.#busy--;
+    }
+  }
+
+  /** After the first run: how many threads fit in free memory; the waiting runs may then go. */
+  #settleThreads(): void {
+    const threads = this.#threads as SwitchableThreads;
+    const perThread = workerCost((this.#first as { rssBefore: number }).rssBefore);
+    this.#report = fitWorkers(
+      threads.workers,
+      perThread,
+      `createSwitchableSim({ workers: ${threads.workers} }) (evaluation threads)`,
+      threads.warn ?? ((m) => console.warn(m)),
+    );
+    this.#slots = this.#report.used;
+    threads.onWorkers?.(this.#report);
+    // The first run's own slot is handed on in its `finally`; the others open here.
+    while (this.#busy < this.#slots && this.#waiting.length > 0) {
+      this.#busy++;
+      this.#waiting.shift()?.();
+    }
   }
 
   /** Releases the session, or the worker threads and theirs. */
