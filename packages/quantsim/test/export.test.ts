@@ -66,6 +66,43 @@ describe('export', () => {
     await sim.release();
   });
 
+  it('2.0.0 files carry int32 biases (scale s_in·s_w) as AIMET 2.x writes them; int32Bias: false leaves them out', async () => {
+    const sim = await quant(buildDetectorHead()).scheme('minmax').calibrate(data);
+    const files = await sim.export(path.join(dir, 'int32'), { formats: ['onnx', 'encodings'], encodingVersion: '2.0.0' });
+    const file = JSON.parse(await readFile(files.encodings ?? '', 'utf8'));
+    type Entry = { name: string; output_dtype: string; y_scale: number | number[]; axis?: number; y_zero_point?: unknown };
+    const int32 = (file.encodings as Entry[]).filter((e) => e.output_dtype === 'int32');
+    // Two Convs (conv1 with the BatchNorm folded in) and four Gemms, per-channel weights by default.
+    expect(int32).toHaveLength(6);
+    const f32mul = (a: number, b: number) => Math.fround(Math.fround(a) * Math.fround(b));
+    const scale = (id: string) => sim.encodings.get(id)?.channels.map((c) => c.scale) ?? [];
+    // fc6 reads flatten_out, whose encoding is the pool's (Flatten only moves values).
+    const sIn = scale('activation:backbone.pool_out')[0] ?? 0;
+    const fc6 = int32.find((e) => e.name === 'fc6.bias');
+    expect(fc6).toEqual({
+      axis: 0,
+      name: 'fc6.bias',
+      output_dtype: 'int32',
+      y_scale: scale('param:fc6.weight').map((w) => f32mul(sIn, w)),
+    });
+    // Strict loading of that file onto the same model reports nothing.
+    const loaded = await quant(files.onnx ?? '')
+      .scheme('minmax')
+      .loadEncodings(files.encodings ?? '')
+      .plan();
+    expect(loaded.enabled.length).toBeGreaterThan(0);
+    const off = await sim.export(path.join(dir, 'int32-off'), {
+      formats: ['encodings'],
+      encodingVersion: '2.0.0',
+      int32Bias: false,
+    });
+    expect(await readFile(off.encodings ?? '', 'utf8')).not.toMatch(/int32/);
+    await expect(sim.export(path.join(dir, 'bad'), { int32Bias: 'yes' as never })).rejects.toThrow(
+      /int32Bias must be true or false/,
+    );
+    await sim.release();
+  });
+
   it('frozen encodings survive calibration; strict loading lists every mismatch', async () => {
     const sim = await quant(buildDetectorHead()).scheme('minmax').calibrate(data);
     const files = await sim.export(path.join(dir, 'frozen'), { formats: ['encodings'] });

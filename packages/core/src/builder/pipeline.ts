@@ -11,7 +11,9 @@ import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import type { QuantizerChange, RuleContext } from '../contracts/rule.js';
 import { computeEncodings } from '../encode/compute-encodings.js';
 import { StaleEncodingsError } from '../errors/stale-encodings-error.js';
+import { int32BiasLinks } from '../export/aimet/int32-bias.js';
 import { matchEncodings } from '../export/match-encodings.js';
+import type { GraphView } from '../graph/graph-view.js';
 import { overwriteWeights } from '../onnx/graph-edit.js';
 import { checkPlan } from '../plan/check-plan.js';
 import { configWarnings } from '../plan/config-warnings.js';
@@ -73,7 +75,7 @@ export async function resolve(state: BuilderState, services: BuilderServices): P
   const plan = markPostTrainingSteps(resolvedPlan, prepared, state.postTraining); // post-training provenance
   checkPlan(plan, prepared.graph, services.plugins.schemes);
   for (const w of configWarnings(state.config, prepared.graph)) services.warn(w);
-  const carried = carriedEncodings(plan, services, (t) => prepared.graph.tensor(t)?.shape?.length);
+  const carried = carriedEncodings(plan, services, prepared.graph);
   const changes = carried?.plan ? diffPlans(carried.plan, plan, carried.encodings) : [];
   const context: Omit<RuleContext, 'phase'> = {
     model: prepared.model,
@@ -98,14 +100,14 @@ export async function resolve(state: BuilderState, services: BuilderServices): P
 }
 
 /** Carried encodings: from `sim.edit()`, or loaded from a file and matched against `plan`. */
-function carriedEncodings(
-  plan: QuantPlan,
-  services: BuilderServices,
-  rankOf: (tensor: string) => number | undefined,
-): CarriedEncodings | undefined {
+function carriedEncodings(plan: QuantPlan, services: BuilderServices, graph: GraphView): CarriedEncodings | undefined {
   const loaded = services.loaded;
   if (!loaded) return services.carried;
-  const matched = matchEncodings(plan, loaded.parsed, { strict: loaded.strict, rankOf });
+  const matched = matchEncodings(plan, loaded.parsed, {
+    strict: loaded.strict,
+    rankOf: (t) => graph.tensor(t)?.shape?.length,
+    int32Biases: int32BiasLinks(graph, plan),
+  });
   for (const m of matched.mismatches)
     services.warn(`quantsim: loadEncodings(${loaded.parsed.source}, { strict: false }): ${m.message}`);
   return {

@@ -6,6 +6,7 @@ import type { EncodingMap } from '../contracts/encoding.js';
 import type { TensorMap } from '../contracts/tensor.js';
 import { NotCalibratedError } from '../errors/not-calibrated-error.js';
 import { StaleEncodingsError } from '../errors/stale-encodings-error.js';
+import { int32BiasLinks } from '../export/aimet/int32-bias.js';
 import { type ExportedFiles, type ExportOptions, exportSimulation } from '../export/export-simulation.js';
 import { buildQdqModel, QDQ_EXPORT_OPSET } from '../export/qdq/build.js';
 import type { Model } from '../model/model.js';
@@ -286,6 +287,7 @@ export class QuantSim {
         floatModel: this.floatModel,
         sourcePath: source.startsWith('<') ? undefined : source,
         ...(origin.files ? { sourceFiles: origin.files } : {}),
+        biasLinks: int32BiasLinks(this.#prepared.graph, this.plan),
         qdqModel: (o) => buildQdqModel(this.#prepared, this.plan, this.encodings, o).toBytes({ inlineExternal: true }),
       },
       prefix,

@@ -61,7 +61,13 @@ export type EncodingMismatchField =
   | 'strictSymmetric'
   | 'unsignedSymmetric'
   | 'perChannel'
-  | 'axis';
+  | 'axis'
+  /**
+   * An int32 bias entry (2.0.0 files from AIMET 2.x) that is not the int32 bias of its layer: a
+   * scale other than input scale × weight scale, or a layer whose input or weight the plan does
+   * not quantize.
+   */
+  | 'int32Bias';
 
 /** One disagreement between an encodings file and the quantization plan. */
 export interface EncodingMismatch {
@@ -79,4 +85,29 @@ export interface EncodingMismatch {
   readonly path: string | undefined;
   /** One line naming the tensor, the field, the file's value and the plan's value. */
   readonly message: string;
+}
+
+/**
+ * A bias that AIMET 2.x exports as int32 (`export_int32_bias`): the bias of a Conv,
+ * ConvTranspose or Gemm, or the rank-1 constant added to a MatMul's output (MatMul + Add), with
+ * the quantizers its scale comes from (scale = input scale × weight scale).
+ */
+export interface Int32BiasLink {
+  /** The bias tensor: the name its entry has in the file. */
+  readonly bias: string;
+  /** The layer (the MatMul for MatMul + Add). */
+  readonly layer: string;
+  /** The layer's op type. */
+  readonly opType: 'Conv' | 'ConvTranspose' | 'Gemm' | 'MatMul';
+  /** The weight's quantizer id (`param:<tensor>`). */
+  readonly weight: string;
+  /**
+   * The quantizer of the layer's input 0: its own input quantizer, or the closest enabled
+   * quantizer upstream through ops that keep values (Reshape, Flatten…); `undefined` when none.
+   */
+  readonly input: string | undefined;
+  /** The weight axis of the output channels, which a per-channel weight must use. */
+  readonly channelAxis: number;
+  /** The number of bias values. */
+  readonly channels: number;
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Int32BiasLink } from '../contracts/aimet-encodings.js';
 import { AIMET_ENCODINGS_VERSIONS, type AimetEncodingsVersion } from '../contracts/aimet-format.js';
 import type { EncodingMap } from '../contracts/encoding.js';
 import { describeValue, QuantsimError } from '../errors/quantsim-error.js';
@@ -25,6 +26,15 @@ export interface ExportOptions {
   /** AIMET encodings version (default 1.0.0). */
   readonly encodingVersion?: AimetEncodingsVersion;
   /**
+   * Write AIMET 2.x's int32 biases to the `.encodings` file (AIMET's `export_int32_bias`): for the
+   * bias of each Conv, ConvTranspose, Gemm and MatMul + Add whose input and weight are quantized
+   * to integers and whose bias has no encoding of its own, 32 bits with scale input scale ×
+   * weight scale (per channel where the weight is), zero point 0. Default: `true` for
+   * `encodingVersion: '2.0.0'`, `false` for 0.6.1 and 1.0.0, as in AIMET. The QDQ model's int32
+   * biases do not depend on it.
+   */
+  readonly int32Bias?: boolean;
+  /**
    * Bitwidths without an ONNX type (not 4, 8 or 16) in the QDQ model: `error` (default) or
    * `clip`, which writes an 8/16-bit Q/DQ pair with a Clip to the narrower grid in between.
    */
@@ -44,6 +54,8 @@ export interface ExportSource {
   readonly sourcePath: string | undefined;
   /** The files the model was read from, by identity (see `ModelOrigin.files`). */
   readonly sourceFiles?: readonly FileIdentity[];
+  /** The model's biases that AIMET writes as int32, for the `.encodings` file. */
+  readonly biasLinks?: readonly Int32BiasLink[];
   /** Builds the deployable QDQ model bytes. */
   readonly qdqModel?: (options: ExportOptions) => Uint8Array;
 }
@@ -99,7 +111,7 @@ export async function exportSimulation(
 function checkExportOptions(options: ExportOptions): void {
   if (typeof options !== 'object' || options === null)
     throw new QuantsimError('EXPORT', `export() options must be an object, received ${describeValue(options)}.`);
-  const known = ['formats', 'encodingVersion', 'unsupportedBitwidth'];
+  const known = ['formats', 'encodingVersion', 'int32Bias', 'unsupportedBitwidth'];
   for (const key of Object.keys(options))
     if (!known.includes(key))
       throw new QuantsimError('EXPORT', `export(): unknown option '${key}'.`, { hint: `Options: ${known.join(', ')}.` });
@@ -108,6 +120,8 @@ function checkExportOptions(options: ExportOptions): void {
     throw new QuantsimError('EXPORT', `export(): encodingVersion ${describeValue(v)} is not an AIMET encodings version.`, {
       hint: `Valid versions: ${AIMET_ENCODINGS_VERSIONS.map((x) => `'${x}'`).join(', ')} (default '1.0.0').`,
     });
+  if (options.int32Bias !== undefined && typeof options.int32Bias !== 'boolean')
+    throw new QuantsimError('EXPORT', `export(): int32Bias must be true or false, received ${describeValue(options.int32Bias)}.`);
   const u = options.unsupportedBitwidth;
   if (u !== undefined && u !== 'error' && u !== 'clip')
     throw new QuantsimError('EXPORT', `export(): unsupportedBitwidth must be 'error' or 'clip', received ${describeValue(u)}.`);
@@ -116,11 +130,11 @@ function checkExportOptions(options: ExportOptions): void {
 function render(format: ExportFormat, source: ExportSource, options: ExportOptions): Uint8Array | string {
   switch (format) {
     case 'encodings':
-      return serializeAimetEncodings(
-        source.plan,
-        source.encodings,
-        options.encodingVersion ? { version: options.encodingVersion } : {},
-      );
+      return serializeAimetEncodings(source.plan, source.encodings, {
+        ...(options.encodingVersion ? { version: options.encodingVersion } : {}),
+        ...(options.int32Bias !== undefined ? { int32Bias: options.int32Bias } : {}),
+        ...(source.biasLinks ? { biasLinks: source.biasLinks } : {}),
+      });
     case 'onnx':
       return source.floatModel.toBytes({ inlineExternal: true });
     case 'qdq':

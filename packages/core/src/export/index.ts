@@ -23,6 +23,12 @@ export {
   type EncodingsFormatProblem,
   EncodingsMismatchError,
 } from '../errors/encodings-errors.js';
+export {
+  type Int32BiasLink,
+  type Int32BiasResult,
+  int32BiasEncoding,
+  int32BiasLinks,
+} from './aimet/int32-bias.js';
 export { type ParsedEncoding, type ParsedEncodings, parseAimetEncodings } from './aimet/read.js';
 export { type AimetEncodingsOptions, aimetQuantizerArgs, serializeAimetEncodings, toAimetEncodings } from './aimet/write.js';
 export {

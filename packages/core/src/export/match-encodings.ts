@@ -1,4 +1,10 @@
-import type { EncodingMismatch, EncodingMismatchField, ParsedEncoding, ParsedEncodings } from '../contracts/aimet-encodings.js';
+import type {
+  EncodingMismatch,
+  EncodingMismatchField,
+  Int32BiasLink,
+  ParsedEncoding,
+  ParsedEncodings,
+} from '../contracts/aimet-encodings.js';
 import type { Encoding } from '../contracts/encoding.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { QuantizerSpec } from '../plan/spec.js';
@@ -6,6 +12,7 @@ import type { QuantizerSpec } from '../plan/spec.js';
 export type { EncodingMismatch, EncodingMismatchField } from '../contracts/aimet-encodings.js';
 
 import { EncodingsMismatchError } from '../errors/encodings-errors.js';
+import { INT32_BIAS_OFFSET, int32BiasEncoding } from './aimet/int32-bias.js';
 
 /** Options of {@link matchEncodings}. */
 export interface MatchEncodingsOptions {
@@ -19,7 +26,23 @@ export interface MatchEncodingsOptions {
    * weights, quantsim 1). Without it a negative axis is compared as written.
    */
   readonly rankOf?: (tensor: string) => number | undefined;
+  /**
+   * The model's biases that AIMET 2.x writes as int32 ({@link int32BiasLinks}). An entry for one
+   * of them whose bias quantizer the plan leaves disabled (the default) is accepted when it is
+   * the int32 bias AIMET writes: 32 bits, offset −2^31, per-channel exactly when the weight is,
+   * and scale s_in·s_w from the file's own input and weight encodings (to float32 rounding). It
+   * is checked, not loaded: export writes it again from the loaded input and weight. Anything
+   * else is an `int32Bias` mismatch.
+   */
+  readonly int32Biases?: readonly Int32BiasLink[];
 }
+
+/**
+ * The relative tolerance on an int32 bias scale: AIMET multiplies two float32 scales in float32,
+ * so a writer that rounds the same product differently (float64, then float32) is off by at most
+ * a float32 rounding of each factor and of the product, about 3·2^−24; 2^−22 leaves room.
+ */
+const INT32_BIAS_SCALE_TOLERANCE = 2 ** -22;
 
 /** The outcome of {@link matchEncodings}. */
 export interface MatchedEncodings {
@@ -133,6 +156,56 @@ function resolve(q: QuantizerSpec, entry: ParsedEncoding): Encoding {
 }
 
 /**
+ * Checks a file's int32 bias entry against the one AIMET writes from the matched input and weight
+ * encodings; returns its mismatches (none when it agrees).
+ */
+function checkInt32Bias(
+  plan: QuantPlan,
+  entry: ParsedEncoding,
+  link: Int32BiasLink,
+  matched: ReadonlyMap<string, Encoding>,
+): EncodingMismatch[] {
+  const e = entry.encoding;
+  const q = plan.get(`param:${link.bias}`);
+  const m = (file: string, planned: string) => [
+    mismatch(entry.tensor, q, 'int32Bias', undefined, undefined, entry.path, { file, plan: planned }),
+  ];
+  const expectedGrid = 'an int32 bias (32 bits, offset -2^31) or no encoding (the bias quantizer is disabled)';
+  if (e.dtype !== 'int' || e.bitwidth !== 32 || e.channels.some((c) => c.offset !== INT32_BIAS_OFFSET)) {
+    const offsets = e.dtype === 'int' ? `, offset ${e.channels[0]?.offset}` : '';
+    return m(`an encoding of ${e.bitwidth} bits (${e.dtype}${offsets})`, expectedGrid);
+  }
+  const expected = int32BiasEncoding(link, plan, matched);
+  if ('reason' in expected)
+    return m(
+      'an int32 bias',
+      `none, since ${expected.reason} (AIMET writes an int32 bias only for a quantized input and weight)`,
+    );
+  const want = expected.encoding;
+  const wantPerChannel = want.axis !== undefined;
+  if (want.channels.length !== e.channels.length || (entry.perChannel !== undefined && entry.perChannel !== wantPerChannel)) {
+    const n = e.channels.length;
+    return m(
+      `${entry.perChannel ? 'a per-channel' : 'a per-tensor'} int32 bias (${n} scale${n === 1 ? '' : 's'})`,
+      wantPerChannel
+        ? `a per-channel one (${want.channels.length} scales, as the weight ${link.weight})`
+        : `a per-tensor one (the weight ${link.weight} is per-tensor)`,
+    );
+  }
+  for (const [i, c] of e.channels.entries()) {
+    const s = want.channels[i]?.scale ?? 0;
+    if (Math.abs(c.scale - s) <= s * INT32_BIAS_SCALE_TOLERANCE) continue;
+    const ch = e.channels.length > 1 ? ` (channel ${i})` : '';
+    const sw = expected.weightScales[wantPerChannel ? i : 0];
+    return m(
+      `scale ${c.scale}${ch}`,
+      `s_in·s_w = ${s} (input ${link.input} scale ${expected.inputScale} × weight ${link.weight} scale ${sw})`,
+    );
+  }
+  return [];
+}
+
+/**
  * Matches a parsed encodings file to the plan's quantizers by tensor name and kind: entries of
  * `activation_encodings` go to the tensor's output and input quantizers, entries of
  * `param_encodings` to its parameter quantizer (2.0.0 files, which do not separate them, go to
@@ -141,7 +214,8 @@ function resolve(q: QuantizerSpec, entry: ParsedEncoding): Encoding {
  * It reports every disagreement: tensors the plan does not quantize, a parameter listed as an
  * activation or the reverse, encodings for disabled quantizers, enabled quantizers the file does
  * not cover (except float16 ones in 2.0.0 files, which AIMET leaves out), and differences in
- * dtype, bitwidth, symmetry, strict or unsigned symmetry, per-channel and axis.
+ * dtype, bitwidth, symmetry, strict or unsigned symmetry, per-channel and axis. With
+ * `int32Biases`, AIMET 2.x's int32 biases are checked against s_in·s_w instead (`int32Bias`).
  *
  * @throws EncodingsMismatchError in strict mode (the default), listing every mismatch at once.
  */
@@ -158,9 +232,18 @@ export function matchEncodings(plan: QuantPlan, parsed: ParsedEncodings, options
   const mismatches: EncodingMismatch[] = [];
   const covered = new Set<string>();
 
+  const biasLinks = new Map((options.int32Biases ?? []).map((l) => [l.bias, l]));
+  const int32Entries: { entry: ParsedEncoding; link: Int32BiasLink }[] = [];
   for (const raw of parsed.entries) {
     const entry = withNormalisedAxis(raw, options.rankOf);
     const all = byTensor.get(entry.tensor) ?? [];
+    const link = biasLinks.get(entry.tensor);
+    if (link && entry.kind !== 'activation' && !all.some((q) => q.kind === 'param' && q.enabled)) {
+      // An int32 bias (AIMET 2.x): checked once the input and weight encodings are known.
+      for (const q of all) covered.add(q.id);
+      int32Entries.push({ entry, link });
+      continue;
+    }
     if (all.length === 0) {
       const reason = skipped.get(entry.tensor);
       mismatches.push(
@@ -192,6 +275,8 @@ export function matchEncodings(plan: QuantPlan, parsed: ParsedEncodings, options
       else encodings.set(q.id, resolve(q, entry));
     }
   }
+
+  for (const { entry, link } of int32Entries) mismatches.push(...checkInt32Bias(plan, entry, link, encodings));
 
   for (const q of plan.quantizers) {
     if (!q.enabled || covered.has(q.id)) continue;

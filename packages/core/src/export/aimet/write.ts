@@ -1,3 +1,4 @@
+import type { Int32BiasLink } from '../../contracts/aimet-encodings.js';
 import type { AimetEncodingsFile, AimetEncodingsVersion, AimetQuantizerArgs } from '../../contracts/aimet-format.js';
 import type { Encoding, EncodingMap } from '../../contracts/encoding.js';
 import { EncodingsExportError } from '../../errors/encodings-errors.js';
@@ -5,6 +6,7 @@ import { describeValue } from '../../errors/quantsim-error.js';
 import type { QuantPlan } from '../../plan/plan.js';
 import type { QuantizerSpec } from '../../plan/spec.js';
 import { stableJson } from '../stable-json.js';
+import { int32BiasEncodings } from './int32-bias.js';
 import { writeLegacyEntry } from './v0-6-1.js';
 import { writeV1Entry } from './v1-0-0.js';
 import { writeV2Entry } from './v2-0-0.js';
@@ -17,14 +19,29 @@ export interface AimetEncodingsOptions {
   readonly excludedLayers?: readonly string[];
   /** `quantizer_args` to write instead of the ones derived from the plan (0.6.1 and 1.0.0 only). */
   readonly quantizerArgs?: AimetQuantizerArgs;
+  /**
+   * Write int32 biases as AIMET 2.x does (`export(..., export_int32_bias=...)`): for each of
+   * `biasLinks` whose layer's input and weight are quantized to integers and whose bias has no
+   * encoding of its own, an entry named after the bias with 32 bits, scale s_in·s_w (per channel,
+   * axis 0, where the weight is per-channel) and offset −2^31 (in 2.0.0: `int32`, zero point 0).
+   * Default: `true` for 2.0.0, `false` for 0.6.1 and 1.0.0, as in AIMET.
+   */
+  readonly int32Bias?: boolean;
+  /**
+   * The model's biases and the quantizers their int32 scale comes from, from
+   * {@link int32BiasLinks}; without them no int32 bias is written. `sim.export` passes them.
+   */
+  readonly biasLinks?: readonly Int32BiasLink[];
 }
 
 /** Which part of a 0.6.1 or 1.0.0 file a quantizer's encoding goes to. */
 type Section = 'activation' | 'param';
 
-/** An enabled quantizer with the encoding to write. */
+/** An enabled quantizer (or an int32 bias) with the encoding to write. */
 interface Row {
-  readonly quantizer: QuantizerSpec;
+  /** The quantizer id (`param:<bias>` for an int32 bias). */
+  readonly id: string;
+  readonly tensor: string;
   readonly section: Section;
   readonly encoding: Encoding;
 }
@@ -137,7 +154,7 @@ function collectRows(plan: QuantPlan, encodings: EncodingMap): Row[] {
       continue;
     }
     problems.push(...encodingProblems(q, encoding));
-    rows.push({ quantizer: q, section: q.kind === 'param' ? 'param' : 'activation', encoding });
+    rows.push({ id: q.id, tensor: q.tensor, section: q.kind === 'param' ? 'param' : 'activation', encoding });
   }
   if (problems.length > 0) {
     throw new EncodingsExportError('AIMET encodings', problems, {
@@ -152,19 +169,21 @@ function collectRows(plan: QuantPlan, encodings: EncodingMap): Row[] {
  * quantizer of a consumer) may share an entry when they agree; AIMET's files key encodings by
  * tensor name, so different encodings of one tensor cannot both be written.
  */
-function dedupe<T>(items: readonly { key: string; quantizer: QuantizerSpec; entry: T }[]): T[] {
-  const seen = new Map<string, { quantizer: QuantizerSpec; json: string }>();
+function dedupe<T>(items: readonly { row: Row; entry: T }[]): T[] {
+  const seen = new Map<string, { row: Row; json: string }>();
   const out: T[] = [];
   const problems: string[] = [];
   for (const item of items) {
     const json = stableJson(item.entry);
-    const before = seen.get(item.key);
+    const before = seen.get(item.row.tensor);
     if (!before) {
-      seen.set(item.key, { quantizer: item.quantizer, json });
+      seen.set(item.row.tensor, { row: item.row, json });
       out.push(item.entry);
     } else if (before.json !== json) {
+      const which =
+        before.row.id === item.row.id ? `${item.row.id} (an int32 bias of two layers)` : `${before.row.id} and ${item.row.id}`;
       problems.push(
-        `tensor '${item.quantizer.tensor}' has different encodings from ${before.quantizer.id} and ${item.quantizer.id}, and AIMET's format holds one encoding per tensor`,
+        `tensor '${item.row.tensor}' has different encodings from ${which}, and AIMET's format holds one encoding per tensor`,
       );
     }
   }
@@ -176,6 +195,24 @@ function dedupe<T>(items: readonly { key: string; quantizer: QuantizerSpec; entr
   return out;
 }
 
+/** The rows with each int32 bias (when on) placed after its layer's weight. */
+function withInt32Biases(
+  rows: Row[],
+  plan: QuantPlan,
+  encodings: EncodingMap,
+  options: AimetEncodingsOptions,
+  version: AimetEncodingsVersion,
+): Row[] {
+  if (!(options.int32Bias ?? version === '2.0.0') || !options.biasLinks) return rows;
+  const out = [...rows];
+  for (const { link, encoding } of int32BiasEncodings(options.biasLinks, plan, encodings)) {
+    const row: Row = { id: `param:${link.bias}`, tensor: link.bias, section: 'param', encoding };
+    const after = out.findIndex((r) => r.id === link.weight);
+    out.splice(after < 0 ? out.length : after + 1, 0, row);
+  }
+  return out;
+}
+
 /**
  * The AIMET encodings file of a plan and its encodings, as a plain object ready for JSON.
  *
@@ -183,6 +220,8 @@ function dedupe<T>(items: readonly { key: string; quantizer: QuantizerSpec; entr
  * `activation_encodings`, parameter quantizers (`param:<tensor>`) to `param_encodings`, each keyed
  * by tensor name; 2.0.0 puts them all in `encodings`. Disabled quantizers are left out, as are
  * float16 quantizers in 2.0.0 (AIMET writes no 2.0.0 entry for them). Lists follow the plan's order.
+ * With `biasLinks`, 2.0.0 files (and older ones with `int32Bias: true`) also get AIMET's int32
+ * biases, each after its layer's weight (see {@link AimetEncodingsOptions.int32Bias}).
  *
  * @throws EncodingsExportError listing every enabled integer quantizer without a valid encoding,
  * and every tensor whose quantizers disagree.
@@ -193,30 +232,27 @@ export function toAimetEncodings(
   options: AimetEncodingsOptions = {},
 ): AimetEncodingsFile {
   const version = options.version ?? '1.0.0';
-  const rows = collectRows(plan, encodings);
+  const rows = withInt32Biases(collectRows(plan, encodings), plan, encodings, options, version);
   if (version === '2.0.0') {
     const items = rows.flatMap((r) => {
-      const entry = writeV2Entry(r.quantizer.tensor, r.encoding);
-      return entry ? [{ key: r.quantizer.tensor, quantizer: r.quantizer, entry }] : [];
+      const entry = writeV2Entry(r.tensor, r.encoding);
+      return entry ? [{ row: r, entry }] : [];
     });
     return { encodings: dedupe(items), version };
   }
   const section = <T>(which: Section, make: (r: Row) => T) =>
-    dedupe(
-      rows.filter((r) => r.section === which).map((r) => ({ key: r.quantizer.tensor, quantizer: r.quantizer, entry: make(r) })),
-    );
+    dedupe(rows.filter((r) => r.section === which).map((r) => ({ row: r, entry: make(r) })));
   const common = {
     excluded_layers: [...(options.excludedLayers ?? [])],
     quantizer_args: options.quantizerArgs ?? aimetQuantizerArgs(plan),
   };
   if (version === '0.6.1') {
-    const dict = (which: Section) =>
-      Object.fromEntries(section(which, (r) => [r.quantizer.tensor, writeLegacyEntry(r.encoding)] as const));
+    const dict = (which: Section) => Object.fromEntries(section(which, (r) => [r.tensor, writeLegacyEntry(r.encoding)] as const));
     return { activation_encodings: dict('activation'), param_encodings: dict('param'), ...common, version };
   }
   return {
-    activation_encodings: section('activation', (r) => writeV1Entry(r.quantizer.tensor, r.encoding)),
-    param_encodings: section('param', (r) => writeV1Entry(r.quantizer.tensor, r.encoding)),
+    activation_encodings: section('activation', (r) => writeV1Entry(r.tensor, r.encoding)),
+    param_encodings: section('param', (r) => writeV1Entry(r.tensor, r.encoding)),
     ...common,
     version,
   };
