@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REAL_MODELS } from '../../../test-support/models.js';
 import { runPlainOrt } from '../../../test-support/run-plain-ort.js';
-import { type Encoding, gridSteps, ModelBuilder, quant } from '../src/index.js';
+import { type Encoding, gridSteps, loadModel, ModelBuilder, quant } from '../src/index.js';
 
 /** Silero VAD v5 inputs: 512 samples at 16 kHz (256 at 8 kHz) of tones, and a zero LSTM state. */
 function vadSamples(count: number, rate: 16000 | 8000) {
@@ -191,6 +191,17 @@ describe('If branches are quantized', () => {
       expect(d8).toBeGreaterThan(0);
       expect(d16).toBeLessThan(d8);
       const files = await w8.export(path.join(dir, 'vad'), { formats: ['qdq'] });
+      // The branch Convs get int32 biases (s_in·s_w), as in the main graph: one per branch Conv with a bias.
+      const qdq = await loadModel(files.qdq as string);
+      const int32 = qdq.graph.subgraphs.flatMap((b) =>
+        b.graph.nodes.filter((n) => n.opType === 'DequantizeLinear' && /__int32_/.test(n.inputs[0] ?? '')),
+      );
+      const original = await loadModel(REAL_MODELS.sileroV5);
+      const withBias = original.graph.subgraphs.flatMap((b) =>
+        b.graph.nodes.filter((n) => n.opType === 'Conv' && (n.inputs[2] ?? '') !== ''),
+      );
+      expect(withBias.length).toBeGreaterThan(0);
+      expect(int32.length).toBe(withBias.length);
       for (const s of [calibration[0], calibration[5]]) {
         const q = (await runPlainOrt(files.qdq as string, s as never, 'disabled')).output as Float32Array;
         const e = (await w8.run(s as never)).output?.data as Float32Array;

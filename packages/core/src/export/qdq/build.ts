@@ -4,7 +4,7 @@ import { onnxQuantParams } from '../../encode/onnx-quant-params.js';
 import { InvalidArgumentError } from '../../errors/quantsim-error.js';
 import { UnsupportedBitwidthError, type UnsupportedBitwidthQuantizer } from '../../errors/unsupported-bitwidth-error.js';
 import type { Layer } from '../../graph/graph-view.js';
-import { bodiesOf, bodyProto } from '../../graph/scopes.js';
+import { bodiesOf, bodyProto, insideIfOnly } from '../../graph/scopes.js';
 import type { Model } from '../../model/model.js';
 import { pruneOrphans, readNames, subgraphsOf } from '../../onnx/graph-edit.js';
 import type { QuantPlan } from '../../plan/plan.js';
@@ -107,7 +107,23 @@ export function buildQdqModel(prepared: PreparedModel, plan: QuantPlan, encoding
   // Biases first: they read the plan, and the weights' rewiring must not hide their layers.
   for (const layer of prepared.graph.layers) {
     const node = convertedNode(layer);
-    if (node) writeInt32Bias(layer, node, prepared, plan, formOf, builder);
+    if (node) writeInt32Bias(layer, node, (n) => prepared.graph.tensor(n), plan, formOf, builder);
+  }
+  // The same in If branches: a branch sees its own tensors, then those of the graphs around it.
+  for (const body of bodiesOf(prepared.graph).values()) {
+    if (!insideIfOnly(prepared.graph, body.path)) continue;
+    const views = [body.view];
+    for (let b = bodiesOf(prepared.graph).get(body.parent.path); b; b = bodiesOf(prepared.graph).get(b.parent.path))
+      views.push(b.view);
+    views.push(prepared.graph);
+    const tensorOf = (n: string) => views.map((v) => v.tensor(n)).find((t) => t?.producer || t?.role === 'graph-input');
+    const writer = writerOf(body.path);
+    const g = writer ? branchWriters.get(body.path)?.graph : undefined;
+    if (!writer || !g) continue;
+    for (const layer of body.view.layers) {
+      const node = g.node.find((n) => n.output[0] === layer.outputs[0] && n.opType === layer.opType);
+      if (node) writeInt32Bias(layer, node, tensorOf, plan, formOf, writer);
+    }
   }
   for (const { spec, enc, form } of active) if (spec.kind === 'param') writerOf(spec.scope)?.param(spec.tensor, enc, form);
   for (const { spec, enc, form } of active) {

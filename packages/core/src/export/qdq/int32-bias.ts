@@ -1,11 +1,10 @@
 import type { NodeProto } from 'onnx-buf';
 import type { Encoding } from '../../contracts/encoding.js';
-import type { Layer } from '../../contracts/graph.js';
+import type { Layer, TensorView } from '../../contracts/graph.js';
 import { roundHalfEven } from '../../encode/rounding.js';
 import { VALUE_FORWARDING_OPS } from '../../graph/op-roles.js';
 import { tensorToFloat32 } from '../../onnx/tensor-values.js';
 import type { QuantPlan } from '../../plan/plan.js';
-import type { PreparedModel } from '../../plan/prepared-model.js';
 import type { ExportForm } from './forms.js';
 import type { QdqWriter } from './writer.js';
 
@@ -14,11 +13,13 @@ import type { QdqWriter } from './writer.js';
  * b_q = round(b / (s_in·s_w)) (half to even, as numpy's round in ONNX Runtime's quantizer),
  * scale s_in·s_w computed in float32, zero point 0. The layer keeps its float bias when the
  * product would overflow int32 or a scale is zero, and a Gemm does when alpha or beta is not 1.
+ * `tensorOf` finds the tensors the layer's graph sees (for a layer in an If branch: the branch's,
+ * then the enclosing graphs'); `builder` writes into that graph.
  */
 export function writeInt32Bias(
   layer: Layer,
   node: NodeProto,
-  prepared: PreparedModel,
+  tensorOf: (name: string) => TensorView | undefined,
   plan: QuantPlan,
   forms: ReadonlyMap<string, { enc: Encoding; form: ExportForm }>,
   builder: QdqWriter,
@@ -39,10 +40,10 @@ export function writeInt32Bias(
   if (weight?.form.kind !== 'qdq') return;
   const channelAxis = layer.opType === 'Conv' ? 0 : layer.opType === 'ConvTranspose' ? 1 : attr('transB')?.i ? 0 : 1;
   if (weight.enc.axis !== undefined && weight.enc.axis !== channelAxis) return;
-  const input = inputEncoding(layer, prepared, plan, forms);
+  const input = inputEncoding(layer, tensorOf, plan, forms);
   const sIn = input?.channels[0]?.scale;
   if (sIn === undefined) return;
-  const tensor = builder.model.constantTensor(b);
+  const tensor = builder.constant(b);
   if (tensor?.dims.length !== 1) return;
   const values = tensorToFloat32(tensor, (t) => builder.model.externalBytes(t) ?? new Uint8Array());
   const sW = weight.enc.channels.map((c) => c.scale);
@@ -72,7 +73,7 @@ export function writeInt32Bias(
  */
 function inputEncoding(
   layer: Layer,
-  prepared: PreparedModel,
+  tensorOf: (name: string) => TensorView | undefined,
   plan: QuantPlan,
   forms: ReadonlyMap<string, { enc: Encoding; form: ExportForm }>,
 ): Encoding | undefined {
@@ -87,7 +88,7 @@ function inputEncoding(
   let tensor = layer.inputs[0];
   for (let hops = 0; tensor && hops < 64; hops++) {
     if (plan.get(`activation:${tensor}`)) return usable(`activation:${tensor}`);
-    const producer = prepared.graph.tensor(tensor)?.producer;
+    const producer = tensorOf(tensor)?.producer;
     if (producer?.domain !== '' || !VALUE_FORWARDING_OPS.has(producer.opType)) return undefined;
     tensor = producer.inputs[0];
   }

@@ -29,6 +29,11 @@ export class QdqWriter {
     this.unique = unique ?? uniqueNames(definedNames(graph));
   }
 
+  /** The constant of this name in the writer's graph (an initializer or a Constant node's value). */
+  constant(name: string): TensorProto | undefined {
+    return this.model.constantTensor(name, this.#graph);
+  }
+
   /** A quantized activation keeps its name; the producer's output becomes `<name>__float`. */
   activation(tensor: string, enc: Encoding, form: ExportForm): void {
     const producer = this.#graph.node.find((n) => n.output.includes(tensor));
