@@ -127,6 +127,7 @@ export {
   type TensorView,
 } from './graph/graph-view.js';
 export { DATA_MOVEMENT_OPS, PARAM_INPUTS, type ParamRole, VALUE_FORWARDING_OPS } from './graph/op-roles.js';
+export { layersWithBranches, nodeWithBranches, tensorWithBranches } from './graph/scopes.js';
 export { type FileToWrite, writeFileAtomically, writeFilesAtomically } from './io/atomic-write.js';
 export type { FileIdentity } from './io/file-identity.js';
 export { fileSetFolder, type WriteFileSetOptions, writeFileSet } from './io/file-set.js';

@@ -2,6 +2,7 @@ import { CpuBackend } from '@quantsim/backends';
 import { describe, expect, it } from 'vitest';
 import { samples, WORKLOADS } from '../../../bench/workloads.js';
 import { buildDetectorHead, detectorImages } from '../../../examples/detector-head/detector-head-model.js';
+import { REAL_MODELS } from '../../../test-support/models.js';
 import { seededRandom } from '../../../test-support/random.js';
 import { createSwitchableSim, type QuantBuilder, type QuantSim, quant, type SwitchGroup, type TensorMap } from '../src/index.js';
 
@@ -150,6 +151,35 @@ describe('switchable simulation', () => {
       await expect(s.run(data[0] as never, new Map([[g, 3]]))).rejects.toThrow(/no variant 3/);
     } finally {
       await s.release();
+      await sim.release();
+    }
+  });
+
+  it('equals plain simulations bit for bit on Silero VAD v5, whose quantizers sit in If branches', async () => {
+    const vad = (rate: 16000 | 8000, k: number) => {
+      const n = rate === 16000 ? 512 : 256;
+      return {
+        input: {
+          data: Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin(i * 0.05 * (k + 1)) + 0.05 * Math.sin(i * 1.3 * k)),
+          dims: [1, n],
+        },
+        state: { data: new Float32Array(256), dims: [2, 1, 128] },
+        sr: { type: 'int64' as const, data: BigInt64Array.from([BigInt(rate)]), dims: [] },
+      };
+    };
+    const data = [0, 1, 2].flatMap((k) => [vad(16000, k), vad(8000, k)]);
+    const base = quant(REAL_MODELS.sileroV5).defaults({ scheme: 'minmax' }).biasCorrection(false).backend(unoptimized);
+    const plan = await base.plan();
+    expect(plan.enabled.filter((q) => q.scope !== undefined).length).toBeGreaterThan(20);
+    await checkAgainstPlain(base, data, [data[0], data[1]], 7, 3, true);
+    // The branch quantizers are switch groups of their own.
+    const sim = await base.calibrate(data);
+    const switchable = await createSwitchableSim([{ name: 'W8A8', sim }]);
+    try {
+      const inBranches = switchable.groups.filter((g) => g.quantizers.every((id) => sim.plan.get(id)?.scope !== undefined));
+      expect(inBranches.length).toBeGreaterThan(20);
+    } finally {
+      await switchable.release();
       await sim.release();
     }
   });

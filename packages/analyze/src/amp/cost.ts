@@ -1,4 +1,4 @@
-import type { GraphView, QuantPlan } from '@quantsim/core';
+import { type GraphView, nodeWithBranches, type QuantPlan, tensorWithBranches } from '@quantsim/core';
 
 /** How AMP weighs a plan: relative bit-operations (MACs × bw_a × bw_w) or memory (elements × bits). */
 export type AmpCostModel = 'bops' | 'memory';
@@ -14,7 +14,7 @@ export interface UnitCost {
 }
 
 function elements(graph: GraphView, tensor: string): number {
-  const shape = graph.tensor(tensor)?.shape;
+  const shape = tensorWithBranches(graph, tensor)?.shape;
   if (!shape) return 1;
   return shape.reduce<number>((n, d) => n * (typeof d === 'number' && d > 0 ? d : 1), 1);
 }
@@ -37,9 +37,9 @@ export function unitCosts(
         const n = elements(graph, q.tensor);
         paramElements += n;
         if (q.paramRole === 'weight' && q.layer) {
-          const node = graph.node(q.layer);
+          const node = nodeWithBranches(graph, q.layer);
           const output = node?.outputs[0];
-          const outShape = output ? graph.tensor(output)?.shape : undefined;
+          const outShape = output ? tensorWithBranches(graph, output)?.shape : undefined;
           // MACs = weights × output positions: spatial positions for Conv, rows for Gemm/MatMul.
           const positions = outShape
             ? outShape

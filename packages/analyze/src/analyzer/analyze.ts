@@ -3,6 +3,7 @@ import {
   createSwitchableSim,
   type FeedsLike,
   InvalidArgumentError,
+  nodeWithBranches,
   type QuantBuilder,
   type SwitchGroup,
   type SwitchSetting,
@@ -259,7 +260,8 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
       const graph = sim.floatModel.graph;
       perLayer.push({
         layer: u.name,
-        opType: graph.node(u.name)?.opType ?? (spec?.layer ? graph.node(spec.layer)?.opType : undefined),
+        opType:
+          nodeWithBranches(graph, u.name)?.opType ?? (spec?.layer ? nodeWithBranches(graph, spec.layer)?.opType : undefined),
         quantizers: u.quantizers,
         bitwidths: bitwidthsOf(sim.plan, u.quantizers),
         weightsOnly,

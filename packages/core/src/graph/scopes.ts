@@ -141,3 +141,25 @@ export function ownGraphProto(graph: GraphView, scope: string): GraphProto | und
   const body = bodiesOf(graph).get(scope);
   return body ? bodyProto(body.owner.proto, body.attribute) : undefined;
 }
+
+/** The node of this stable name in the main graph or in any If branch. */
+export function nodeWithBranches(graph: GraphView, name: string): NodeView | undefined {
+  const own = graph.node(name);
+  if (own) return own;
+  for (const b of bodiesOf(graph).values()) {
+    const n = b.view.node(name);
+    if (n) return n;
+  }
+  return undefined;
+}
+
+/** The tensor of this name as the graph that produces it sees it: the main graph or an If branch. */
+export function tensorWithBranches(graph: GraphView, name: string): ReturnType<GraphView['tensor']> {
+  const own = graph.tensor(name);
+  if (own && (own.producer || own.role !== 'activation')) return own;
+  for (const b of bodiesOf(graph).values()) {
+    const t = b.view.tensor(name);
+    if (t?.producer) return t;
+  }
+  return own;
+}

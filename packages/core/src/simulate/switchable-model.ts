@@ -10,13 +10,15 @@ import {
 import type { QdqElementType } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import { UnsupportedError } from '../errors/quantsim-error.js';
+import { scopeProto, twinNodes, viewOfScope } from '../graph/scopes.js';
 import type { Model } from '../model/model.js';
 import { makeNode, makeTensor, makeValueInfo } from '../onnx/factory.js';
-import { uniqueNames } from '../onnx/graph-edit.js';
+import { definedNames, renameReads, subgraphsOf, uniqueNames } from '../onnx/graph-edit.js';
 import { tensorToFloat32 } from '../onnx/tensor-values.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
 import type { QuantizerSpec } from '../plan/spec.js';
+import { sortNodes } from '../transform/sort-nodes.js';
 import { chooseForm, type QuantizerForm } from './qdq-form.js';
 import { emitQuantizer, type QuantizerSink, simulatedParamValues } from './simulated-model.js';
 
@@ -83,8 +85,8 @@ export function defaultSwitchGroup(spec: QuantizerSpec): string {
  * graphs alike (always with rewrites off); where a quantizer is off, the plain graph may be
  * fused across its place (LayerNorm, MatMul+Add, NCHWc Convs), a float32-rounding difference.
  * Every variant must come from the same prepared model (the same
- * builder, other settings). Quantizers inside If branches do not switch and stay float in every
- * setting (the analyzer and AMP cover the main graph).
+ * builder, other settings). Quantizers inside If branches switch inside their branch (their
+ * parameters with `Where`).
  *
  * @throws UnsupportedError below opset 9 (no `Where`).
  */
@@ -101,10 +103,23 @@ export function buildSwitchableModel(
     });
   const model = prepared.model.clone();
   const graph = model.proto.graph as GraphProto;
-  const unique = uniqueNames(new Set(prepared.graph.tensors.keys()));
-  const original = prepared.model.proto.graph?.node ?? [];
-  const cloneOf = new Map<NodeProto, NodeProto>(original.map((n, i) => [n, graph.node[i] as NodeProto]));
+  const unique = uniqueNames(definedNames(prepared.model.proto.graph as GraphProto, new Set(prepared.graph.tensors.keys())));
+  const cloneOf = twinNodes(prepared.model.proto.graph as GraphProto, graph);
   const sink: QuantizerSink = { opset, unique, nodes: [], initializers: [], usesMicrosoft: false };
+  // Quantizers inside If branches switch inside their branch (the switches are read from the
+  // main graph by name); one sink per branch.
+  const branchSinks = new Map<GraphProto, QuantizerSink>();
+  const sinkOf = (scope: string | undefined): QuantizerSink | undefined => {
+    if (scope === undefined) return sink;
+    const g = scopeProto(prepared.graph, graph, cloneOf, scope);
+    if (!g) return undefined;
+    let s = branchSinks.get(g);
+    if (!s) {
+      s = { opset, unique, nodes: [], initializers: [], usesMicrosoft: false };
+      branchSinks.set(g, s);
+    }
+    return s;
+  };
   const viewNames = new Map<NodeProto, string>();
   for (const v of prepared.graph.nodes) {
     const c = cloneOf.get(v.proto);
@@ -118,8 +133,6 @@ export function buildSwitchableModel(
   const groupIndex = new Map<string, number>();
   const groups: { name: string; unit: string; kind: 'params' | 'activations'; quantizers: string[] }[] = [];
   for (const [id, spec] of specs) {
-    // Quantizers inside If branches do not switch: they stay float in every setting.
-    if (spec.scope !== undefined) continue;
     const perVariant = variants.map((v) => {
       const q = v.plan.get(id);
       const enc = q?.enabled ? v.encodings.get(id) : undefined;
@@ -153,7 +166,13 @@ export function buildSwitchableModel(
   }
 
   /** Chains `Where(switch_v, quantized_v, …, float)` into `output`; quantized paths from `build`. */
-  const select = (id: string, floatName: string, output: string, build: (enc: Encoding, form: QuantizerForm) => string) => {
+  const select = (
+    id: string,
+    floatName: string,
+    output: string,
+    build: (enc: Encoding, form: QuantizerForm) => string,
+    target: QuantizerSink = sink,
+  ) => {
     const spec = specs.get(id) as QuantizerSpec;
     const g = groupIndex.get(groupOf(spec)) as number;
     const perVariant = forms.get(id) ?? [];
@@ -175,7 +194,7 @@ export function buildSwitchableModel(
     let current = floatName;
     for (const [k, [v, path]] of [...chosen.entries()].reverse()) {
       const out = k === 0 ? output : unique(`${output}__select_${v}`);
-      sink.nodes.push(makeNode('Where', [switchOf[g]?.[v] as string, path, current], [out]));
+      target.nodes.push(makeNode('Where', [switchOf[g]?.[v] as string, path, current], [out]));
       current = out;
     }
   };
@@ -204,6 +223,7 @@ export function buildSwitchableModel(
     floatName: string,
     output: string,
     build: (target: QuantizerSink, enc: Encoding, form: QuantizerForm) => string,
+    target: QuantizerSink = sink,
   ) => {
     const spec = specs.get(id) as QuantizerSpec;
     const g = groupIndex.get(groupOf(spec)) as number;
@@ -218,7 +238,7 @@ export function buildSwitchableModel(
     }
     const list = [...branches.values()];
     if (list.length === 0) {
-      sink.nodes.push(makeNode('Identity', [floatName], [output]));
+      target.nodes.push(makeNode('Identity', [floatName], [output]));
       return;
     }
     const subgraph = (name: string, nodes: NodeProto[], initializers: TensorProto[], out: string): GraphProto =>
@@ -247,7 +267,7 @@ export function buildSwitchableModel(
       }
       return makeNode('If', [conditions[k] as string], [out], { then_branch: branchOf(k), else_branch: otherwise });
     };
-    sink.nodes.push(chain(0, output));
+    target.nodes.push(chain(0, output));
   };
 
   // Parameters of a layer that is their only reader switch the whole layer with If: each branch
@@ -279,8 +299,10 @@ export function buildSwitchableModel(
   graph.node = graph.node.map((n) => replaced.get(n) ?? n);
 
   function switchActivation(spec: QuantizerSpec): void {
-    const t = prepared.graph.tensor(spec.tensor);
-    const producer = t?.producer;
+    const t = viewOfScope(prepared.graph, spec.scope)?.tensor(spec.tensor);
+    const target = sinkOf(spec.scope);
+    if (!t || !target) return;
+    const producer = t.producer;
     const quantizedPath = (input: string) => (target: QuantizerSink, enc: Encoding, form: QuantizerForm) => {
       const out = unique(`${spec.tensor}__quantized`);
       emitQuantizer(target, input, out, enc, form, spec.id);
@@ -291,15 +313,19 @@ export function buildSwitchableModel(
       if (!p) return;
       const floatName = unique(`${spec.tensor}__float`);
       p.output = p.output.map((o) => (o === spec.tensor ? floatName : o));
-      selectByIf(spec.id, floatName, spec.tensor, quantizedPath(floatName));
+      selectByIf(spec.id, floatName, spec.tensor, quantizedPath(floatName), target);
       return;
     }
+    if (spec.scope !== undefined) return;
     // A graph input keeps its name: its readers switch to the selected copy.
     const switched = unique(`${spec.tensor}__switched`);
-    for (const c of t?.consumers ?? []) {
+    for (const c of t.consumers) {
       const n = cloneOf.get(c.node.proto);
       if (n) n.input[c.index] = switched;
     }
+    // If branches read graph inputs by name from the outer scope: they switch too.
+    const renamed = new Map([[spec.tensor, switched]]);
+    for (const n of graph.node) for (const a of n.attribute) for (const b of subgraphsOf(a)) renameReads(b, renamed);
     selectByIf(spec.id, spec.tensor, switched, quantizedPath(spec.tensor));
   }
 
@@ -318,20 +344,27 @@ export function buildSwitchableModel(
   }
 
   function switchParam(spec: QuantizerSpec): void {
-    const tensor = model.constantTensor(spec.tensor);
-    if (!tensor) return;
+    const target = sinkOf(spec.scope);
+    const tensor = model.constantTensor(spec.tensor, scopeProto(prepared.graph, graph, cloneOf, spec.scope));
+    if (!tensor || !target) return;
     const values = tensorToFloat32(tensor, (tp) => model.externalBytes(tp) ?? new Uint8Array());
     const dims = tensor.dims.map(Number);
     const switched = unique(`${spec.tensor}__switched`);
-    for (const c of prepared.graph.tensor(spec.tensor)?.consumers ?? []) {
+    for (const c of viewOfScope(prepared.graph, spec.scope)?.tensor(spec.tensor)?.consumers ?? []) {
       const n = cloneOf.get(c.node.proto);
       if (n) n.input[c.index] = switched;
     }
-    select(spec.id, spec.tensor, switched, (enc, form) => {
-      const t = makeTensor(unique(`${spec.tensor}__quantized`), 'float32', dims, simulatedParamValues(values, dims, enc, form));
-      sink.initializers.push(t);
-      return t.name;
-    });
+    select(
+      spec.id,
+      spec.tensor,
+      switched,
+      (enc, form) => {
+        const t = makeTensor(unique(`${spec.tensor}__quantized`), 'float32', dims, simulatedParamValues(values, dims, enc, form));
+        target.initializers.push(t);
+        return t.name;
+      },
+      target,
+    );
   }
 
   function switchLayer(layer: NodeProto, params: readonly QuantizerSpec[]): NodeProto {
@@ -406,6 +439,13 @@ export function buildSwitchableModel(
     return viewNames.get(n) ?? n.name;
   }
 
+  for (const [g, s] of branchSinks) {
+    g.node = [...g.node, ...s.nodes];
+    g.initializer = [...g.initializer, ...s.initializers];
+    if (s.usesMicrosoft) sink.usesMicrosoft = true;
+    // ONNX Runtime requires If branches in topological order.
+    sortNodes(g);
+  }
   graph.node = [...graph.node, ...sink.nodes];
   graph.initializer = [...graph.initializer, ...sink.initializers];
   graph.input = [...graph.input, ...switchInputs.map((name) => makeValueInfo(name, 'bool', [groups.length]))];
