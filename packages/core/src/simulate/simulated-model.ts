@@ -48,20 +48,7 @@ export function buildSimulatedModel(
   const graph = model.proto.graph as GraphProto;
   const opset = prepared.model.opset;
   const forms = new Map<string, QuantizerForm>();
-  const unique = uniqueNames(definedNames(prepared.model.proto.graph as GraphProto, new Set(prepared.graph.tensors.keys())));
-  const cloneOf = twinNodes(prepared.model.proto.graph as GraphProto, graph);
-  // One sink per graph: quantizers of an If branch go into that branch (see QuantizerSpec.scope).
-  const sinks = new Map<GraphProto, QuantizerSink>();
-  const sinkOf = (scope: string | undefined): QuantizerSink | undefined => {
-    const g = scopeProto(prepared.graph, graph, cloneOf, scope);
-    if (!g) return undefined;
-    let sink = sinks.get(g);
-    if (!sink) {
-      sink = { opset, unique, nodes: [], initializers: [], usesMicrosoft: false };
-      sinks.set(g, sink);
-    }
-    return sink;
-  };
+  const { unique, cloneOf, sinks, sinkOf } = sinksByScope(prepared, graph);
 
   for (const spec of plan.quantizers) {
     if (!spec.enabled) continue;
@@ -132,6 +119,38 @@ export function buildSimulatedModel(
   if (usesMicrosoft && !model.proto.opsetImport.some((o) => o.domain === 'com.microsoft'))
     model.proto.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }));
   return { model, forms };
+}
+
+/**
+ * The quantizer sinks of a copy of the prepared model (whose main graph is `graph`): one per graph,
+ * made on first use, so that quantizers of an If branch go into that branch (see
+ * `QuantizerSpec.scope`). Also the copy's twins of the prepared model's nodes, and a name
+ * allocator unique in the whole model.
+ */
+export function sinksByScope(
+  prepared: PreparedModel,
+  graph: GraphProto,
+): {
+  unique: (base: string) => string;
+  cloneOf: Map<NodeProto, NodeProto>;
+  sinks: ReadonlyMap<GraphProto, QuantizerSink>;
+  sinkOf: (scope: string | undefined) => QuantizerSink | undefined;
+} {
+  const opset = prepared.model.opset;
+  const unique = uniqueNames(definedNames(prepared.model.proto.graph as GraphProto, new Set(prepared.graph.tensors.keys())));
+  const cloneOf = twinNodes(prepared.model.proto.graph as GraphProto, graph);
+  const sinks = new Map<GraphProto, QuantizerSink>();
+  const sinkOf = (scope: string | undefined): QuantizerSink | undefined => {
+    const g = scopeProto(prepared.graph, graph, cloneOf, scope);
+    if (!g) return undefined;
+    let sink = sinks.get(g);
+    if (!sink) {
+      sink = { opset, unique, nodes: [], initializers: [], usesMicrosoft: false };
+      sinks.set(g, sink);
+    }
+    return sink;
+  };
+  return { unique, cloneOf, sinks, sinkOf };
 }
 
 /** Where {@link emitQuantizer} writes: new nodes and initializers, and a tensor-name allocator. */

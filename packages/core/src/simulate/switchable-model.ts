@@ -10,17 +10,17 @@ import {
 import type { QdqElementType } from '../contracts/backend.js';
 import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import { UnsupportedError } from '../errors/quantsim-error.js';
-import { scopeProto, twinNodes, viewOfScope } from '../graph/scopes.js';
+import { scopeProto, viewOfScope } from '../graph/scopes.js';
 import type { Model } from '../model/model.js';
 import { makeNode, makeTensor, makeValueInfo } from '../onnx/factory.js';
-import { definedNames, renameReads, subgraphsOf, uniqueNames } from '../onnx/graph-edit.js';
+import { renameReads, subgraphsOf } from '../onnx/graph-edit.js';
 import { tensorToFloat32 } from '../onnx/tensor-values.js';
 import type { QuantPlan } from '../plan/plan.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
 import type { QuantizerSpec } from '../plan/spec.js';
 import { sortNodes } from '../transform/sort-nodes.js';
 import { chooseForm, type QuantizerForm } from './qdq-form.js';
-import { emitQuantizer, type QuantizerSink, simulatedParamValues } from './simulated-model.js';
+import { emitQuantizer, type QuantizerSink, simulatedParamValues, sinksByScope } from './simulated-model.js';
 
 /** One setting of every quantizer: a plan and its encodings (for example all at 8 bits, or all at 16). */
 export interface SwitchableVariant {
@@ -103,23 +103,10 @@ export function buildSwitchableModel(
     });
   const model = prepared.model.clone();
   const graph = model.proto.graph as GraphProto;
-  const unique = uniqueNames(definedNames(prepared.model.proto.graph as GraphProto, new Set(prepared.graph.tensors.keys())));
-  const cloneOf = twinNodes(prepared.model.proto.graph as GraphProto, graph);
-  const sink: QuantizerSink = { opset, unique, nodes: [], initializers: [], usesMicrosoft: false };
   // Quantizers inside If branches switch inside their branch (the switches are read from the
-  // main graph by name); one sink per branch.
-  const branchSinks = new Map<GraphProto, QuantizerSink>();
-  const sinkOf = (scope: string | undefined): QuantizerSink | undefined => {
-    if (scope === undefined) return sink;
-    const g = scopeProto(prepared.graph, graph, cloneOf, scope);
-    if (!g) return undefined;
-    let s = branchSinks.get(g);
-    if (!s) {
-      s = { opset, unique, nodes: [], initializers: [], usesMicrosoft: false };
-      branchSinks.set(g, s);
-    }
-    return s;
-  };
+  // main graph by name); one sink per graph.
+  const { unique, cloneOf, sinks, sinkOf } = sinksByScope(prepared, graph);
+  const sink = sinkOf(undefined) as QuantizerSink;
   const viewNames = new Map<NodeProto, string>();
   for (const v of prepared.graph.nodes) {
     const c = cloneOf.get(v.proto);
@@ -439,7 +426,8 @@ export function buildSwitchableModel(
     return viewNames.get(n) ?? n.name;
   }
 
-  for (const [g, s] of branchSinks) {
+  for (const [g, s] of sinks) {
+    if (g === graph) continue;
     g.node = [...g.node, ...s.nodes];
     g.initializer = [...g.initializer, ...s.initializers];
     if (s.usesMicrosoft) sink.usesMicrosoft = true;
