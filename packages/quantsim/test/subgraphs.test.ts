@@ -150,6 +150,50 @@ describe('If branches are quantized', () => {
     }
   });
 
+  it('a main-graph tensor that only branches read gets its quantizer, and branches read the quantized value', async () => {
+    const branch = (name: string, factor: number) => {
+      const g = new ModelBuilder({ opset: 13 });
+      const k = g.constant(`${name}.k`, [], [factor]);
+      g.output(g.node('Mul', ['h', k], { name: `${name}_mul`, outputs: [`${name}_out`] }), 'float32');
+      return g.graph(name);
+    };
+    const b = new ModelBuilder({ opset: 13 });
+    b.input('x', 'float32', [2, 4]);
+    b.input('c', 'bool', []);
+    b.node('Relu', ['x'], { name: 'relu', outputs: ['h'] });
+    b.output(
+      b.node('If', ['c'], {
+        name: 'pick',
+        outputs: ['y'],
+        attrs: { then_branch: branch('half', 0.5), else_branch: branch('twice', 2) },
+      }),
+      'float32',
+    );
+    const random = prng(3);
+    const calibration = [true, false, true, false].map((take) => ifSample(random, take));
+    const sim = await quant(b.build())
+      .defaults({ scheme: 'minmax' })
+      .calibrate(calibration as never);
+    try {
+      expect(sim.plan.get('activation:h')?.enabled).toBe(true);
+      const s = ifSample(random, true);
+      const got = (await sim.run(s as never)).y?.data as Float32Array;
+      // h on its grid, halved, on the branch output's grid.
+      const hq = (v: number) => {
+        const ch = sim.encodings.get('activation:h')?.channels[0] as { scale: number; offset: number };
+        return Math.fround(Math.min(Math.max(Math.round(v / ch.scale), ch.offset), ch.offset + 255) * ch.scale);
+      };
+      const out = sim.encodings.get('activation:half_out')?.channels[0] as { scale: number; offset: number };
+      s.x.data.forEach((v, i) => {
+        const want =
+          Math.min(Math.max(Math.round((hq(Math.max(0, v)) * 0.5) / out.scale), out.offset), out.offset + 255) * out.scale;
+        expect(Math.abs((got[i] as number) - want)).toBeLessThanOrEqual(out.scale * 1.0001);
+      });
+    } finally {
+      await sim.release();
+    }
+  });
+
   it('Silero VAD v5: quantizers inside both sample-rate branches, calibrated; W8A8 off float by more than A16W16; QDQ export runs', async () => {
     const warnings: string[] = [];
     const original = console.warn;

@@ -102,8 +102,8 @@ interface PlacementSink {
 
 /**
  * Slots on the op outputs and params of one graph: the main graph (`scope` undefined) or an If
- * branch. In a branch, a tensor that only nested branches read counts as used, its outputs are
- * not model outputs, and only float32 tensors are placed (statistics leave a branch as float32
+ * branch. A tensor that only nested bodies read counts as used. In a branch, its outputs are not
+ * model outputs, and only float32 tensors are placed (statistics leave a branch as float32
  * outputs of its If).
  */
 function placeInView(
@@ -113,14 +113,15 @@ function placeInView(
   sink: PlacementSink,
 ): void {
   const groups = findSupergroups(view, supergroups);
-  const nested = scope === undefined ? undefined : readByBodies(view);
+  // Tensors read only inside If/Loop/Scan bodies (by name, from the outer scope) are used too.
+  const nested = readByBodies(view);
   const inScope = scope === undefined ? {} : { scope };
   for (const layer of view.layers) {
     const node = layer.node;
     for (const out of node.outputs) {
       if (out === '') continue;
       const t = view.tensor(out);
-      const reason = skipReason(node, out, view, groups.interior, nested);
+      const reason = skipReason(node, out, view, groups.interior, nested, scope !== undefined);
       if (reason || !t) {
         sink.skipped.push({ tensor: out, reason: reason ?? 'unknown tensor' });
         continue;
@@ -185,14 +186,15 @@ function skipReason(
   out: string,
   graph: GraphView,
   interior: ReadonlyMap<string, string>,
-  readByNested: ReadonlySet<string> | undefined,
+  readByNested: ReadonlySet<string>,
+  inBranch: boolean,
 ): string | undefined {
   const t = graph.tensor(out);
   if (!t) return 'unknown tensor';
   if (t.dtype === undefined) return 'element type unknown';
   if (!isFloatType(t.dtype)) return `${t.dtype}, not floating point`;
-  if (readByNested && t.dtype !== 'float32') return `${t.dtype} inside an If branch: only float32 tensors are observed there`;
-  if (t.consumers.length === 0 && !t.isGraphOutput && !readByNested?.has(out)) return 'not used by any node';
+  if (inBranch && t.dtype !== 'float32') return `${t.dtype} inside an If branch: only float32 tensors are observed there`;
+  if (t.consumers.length === 0 && !t.isGraphOutput && !readByNested.has(out)) return 'not used by any node';
   if (node.domain === '' && DATA_MOVEMENT_OPS.has(node.opType))
     return `keeps the encoding of its input (${node.opType} moves data without changing values)`;
   const group = interior.get(out);
