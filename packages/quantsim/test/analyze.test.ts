@@ -62,6 +62,22 @@ function images(count: number, seed: number) {
   }));
 }
 
+/** W8A8 and W16A16 simulations of the model with a bad layer, from one statistics pass. */
+async function eightAndSixteenBit() {
+  const builder = quant(modelWithBadLayer());
+  const stats = await builder.collectStats(images(4, 1));
+  const w8 = await builder.fromStats(stats);
+  const w16 = await builder.activations(16).params(16).fromStats(stats);
+  return {
+    w8,
+    w16,
+    variants: [
+      { name: 'W8A8', sim: w8 },
+      { name: 'W16A16', sim: w16 },
+    ],
+  };
+}
+
 describe('analyze', () => {
   it('ranks the layer with per-tensor weights of very different channel ranges worst, says why, and writes an HTML report', async () => {
     const report = await analyze(quant(modelWithBadLayer()).defaults({ perChannel: false }), {
@@ -260,14 +276,7 @@ describe('evaluations on worker threads', () => {
   });
 
   it('runs a switchable simulation bit for bit as in one thread, and rejects a bad worker count', async () => {
-    const builder = quant(modelWithBadLayer());
-    const stats = await builder.collectStats(images(4, 1));
-    const w8 = await builder.fromStats(stats);
-    const w16 = await builder.activations(16).params(16).fromStats(stats);
-    const variants = [
-      { name: 'W8A8', sim: w8 },
-      { name: 'W16A16', sim: w16 },
-    ];
+    const { w8, w16, variants } = await eightAndSixteenBit();
     const here = await createSwitchableSim(variants);
     const threads = await createSwitchableSim(variants, { workers: 2 });
     try {
@@ -289,14 +298,7 @@ describe('evaluations on worker threads', () => {
   });
 
   it('caps the evaluation threads to free memory after the first run, with a warning', async () => {
-    const builder = quant(modelWithBadLayer());
-    const stats = await builder.collectStats(images(4, 1));
-    const w8 = await builder.fromStats(stats);
-    const w16 = await builder.activations(16).params(16).fromStats(stats);
-    const variants = [
-      { name: 'W8A8', sim: w8 },
-      { name: 'W16A16', sim: w16 },
-    ];
+    const { w8, w16, variants } = await eightAndSixteenBit();
     const here = await createSwitchableSim(variants);
     const warnings: string[] = [];
     const reports: ThreadPoolReport[] = [];

@@ -205,9 +205,10 @@ function skipReason(
 /**
  * The output-channel axis of a weight: Conv 0 ([M, C/g, k…]), ConvTranspose 1 ([C, M/g, k…]: with
  * group g > 1 each of the M/g encodings is shared by the g groups, since one axis of the weight
- * cannot hold M = g·(M/g) channels), Gemm 0 with transB else 1, MatMul the last axis.
+ * cannot hold M = g·(M/g) channels), Gemm 0 with transB else 1, MatMul the last axis (input 1)
+ * or the one before it (input 0). The same axis the int32 bias writers scale by.
  */
-function outputChannelAxis(layer: Layer, inputIndex: number, rank: number | undefined): number | undefined {
+export function outputChannelAxis(layer: Layer, inputIndex: number, rank: number | undefined): number | undefined {
   if (inputIndex !== 1 && !(layer.opType === 'MatMul' && inputIndex === 0)) return undefined;
   switch (layer.opType) {
     case 'Conv':

@@ -3,6 +3,7 @@ import type { Encoding, EncodingMap } from '../../contracts/encoding.js';
 import type { GraphReader, Layer } from '../../contracts/graph.js';
 import type { QuantPlanView } from '../../contracts/plan.js';
 import { VALUE_FORWARDING_OPS } from '../../graph/op-roles.js';
+import { outputChannelAxis } from '../../plan/placement.js';
 
 export type { Int32BiasLink } from '../../contracts/aimet-encodings.js';
 
@@ -32,20 +33,6 @@ export type { Int32BiasLink } from '../../contracts/aimet-encodings.js';
 
 /** AIMET's int32 bias offset: the signed grid's −2^31. */
 export const INT32_BIAS_OFFSET = -(2 ** 31);
-
-/** The weight axis of the output channels, as AIMET's `_get_quantization_axes` gives it (normalised). */
-function outputChannelAxis(layer: Layer, rank: number): number {
-  switch (layer.opType) {
-    case 'Conv':
-      return 0;
-    case 'ConvTranspose':
-      return 1;
-    case 'Gemm':
-      return layer.node.attributes.find((a) => a.name === 'transB')?.i ? 0 : 1;
-    default:
-      return rank - 1;
-  }
-}
 
 /** The length of a rank-1 constant, or `undefined`. */
 function rank1Length(graph: GraphReader, tensor: string | undefined): number | undefined {
@@ -115,7 +102,8 @@ export function int32BiasLinks(graph: GraphReader, plan: QuantPlanView): Int32Bi
       opType,
       weight: `param:${weight.tensor}`,
       input: inputQuantizer(graph, plan, layer),
-      channelAxis: outputChannelAxis(layer, weight.shape?.length ?? 2),
+      // The output-channel axis of input 1, as AIMET's `_get_quantization_axes` gives it (normalised).
+      channelAxis: outputChannelAxis(layer, 1, weight.shape?.length) as number,
       channels,
     });
   }

@@ -4,6 +4,7 @@ import type { Layer, TensorView } from '../../contracts/graph.js';
 import { roundHalfEven } from '../../encode/rounding.js';
 import { VALUE_FORWARDING_OPS } from '../../graph/op-roles.js';
 import { tensorToFloat32 } from '../../onnx/tensor-values.js';
+import { outputChannelAxis } from '../../plan/placement.js';
 import type { QuantPlan } from '../../plan/plan.js';
 import type { ExportForm } from './forms.js';
 import type { QdqWriter } from './writer.js';
@@ -38,7 +39,7 @@ export function writeInt32Bias(
     return;
   const weight = forms.get(`param:${w}`);
   if (weight?.form.kind !== 'qdq') return;
-  const channelAxis = layer.opType === 'Conv' ? 0 : layer.opType === 'ConvTranspose' ? 1 : attr('transB')?.i ? 0 : 1;
+  const channelAxis = outputChannelAxis(layer, 1, undefined);
   if (weight.enc.axis !== undefined && weight.enc.axis !== channelAxis) return;
   const input = inputEncoding(layer, tensorOf, plan, forms);
   const sIn = input?.channels[0]?.scale;
