@@ -388,7 +388,16 @@ describe('autoMixedPrecision', () => {
     const target = (low + high) / 2;
     const cheapest = Math.min(...plans.filter((p) => p.score >= target).map((p) => p.cost));
 
-    const amp = await autoMixedPrecision(builder, { calibration, evaluate, better: 'higher', target, candidates, cost: 'bops' });
+    // The brute force scores plans without bias correction: so does this search.
+    const amp = await autoMixedPrecision(builder, {
+      calibration,
+      evaluate,
+      better: 'higher',
+      target,
+      candidates,
+      cost: 'bops',
+      biasCorrection: false,
+    });
     try {
       expect(amp.reached).toBe(true);
       expect(amp.score).toBeGreaterThanOrEqual(target);
@@ -405,6 +414,91 @@ describe('autoMixedPrecision', () => {
       expect(strip(again)).toEqual(strip(amp.sim.plan));
     } finally {
       await amp.sim.release();
+    }
+  });
+
+  it('gives each candidate its own bias correction, switched with its groups, and returns the plan as scored', async () => {
+    const calibration = detectorImages(8);
+    const evaluation = detectorImages(4, 99);
+    const builder = quant(buildDetectorHead());
+    const candidates: AmpCandidate[] = [
+      { activations: 4, params: 4 },
+      { activations: 8, params: 8 },
+    ];
+    const evaluate = await sqnrAgainstFloat(builder, calibration, evaluation);
+    // Each candidate as calibrate gives it (bias correction on 8 samples).
+    const w4 = await builder.activations(4).params(4).biasCorrection({ samples: 8 }).calibrate(calibration);
+    const w8 = await builder.activations(8).params(8).biasCorrection({ samples: 8 }).calibrate(calibration);
+    const plain = await builder.activations(4).params(4).biasCorrection(false).calibrate(calibration);
+    expect(w4.postTraining.biasCorrection?.length).toBeGreaterThan(0);
+    const w4Score = await evaluate(w4);
+    expect(w4Score).not.toBe(await evaluate(plain));
+    // The switchable model of both runs each, everywhere, bit for bit: its own biases switch with its layers.
+    const switchable = await createSwitchableSim(
+      [
+        { name: 'W4A4', sim: w4 },
+        { name: 'W8A8', sim: w8 },
+      ],
+      { groupOf: quantizerUnit },
+    );
+    const feeds = evaluation[0] as FeedsLike;
+    for (const [v, sim] of [w4, w8].entries()) {
+      const got = await switchable.run(
+        feeds,
+        switchable.setting(() => v),
+      );
+      const want = await sim.run(feeds as never);
+      for (const [name, t] of Object.entries(want)) expect(got[name]?.data).toEqual(t.data);
+    }
+    await switchable.release();
+    await Promise.all([w4.release(), w8.release(), plain.release()]);
+
+    const target = w4Score + 3;
+    const amp = await autoMixedPrecision(builder, {
+      calibration,
+      evaluate,
+      better: 'higher',
+      target,
+      candidates,
+      biasCorrection: { samples: 8 },
+    });
+    try {
+      // The front starts at W4A4 with its bias correction.
+      expect(amp.front[0]?.score).toBe(w4Score);
+      expect(amp.reached).toBe(true);
+      // The returned sim is the chosen plan as scored (each group on its candidate's biases): the
+      // score of its front point.
+      const changes = Object.fromEntries(
+        amp.plan.filter((e) => candidateName(e.candidate) !== 'W4A4').map((e) => [e.group, candidateName(e.candidate)]),
+      );
+      expect(amp.front.find((p) => JSON.stringify(p.changes) === JSON.stringify(changes))?.score).toBe(amp.score);
+      expect(amp.sim.postTraining.biasCorrection?.length).toBeGreaterThan(0);
+      // The saved config gives the same plan.
+      const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'quantsim-amp-')), 'plan.json');
+      await amp.saveConfig(file);
+      const again = await quant(buildDetectorHead()).config(file).plan();
+      const strip = (p: typeof again) =>
+        p.quantizers.map(({ provenance: _p, steps, ...q }) => ({ ...q, corrected: steps !== undefined }));
+      expect(strip(again)).toEqual(strip(amp.sim.plan));
+    } finally {
+      await amp.sim.release();
+    }
+  });
+
+  it('refuses a variant that quantizes a bias that its bias correction changed', async () => {
+    const calibration = detectorImages(4);
+    const builder = quant(buildDetectorHead());
+    const plain = await builder.biasCorrection(false).calibrate(calibration);
+    const biased = await builder.biasCorrection({ samples: 4 }).defaults({ quantizeBias: true }).calibrate(calibration);
+    try {
+      await expect(
+        createSwitchableSim([
+          { name: 'plain', sim: plain },
+          { name: 'biased', sim: biased },
+        ]),
+      ).rejects.toThrow(/Variant biased quantizes the bias .* which its bias correction changed/);
+    } finally {
+      await Promise.all([plain.release(), biased.release()]);
     }
   });
 });

@@ -278,6 +278,23 @@ describe('If branches are quantized', () => {
       const s = vadSamples(1, 16000)[0];
       const q = (await sim.run(s as never)).output?.data as Float32Array;
       expect(Number.isFinite(q[0] as number)).toBe(true);
+      // sim.edit().simulate() keeps them float on purpose, and computes the same.
+      const again = await sim.edit().simulate();
+      expect(again.missingEncodings).toEqual([]);
+      expect((await again.run(s as never)).output?.data).toEqual(q);
+      await again.release();
+      // Exported, they are disabled quantizers (no encoding, no Q/DQ). Encodings loaded from a
+      // file do not say that a quantizer is float on purpose: a missing one is missing, named.
+      const prefix = path.join(mkdtempSync(path.join(os.tmpdir(), 'quantsim-unrun-')), 'vad');
+      const files = await sim.export(prefix);
+      const file = files.encodings as string;
+      await expect(quant(REAL_MODELS.sileroV5).loadEncodings(file).simulate()).rejects.toThrow(
+        new RegExp(`${never[0]?.tensor}.*missing: file has no encoding`),
+      );
+      const loaded = await quant(REAL_MODELS.sileroV5).loadEncodings(file, { strict: false }).simulate();
+      expect(loaded.missingEncodings).toEqual(expect.arrayContaining([never[0]?.id]));
+      await expect(loaded.run(s as never)).rejects.toThrow(/no encodings for \d+ enabled quantizer/);
+      await loaded.release();
     } finally {
       await sim.release();
     }

@@ -1,11 +1,15 @@
 import {
+  type BiasCorrectionOptions,
+  type BiasCorrectionRecord,
   type CalibrationData,
   createSwitchableSim,
   type FeedsLike,
   InvalidArgumentError,
+  keepFirstSamples,
   type QuantBuilder,
   type QuantSim,
   quantizerUnit,
+  type SwitchableSim,
   type SwitchSetting,
   type TensorMap,
 } from '@quantsim/core';
@@ -55,6 +59,14 @@ export interface AmpOptions {
    * warning.
    */
   readonly workers?: number | 'auto';
+  /**
+   * Bias correction: each candidate's simulation (every group at that candidate) gets its own, on
+   * the first calibration samples, and in every plan a group runs on the biases of its candidate
+   * (they switch with the group's weights). Absent: the builder's setting (on by default with 16
+   * samples, as `calibrate`; `.biasCorrection(false)` turns it off here too); `false`: every plan
+   * without it.
+   */
+  readonly biasCorrection?: BiasCorrectionOptions | false;
   readonly signal?: AbortSignal;
 }
 
@@ -70,8 +82,10 @@ export interface AmpFrontPoint {
 /** What {@link autoMixedPrecision} returns. */
 export interface AmpResult {
   /**
-   * The calibrated simulation of the chosen plan as it was scored, without bias correction (release
-   * it when done). Calibrating the saved config adds the default bias correction.
+   * The calibrated simulation of the chosen plan as it was scored (release it when done): each
+   * group on the biases its candidate's bias correction gave. Calibrating the saved config
+   * computes bias correction for the mixed plan itself instead, which can score a little
+   * differently.
    */
   readonly sim: QuantSim;
   /** The chosen candidate per group (layer or supergroup), in plan order. */
@@ -97,7 +111,10 @@ export interface AmpResult {
  * above the cheapest, the user's score with only that group raised. Phase 2 walks greedily,
  * taking at each step the raise with the best score gain per unit of cost, and evaluates the
  * user's score after each step, until the target is reached; then it drops raises that the
- * target does not need, dearest first. Every score comes from one switchable session.
+ * target does not need, dearest first. A raise phase 1 saw gain nothing still comes, after the
+ * others, so the walk can reach every group at its dearest candidate. Every score comes from one
+ * switchable session, each group on its candidate's bias correction. When the starting plan
+ * already reaches the target, nothing is raised and phase 1 does not run.
  *
  * ### Examples
  * ```ts
@@ -111,40 +128,48 @@ export interface AmpResult {
  */
 export async function autoMixedPrecision(given: QuantBuilder, options: AmpOptions): Promise<AmpResult> {
   checkCandidates(options.candidates);
-  // The candidates share one switchable model, so none may rewrite biases: plans are searched
-  // and scored without bias correction (calibrating the saved config adds it, as by default).
-  const builder = given.biasCorrection(false);
   if ((options.allowedDrop === undefined) === (options.target === undefined))
     throw new InvalidArgumentError('autoMixedPrecision takes exactly one of `allowedDrop` and `target`.', {
       hint: 'For example allowedDrop: 0.002 (from the float score) or target: 0.95.',
     });
+  // Each candidate's simulation gets its own bias correction; in the switchable model a group's
+  // biases switch with its candidate.
+  const builder = given.biasCorrection(false);
+  const asked = options.biasCorrection ?? given.state.postTraining?.biasCorrection ?? {};
+  const correction = asked === false ? undefined : asked;
   const costModel = options.cost ?? 'bops';
   const higher = options.better === 'higher';
   const gain = (from: number, to: number) => (higher ? to - from : from - to);
   const meets = (score: number, target: number) => (higher ? score >= target : score <= target);
 
-  const stats = await builder.collectStats(options.calibration);
+  const tee = keepFirstSamples(options.calibration, correction ? (correction.samples ?? 16) : 0);
+  const stats = await builder.collectStats(tee.data);
   const sims: QuantSim[] = [];
-  for (const c of options.candidates) sims.push(await applyCandidate(builder, c).fromStats(stats));
-  const first = sims[0] as QuantSim;
-  const switchable = await createSwitchableSim(
-    sims.map((sim, i) => ({ name: candidateName(options.candidates[i] as AmpCandidate), sim })),
-    { groupOf: quantizerUnit, ...(options.workers === undefined ? {} : { workers: options.workers }) },
-  );
+  const candidateBuilder = correction ? given.biasCorrection(correction) : builder;
+  for (const c of options.candidates) sims.push(await applyCandidate(candidateBuilder, c).fromStats(stats, tee.samples));
+  const bits = options.candidates.map(candidateBits);
+  // Candidates by whole-model cost; the cheapest is the start.
+  const order = candidateOrder(sims[0] as QuantSim, costModel, bits);
+  const base = order[0] as number;
+  const first = sims[base] as QuantSim;
+  let switchable: SwitchableSim;
+  try {
+    switchable = await createSwitchableSim(
+      sims.map((sim, i) => ({ name: candidateName(options.candidates[i] as AmpCandidate), sim })),
+      { groupOf: quantizerUnit, ...(options.workers === undefined ? {} : { workers: options.workers }) },
+    );
+  } catch (e) {
+    for (const s of sims) await s.release();
+    throw e;
+  }
   try {
     const units = new Map<string, string[]>();
     for (const g of switchable.groups) units.set(g.name, [...g.quantizers]);
     const factors = unitCosts(first.floatModel.graph, first.plan, units);
-    const bits = options.candidates.map(candidateBits);
     const unitCost = (u: string, c: number) =>
       costAt(costModel, factors.get(u) as never, bits[c]?.activations ?? 32, bits[c]?.params ?? 32);
     const unitNames = [...units.keys()];
     const fullCost = unitNames.reduce((s, u) => s + costAt(costModel, factors.get(u) as never, 32, 32), 0) || 1;
-    // Candidates by whole-model cost; the cheapest is the start.
-    const order = options.candidates
-      .map((_, i) => i)
-      .sort((a, b) => unitNames.reduce((s, u) => s + unitCost(u, a) - unitCost(u, b), 0));
-    const base = order[0] as number;
     const choice = new Map<string, number>(unitNames.map((u) => [u, base]));
     const planCost = () => unitNames.reduce((s, u) => s + unitCost(u, choice.get(u) as number), 0) / fullCost;
     const runner = (setting: SwitchSetting): AmpRunner => ({ run: (f, fetches) => switchable.run(f, setting, fetches) });
@@ -154,16 +179,18 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
     const float = await options.evaluate({ run: (f, fetches) => first.runFloat(f, fetches) });
     const target = options.target ?? (higher ? float - (options.allowedDrop as number) : float + (options.allowedDrop as number));
 
-    // Phase 1: per-group sensitivity of each candidate above the start.
+    // Phase 1: per-group sensitivity of each candidate above the start (not needed when the start
+    // already reaches the target).
     const baseScore = await score(new Map(choice));
-    const basePhase1 = options.evaluatePhase1 ? await phase1(new Map(choice)) : baseScore;
-    const total = unitNames.length * (order.length - 1);
+    const startMeets = meets(baseScore, target);
+    const basePhase1 = options.evaluatePhase1 && !startMeets ? await phase1(new Map(choice)) : baseScore;
+    const total = startMeets ? 0 : unitNames.length * (order.length - 1);
     let done = 0;
     const sensitivity = new Map<string, Map<number, number>>(
       unitNames.map((u) => [u, new Map<number, number>([[base, basePhase1]])]),
     );
     // Every (group, candidate) is independent: as many at once as the simulation has threads.
-    const probes = unitNames.flatMap((u) => order.slice(1).map((c) => ({ u, c })));
+    const probes = startMeets ? [] : unitNames.flatMap((u) => order.slice(1).map((c) => ({ u, c })));
     await mapConcurrently(probes, switchable.concurrency, async ({ u, c }) => {
       throwIfAborted(options.signal, 'Automatic mixed precision', done, total);
       sensitivity.get(u)?.set(c, await phase1(new Map([...choice, [u, c]])));
@@ -178,8 +205,11 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
     let current = baseScore;
     const front: AmpFrontPoint[] = [{ cost: planCost(), score: current, changes: {} }];
     let steps = 0;
-    while (!meets(current, target)) {
-      throwIfAborted(options.signal, 'Automatic mixed precision', steps, unitNames.length * order.length);
+    // The raise with the best phase-1 gain per unit of cost. One that phase 1 saw gain nothing
+    // still comes, after the others: like AIMET's front, the walk can go on to every group at its
+    // dearest candidate (phase 1 measures each raise alone, on few samples, and misses raises that
+    // only help together).
+    const bestRaise = () => {
       let best: { u: string; c: number; ratio: number } | undefined;
       for (const u of unitNames) {
         const now = choice.get(u) as number;
@@ -192,8 +222,13 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
           if (!best || ratio > best.ratio) best = { u, c, ratio };
         }
       }
-      // Nothing left that phase 1 says helps: the target is out of reach of these candidates.
-      if (!best || !(best.ratio > 0)) break;
+      return best;
+    };
+    while (!meets(current, target)) {
+      throwIfAborted(options.signal, 'Automatic mixed precision', steps, unitNames.length * order.length);
+      const best = bestRaise();
+      // Every group at its dearest candidate: the target is out of reach of these candidates.
+      if (!best) break;
       choice.set(best.u, best.c);
       current = await score(new Map(choice));
       front.push({ cost: planCost(), score: current, changes: changesNow() });
@@ -220,6 +255,7 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
         }
       }
     }
+
     front.sort((a, b) => a.cost - b.cost);
 
     const entries: AmpPlanEntry[] = unitNames.map((u) => ({
@@ -228,11 +264,14 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
       candidate: options.candidates[choice.get(u) as number] as AmpCandidate,
     }));
     const baseBuilder = applyCandidate(builder, options.candidates[base] as AmpCandidate);
-    const sim = await planBuilder(baseBuilder, first.plan, entries).fromStats(stats);
+    const plain = await planBuilder(baseBuilder, first.plan, entries).fromStats(stats);
+    // As scored: each group on the biases its candidate's bias correction gave.
+    const result = correction ? withChosenBiases(plain, sims, choice) : plain;
+    if (result !== plain) await plain.release();
     options.onProgress?.({ phase: 'final', done: 1, total: 1 });
-    const finalScore = await options.evaluate(sim);
+    const finalScore = await options.evaluate(result);
     return {
-      sim,
+      sim: result,
       plan: entries,
       front,
       float,
@@ -241,10 +280,47 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
       cost: planCost(),
       score: finalScore,
       reached: meets(finalScore, target),
-      saveConfig: (path) => writePlanConfig(path, sim.plan),
+      saveConfig: (path) => writePlanConfig(path, result.plan),
     };
   } finally {
     await switchable.release();
     for (const s of sims) await s.release();
   }
+}
+
+/** Candidate indices by whole-model cost, cheapest first (units: a plan's layers, as the switch groups). */
+function candidateOrder(
+  sim: QuantSim,
+  costModel: AmpCostModel,
+  bits: readonly { activations: number; params: number }[],
+): number[] {
+  const units = new Map<string, string[]>();
+  for (const q of sim.plan.enabled) {
+    const u = quantizerUnit(q);
+    units.set(u, [...(units.get(u) ?? []), q.id]);
+  }
+  const factors = unitCosts(sim.floatModel.graph, sim.plan, units);
+  const total = (c: number) =>
+    [...units.keys()].reduce(
+      (s, u) => s + costAt(costModel, factors.get(u) as never, bits[c]?.activations ?? 32, bits[c]?.params ?? 32),
+      0,
+    );
+  return bits.map((_, i) => i).sort((a, b) => total(a) - total(b));
+}
+
+/** `plain` (the mixed plan without bias correction) on each group's biases from its chosen candidate's simulation. */
+function withChosenBiases(plain: QuantSim, sims: readonly QuantSim[], choice: ReadonlyMap<string, number>): QuantSim {
+  const unitOfLayer = new Map<string, string>();
+  for (const q of plain.plan.quantizers) if (q.layer) unitOfLayer.set(q.layer, quantizerUnit(q));
+  const biases = new Map<string, Float32Array>();
+  const records: BiasCorrectionRecord[] = [];
+  for (const [c, sim] of sims.entries())
+    for (const r of sim.postTraining.biasCorrection ?? []) {
+      if (choice.get(unitOfLayer.get(r.layer) ?? '') !== c) continue;
+      const values = sim.prepared.model.constantValues(r.bias);
+      if (!values) continue;
+      biases.set(r.bias, values);
+      records.push(r);
+    }
+  return plain.withBiases(biases, records);
 }

@@ -29,6 +29,8 @@ export interface CarriedEncodings {
   readonly encodings: EncodingMap;
   /** Loaded with `freeze`: never overwritten by calibration. */
   readonly frozen: ReadonlySet<string>;
+  /** Activation quantizers of If branches that no calibration sample ran (float on purpose). */
+  readonly unrun?: ReadonlySet<string>;
   /**
    * Biases that bias correction rewrote, by tensor name: `simulate()` computes with them, so that
    * `sim.edit().simulate()` keeps the corrected model the encodings were computed on.

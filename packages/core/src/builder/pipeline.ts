@@ -238,7 +238,10 @@ export async function simulation(
   const computed = stats
     ? computeEncodings(resolved.plan, resolved.prepared, stats, services.plugins.schemes, keptEncodings(resolved))
     : keptEncodings(resolved, true);
-  if (stats) warnUnrunBranches(resolved.plan, stats, computed, services.warn);
+  // Branch activations no sample ran stay float; without statistics, those recorded before `sim.edit()` do.
+  const unrun = stats
+    ? unrunBranchQuantizers(resolved.plan, stats, computed, services.warn)
+    : new Set([...(resolved.carried?.unrun ?? [])].filter((id) => !computed.has(id)));
   // Post-training: `.seqMse()` and `.biasCorrection()` run after calibration, on the samples kept.
   const schemes = services.plugins.schemes;
   let steps = stats ? effectiveSteps(state.postTraining) : undefined;
@@ -262,6 +265,7 @@ export async function simulation(
       backend,
       mode: state.mode,
       frozen: resolved.carried?.frozen ?? new Set(),
+      unrun,
       // post-training report (carried on from before `sim.edit()` when its biases were)
       postTraining:
         base !== resolved.prepared && resolved.carried?.biasCorrection
@@ -305,20 +309,31 @@ export function diffPlans(before: QuantPlan, after: QuantPlan, encodings: Encodi
 /**
  * Activation quantizers of If branches that no calibration sample ran get no encoding (they stay
  * float); says which branches, and how to calibrate them.
+ * @returns their ids.
  */
-function warnUnrunBranches(
+function unrunBranchQuantizers(
   plan: ResolvedPlan['plan'],
   stats: CalibrationStats,
   encodings: ReadonlyMap<string, unknown>,
   warn: (message: string) => void,
-): void {
+): Set<string> {
+  const ids = new Set<string>();
   const scopes = new Map<string, number>();
   for (const q of plan.quantizers)
-    if (q.enabled && q.scope !== undefined && q.kind !== 'param' && !encodings.has(q.id) && stats.tensors[q.tensor]?.count === 0)
+    if (
+      q.enabled &&
+      q.scope !== undefined &&
+      q.kind !== 'param' &&
+      !encodings.has(q.id) &&
+      stats.tensors[q.tensor]?.count === 0
+    ) {
+      ids.add(q.id);
       scopes.set(q.scope, (scopes.get(q.scope) ?? 0) + 1);
-  if (scopes.size === 0) return;
+    }
+  if (scopes.size === 0) return ids;
   warn(
     `quantsim: calibrate(): no calibration sample ran ${[...scopes].map(([s, n]) => `${s} (${n} activation quantizer${n === 1 ? '' : 's'})`).join(', ')}: ` +
       'those quantizers get no encoding and stay float. Add calibration samples that take that branch (for example the other sample rate of a model that branches on it).',
   );
+  return ids;
 }

@@ -5,13 +5,16 @@ import type { Backend, BackendSession, QdqElementType } from '../contracts/backe
 import type { EncodingMap } from '../contracts/encoding.js';
 import type { TensorMap } from '../contracts/tensor.js';
 import { NotCalibratedError } from '../errors/not-calibrated-error.js';
+import { UnsupportedError } from '../errors/quantsim-error.js';
 import { StaleEncodingsError } from '../errors/stale-encodings-error.js';
 import { int32BiasLinks } from '../export/aimet/int32-bias.js';
 import { type ExportedFiles, type ExportOptions, exportSimulation } from '../export/export-simulation.js';
 import { buildQdqModel, QDQ_EXPORT_OPSET } from '../export/qdq/build.js';
 import type { Model } from '../model/model.js';
-import type { QuantPlan } from '../plan/plan.js';
+import { overwriteWeights } from '../onnx/graph-edit.js';
+import { QuantPlan } from '../plan/plan.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
+import type { BiasCorrectionRecord } from '../ptq/bias-correction.js';
 import type { PostTrainingReport } from '../ptq/post-training.js';
 import { chooseForm, type QuantizerForm } from '../simulate/qdq-form.js';
 import { buildSimulatedModel, type SimulatedModel } from '../simulate/simulated-model.js';
@@ -46,6 +49,11 @@ export interface SimulationInput {
   readonly mode: 'simulate' | 'emulate';
   /** Quantizer ids whose encodings are frozen. */
   readonly frozen: ReadonlySet<string>;
+  /**
+   * Activation quantizers of If branches that no calibration sample ran: they have no encoding
+   * on purpose and stay float (calibration warned, naming the branch).
+   */
+  readonly unrun?: ReadonlySet<string>;
   /** Post-training: what `.equalize()`, `.seqMse()` and `.biasCorrection()` did. */
   readonly postTraining?: PostTrainingReport;
   /**
@@ -72,6 +80,7 @@ export class QuantSim {
   readonly #prepared: PreparedModel;
   readonly #callbacks: SimulationCallbacks;
   readonly #frozen: ReadonlySet<string>;
+  readonly #unrun: ReadonlySet<string>;
   readonly #postTraining: PostTrainingReport | undefined; // post-training report
   readonly #reference: Model | undefined;
   #simulated: SimulatedModel | undefined;
@@ -92,6 +101,7 @@ export class QuantSim {
     this.backend = input.backend;
     this.#callbacks = callbacks;
     this.#frozen = input.frozen;
+    this.#unrun = input.unrun ?? new Set();
     this.#postTraining = input.postTraining; // post-training report
     this.#reference = input.reference;
   }
@@ -119,12 +129,9 @@ export class QuantSim {
 
   /** Enabled quantizers that have no encoding. */
   get missingEncodings(): string[] {
-    // After calibration, activations of an If branch that no sample took have none on purpose
+    // Activations of an If branch that no calibration sample took have none on purpose
     // (calibrate() warned, naming the branch): they stay float.
-    const calibrated = this.encodings.size > 0;
-    return this.plan.quantizers
-      .filter((q) => q.enabled && !this.encodings.has(q.id) && !(calibrated && q.scope !== undefined && q.kind === 'activation'))
-      .map((q) => q.id);
+    return this.plan.quantizers.filter((q) => q.enabled && !this.encodings.has(q.id) && !this.#unrun.has(q.id)).map((q) => q.id);
   }
 
   /** The simulated model (built on first use). */
@@ -248,6 +255,60 @@ export class QuantSim {
   }
 
   /**
+   * This simulation (its plan and encodings) on other biases: `biases` (tensor → values) written
+   * into a copy of its model, as a bias correction made elsewhere computed them (`records`), for
+   * example automatic mixed precision's plan, each layer on the biases its candidate's bias
+   * correction gave. Runs, exports and `edit()` use those biases; `runFloat` and `compare` the
+   * model before them.
+   * @throws UnsupportedError when this simulation has bias correction of its own, a tensor is not
+   *   a constant of the model's size, or the plan quantizes one of them (its encoding would not match).
+   */
+  withBiases(biases: ReadonlyMap<string, Float32Array>, records: readonly BiasCorrectionRecord[]): QuantSim {
+    if (this.#reference !== undefined)
+      throw new UnsupportedError('withBiases(): this simulation has bias correction of its own.', {
+        hint: 'Make it with .biasCorrection(false).',
+      });
+    const quantized = this.plan.enabled.find((q) => q.kind === 'param' && biases.has(q.tensor));
+    if (quantized)
+      throw new UnsupportedError(
+        `withBiases(): this plan quantizes the bias ${quantized.tensor}; its encoding would not match the new values.`,
+        { hint: 'Leave biases unquantized (the default), or calibrate this plan with bias correction itself.' },
+      );
+    const model = this.#prepared.model.clone();
+    for (const [name, values] of biases) {
+      const tensor = model.constantTensor(name);
+      if (!tensor || tensor.dims.reduce((a, b) => a * Number(b), 1) !== values.length)
+        throw new UnsupportedError(`withBiases(): ${name} is not a constant of ${values.length} values in the model.`, {
+          hint: 'Pass biases of this model, as bias correction records them.',
+        });
+      overwriteWeights(tensor, values);
+    }
+    // The biases' quantizers (disabled by default) carry the post-training mark, as after `.biasCorrection()`.
+    const plan = new QuantPlan(
+      this.plan.quantizers.map((q) =>
+        biases.has(q.tensor) && !q.steps?.includes('bias correction')
+          ? { ...q, steps: [...(q.steps ?? []), 'bias correction'] }
+          : q,
+      ),
+      this.plan.skipped,
+    );
+    return new QuantSim(
+      {
+        plan,
+        prepared: { ...this.#prepared, model, graph: model.graph },
+        encodings: this.encodings,
+        backend: this.backend,
+        mode: this.mode,
+        frozen: this.#frozen,
+        unrun: this.#unrun,
+        postTraining: { ...this.postTraining, biasCorrection: records },
+        reference: this.#prepared.model,
+      },
+      this.#callbacks,
+    );
+  }
+
+  /**
    * A builder that carries this simulation's plan and encodings. Changing a quantizer that has
    * an encoding is an error (rule `overrides-before-encodings`) unless you call `.recalibrate()`.
    */
@@ -261,6 +322,7 @@ export class QuantSim {
       plan: this.plan,
       encodings: this.encodings,
       frozen: this.#frozen,
+      ...(this.#unrun.size > 0 ? { unrun: this.#unrun } : {}),
       ...(biases.size > 0 ? { biases, biasCorrection: this.#postTraining?.biasCorrection ?? [] } : {}),
     });
   }
@@ -280,15 +342,27 @@ export class QuantSim {
     this.#callbacks.checkExport(this.encodings);
     const origin = this.#prepared.original.origin;
     const source = origin.source;
+    // Activations of branches no calibration sample ran stay float: exported as disabled.
+    const plan =
+      this.#unrun.size === 0
+        ? this.plan
+        : new QuantPlan(
+            this.plan.quantizers.map((q) =>
+              this.#unrun.has(q.id)
+                ? { ...q, enabled: false, provenance: { ...q.provenance, enabled: 'calibrate(): no sample ran its If branch' } }
+                : q,
+            ),
+            this.plan.skipped,
+          );
     return exportSimulation(
       {
-        plan: this.plan,
+        plan,
         encodings: this.encodings,
         floatModel: this.floatModel,
         sourcePath: source.startsWith('<') ? undefined : source,
         ...(origin.files ? { sourceFiles: origin.files } : {}),
-        biasLinks: int32BiasLinks(this.#prepared.graph, this.plan),
-        qdqModel: (o) => buildQdqModel(this.#prepared, this.plan, this.encodings, o).toBytes({ inlineExternal: true }),
+        biasLinks: int32BiasLinks(this.#prepared.graph, plan),
+        qdqModel: (o) => buildQdqModel(this.#prepared, plan, this.encodings, o).toBytes({ inlineExternal: true }),
       },
       prefix,
       options,

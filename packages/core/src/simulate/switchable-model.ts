@@ -28,6 +28,11 @@ export interface SwitchableVariant {
   readonly name: string;
   readonly plan: QuantPlan;
   readonly encodings: EncodingMap;
+  /**
+   * Biases this variant's bias correction rewrote (tensor → values): they switch with their
+   * layer's parameters, so that each variant runs on its own corrected biases.
+   */
+  readonly biases?: ReadonlyMap<string, Float32Array>;
 }
 
 /** Quantizers that are switched together: by default one layer's (or supergroup's) params, or its activations. */
@@ -85,7 +90,8 @@ export function defaultSwitchGroup(spec: QuantizerSpec): string {
  * graphs alike (always with rewrites off); where a quantizer is off, the plain graph may be
  * fused across its place (LayerNorm, MatMul+Add, NCHWc Convs), a float32-rounding difference.
  * Every variant must come from the same prepared model (the same
- * builder, other settings). Quantizers inside If branches switch inside their branch (their
+ * builder, other settings); a variant's own corrected biases (`biases`) switch with their layer's
+ * branches, and the float branch keeps the model's. Quantizers inside If branches switch inside their branch (their
  * parameters with `Where`).
  *
  * @throws UnsupportedError below opset 9 (no `Where`).
@@ -275,6 +281,15 @@ export function buildSwitchableModel(
       viaWhere.push(...list);
       byLayer.delete(n);
     }
+  // A variant's own biases switch with their layer's branches: each must belong to one.
+  const switchedInputs = new Set([...byLayer.keys()].flatMap((n) => n.input));
+  for (const v of variants)
+    for (const t of v.biases?.keys() ?? [])
+      if (!switchedInputs.has(t))
+        throw new UnsupportedError(
+          `Variant ${v.name} has its own corrected bias ${t}, whose layer does not switch as a whole (its weights are shared or in several groups).`,
+          { hint: 'Make the variants without bias correction (.biasCorrection(false)).' },
+        );
   for (const id of forms.keys()) {
     const spec = specs.get(id) as QuantizerSpec;
     if (spec.kind === 'activation') switchActivation(spec);
@@ -357,6 +372,13 @@ export function buildSwitchableModel(
   function switchLayer(layer: NodeProto, params: readonly QuantizerSpec[]): NodeProto {
     const g = groupIndex.get(groupOf(params[0] as QuantizerSpec)) as number;
     const originalOutputs = (prepared.graph.node(nodeNameOf(layer))?.outputs ?? []) as readonly string[];
+    // Inputs some variant has its own corrected values for (biases), with the model's values.
+    const corrected = layer.input
+      .filter((i) => variants.some((v) => v.biases?.has(i)))
+      .map((i) => ({ tensor: i, dims: model.constantTensor(i)?.dims.map(Number) ?? [], values: model.constantValues(i) }));
+    const biasOf = (v: number | undefined, t: string) =>
+      (v === undefined ? undefined : variants[v]?.biases?.get(t)) ??
+      (corrected.find((c) => c.tensor === t)?.values as Float32Array);
     const values = params.map((spec) => {
       const tensor = model.constantTensor(spec.tensor);
       return {
@@ -367,7 +389,11 @@ export function buildSwitchableModel(
     });
     // Branches by distinct parameter values: variant → key; the float branch has key ''.
     const keyOf = (v: number) =>
-      JSON.stringify(values.map(({ spec }) => [variants[v]?.encodings.get(spec.id), forms.get(spec.id)?.[v]]));
+      JSON.stringify([
+        ...values.map(({ spec }) => [variants[v]?.encodings.get(spec.id), forms.get(spec.id)?.[v]]),
+        // A variant with its own biases here gets its own branch.
+        ...(corrected.some((c) => variants[v]?.biases?.has(c.tensor)) ? [v] : []),
+      ]);
     const floatKey = JSON.stringify(values.map(() => [undefined, undefined]));
     const branches = new Map<string, number[]>();
     for (let v = 0; v < variants.length; v++) {
@@ -389,6 +415,11 @@ export function buildSwitchableModel(
         );
         initializers.push(t);
         copy.input = copy.input.map((i) => (i === spec.tensor ? t.name : i));
+      }
+      for (const c of corrected) {
+        const t = makeTensor(unique(`${c.tensor}__branch`), 'float32', c.dims, biasOf(v, c.tensor));
+        initializers.push(t);
+        copy.input = copy.input.map((i) => (i === c.tensor ? t.name : i));
       }
       copy.output = layer.output.map((o) => unique(`${o}__branch`));
       return create(GraphProtoSchema, {
