@@ -75,7 +75,7 @@ export async function analyzeOnQueue(builder: QuantBuilder, options: QueueAnalyz
       evaluator: ({ switchable, samples, batchSize, reference, scorer }) =>
         openQueueEvaluator(session, session.runId, switchable, {
           kind: 'samples',
-          samples: { kind: 'inline', samples: samples.map((s) => encodeFeeds(s as never)) },
+          samples: samples.map((s) => encodeFeeds(s as never)),
           batchSize,
           scorer: metricModule
             ? {

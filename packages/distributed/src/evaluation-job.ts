@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { base64Npy, dataRange, modelRef, NAME } from './job.js';
+import { base64Npy, modelRef, NAME } from './job.js';
 
 /** The BullMQ job name of one configuration of an analysis or AMP search. */
 export const EVALUATE_JOB = 'evaluate-configuration';
@@ -23,17 +23,12 @@ export const evaluationRunSchema = z.strictObject({
   switchInputs: z.array(path).min(1),
   /** How many switch groups the model has (the length of each switch input). */
   groups: z.number().int().positive(),
-  /** The model's data inputs, for data sources that hold one tensor per sample. */
-  inputs: z.array(path).min(1),
   evaluation: z.discriminatedUnion('kind', [
-    /** The analysis: each configuration runs every sample; a scorer turns the outputs into its score. */
+    /** The analysis: each configuration runs every sample, and a scorer turns the outputs into its score. */
     z.strictObject({
       kind: z.literal('samples'),
-      samples: z.discriminatedUnion('kind', [
-        z.strictObject({ kind: z.literal('inline'), samples: z.array(encodedTensors).min(1) }),
-        z.strictObject({ kind: z.literal('npy-folder'), path, ...dataRange }),
-        z.strictObject({ kind: z.literal('manifest'), path, ...dataRange }),
-      ]),
+      /** In-memory feeds, as `.npy` bytes. */
+      samples: z.array(encodedTensors).min(1),
       /** Above 1: that many samples per run, stacked along the batch axis. */
       batchSize: z.number().int().positive(),
       scorer: z.discriminatedUnion('kind', [
@@ -60,6 +55,8 @@ export type EvaluationRun = z.infer<typeof evaluationRunSchema>;
 export const evaluationJobSchema = z.strictObject({
   version: z.literal(1),
   runId: z.string().regex(NAME),
+  /** SHA-256 of the run's context as stored: workers cache a run by it and check what they read. */
+  context: z.string().regex(/^[0-9a-f]{64}$/),
   /** Position of the configuration in the run: its score is stored under it. */
   index: z.number().int().nonnegative(),
   /** What the configuration is, for messages (`only conv2 quantized`). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type AmpRunner,
   type OutputsOf,
@@ -23,7 +24,7 @@ import {
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodeFeeds, toJsonNumber } from './codecs.js';
-import { type AllowedFolders, readShard } from './data-source.js';
+import type { AllowedFolders } from './data-source.js';
 import { type EvaluationJob, type EvaluationRun, evaluationJobSchema, evaluationRunSchema } from './evaluation-job.js';
 import { keys } from './job.js';
 import { exportedFunction, importModule } from './module-import.js';
@@ -50,21 +51,22 @@ interface LoadedRun {
 }
 
 /**
- * The evaluation side of a worker: validates a configuration job, loads its run once (cached by
- * run id: the model, a session, the samples, the scorer), scores the setting and stores the
- * score in the run's hash in Redis. A run whose context is gone from Redis fails without retry.
+ * The evaluation side of a worker: validates a configuration job, loads its run once (the
+ * model, a session, the samples, the scorer; cached by the SHA-256 of the run's context, which
+ * each job names), scores the setting and stores the score in the run's hash in Redis. A run
+ * whose context is gone from Redis, or is another than the job's, fails without retry.
  */
 export function evaluationJobs(ctx: EvaluationWorkerContext): {
   process(job: Job): Promise<{ index: number }>;
   close(): Promise<void>;
 } {
   const runs = new Map<string, Promise<LoadedRun>>();
-  const load = (runId: string): Promise<LoadedRun> => {
-    let made = runs.get(runId);
+  const load = (job: EvaluationJob): Promise<LoadedRun> => {
+    let made = runs.get(job.context);
     if (!made) {
-      made = loadRun(ctx, runId);
-      made.catch(() => runs.delete(runId));
-      runs.set(runId, made);
+      made = loadRun(ctx, job);
+      made.catch(() => runs.delete(job.context));
+      runs.set(job.context, made);
       // Keep the two latest runs (an AMP search has two); release the sessions of older ones.
       while (runs.size > 2) {
         const [oldest, loaded] = runs.entries().next().value as [string, Promise<LoadedRun>];
@@ -82,11 +84,11 @@ export function evaluationJobs(ctx: EvaluationWorkerContext): {
           `quantsim worker ${ctx.id}: job ${job.id} is not a valid configuration: ${parsed.error.message}`,
         );
       const configuration = parsed.data;
-      const run = await load(configuration.runId);
-      let runs = 0;
+      const run = await load(configuration);
+      let done = 0;
       const score = await run.score(switchInputs(configuration, run.run), () => {
-        runs++;
-        void job.updateProgress({ worker: ctx.id, done: runs }).catch(() => undefined);
+        done++;
+        void job.updateProgress({ worker: ctx.id, done }).catch(() => undefined);
       });
       await ctx.redis.hset(
         keys.scores(ctx.queue, configuration.runId),
@@ -104,11 +106,16 @@ export function evaluationJobs(ctx: EvaluationWorkerContext): {
   };
 }
 
-/** The run's description from Redis, validated. */
-async function readRun(ctx: EvaluationWorkerContext, runId: string): Promise<EvaluationRun> {
+/** The run's context from Redis: the one the job was made for, validated. */
+async function readRun(ctx: EvaluationWorkerContext, job: EvaluationJob): Promise<EvaluationRun> {
+  const runId = job.runId;
   const text = await ctx.redis.get(keys.evaluation(ctx.queue, runId));
   if (text === null)
     throw new UnrecoverableError(`Run ${runId}: its evaluation context is no longer in Redis (the run ended or expired).`);
+  if (createHash('sha256').update(text).digest('hex') !== job.context)
+    throw new UnrecoverableError(
+      `Run ${runId}: the evaluation context in Redis is not the one configuration ${job.index} was made for.`,
+    );
   const parsed = evaluationRunSchema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new UnrecoverableError(`Run ${runId}: the evaluation context is not valid: ${parsed.error.message}`);
   return parsed.data;
@@ -128,8 +135,9 @@ function switchInputs(job: EvaluationJob, run: EvaluationRun): Record<string, Te
   return out;
 }
 
-async function loadRun(ctx: EvaluationWorkerContext, runId: string): Promise<LoadedRun> {
-  const run = await readRun(ctx, runId);
+async function loadRun(ctx: EvaluationWorkerContext, job: EvaluationJob): Promise<LoadedRun> {
+  const runId = job.runId;
+  const run = await readRun(ctx, job);
   const bytes = await modelBytes(run, ctx.redis, ctx.queue, ctx.folders.models);
   const graph = (await loadModel(bytes)).graph;
   const backend = await resolveBackend(ctx.container, run.backend);
@@ -155,7 +163,7 @@ async function loadRun(ctx: EvaluationWorkerContext, runId: string): Promise<Loa
         score: async (switches, onRun) => checkScore(await evaluate({ run: runWith(switches, onRun) }), runId),
       };
     }
-    const samples = readSamples(ctx, run, evaluation.samples);
+    const samples = evaluation.samples.map((s, i) => decodeFeeds(s, `run ${runId} evaluation sample ${i}`));
     const outputsOf = runsOf(samples, evaluation.batchSize, graph, runId);
     let scorer: Scorer;
     if (evaluation.scorer.kind === 'output-sqnr') {
@@ -170,15 +178,6 @@ async function loadRun(ctx: EvaluationWorkerContext, runId: string): Promise<Loa
     await session.release();
     throw error;
   }
-}
-
-function readSamples(
-  ctx: EvaluationWorkerContext,
-  run: EvaluationRun,
-  samples: Extract<EvaluationRun['evaluation'], { kind: 'samples' }>['samples'],
-): Feeds[] {
-  if (samples.kind === 'inline') return samples.samples.map((s, i) => decodeFeeds(s, `run ${run.runId} evaluation sample ${i}`));
-  return [...readShard(samples, run.inputs, ctx.folders.data)];
 }
 
 /** The runs of a configuration, batched as the coordinator's analysis batched them. */

@@ -88,6 +88,7 @@ export async function openQueueEvaluator(
     await Promise.all([...outstanding.values()].map((id) => queue.remove(id).catch(() => 0)));
     await redis.del(runKey, keys.evaluation(queueName, runId), keys.scores(queueName, runId));
   };
+  let context: string;
   try {
     const run: EvaluationRun = {
       version: 1,
@@ -96,10 +97,11 @@ export async function openQueueEvaluator(
       backend: switchable.backend.name,
       switchInputs: [...switchable.switchable.switchInputs],
       groups: switchable.groups.length,
-      inputs: switchable.switchable.model.graph.inputs.filter((n) => !switchable.switchable.switchInputs.includes(n)),
       evaluation,
     };
-    await redis.set(keys.evaluation(queueName, runId), JSON.stringify(run), 'EX', RESULT_TTL_SECONDS);
+    const text = JSON.stringify(run);
+    context = createHash('sha256').update(text).digest('hex');
+    await redis.set(keys.evaluation(queueName, runId), text, 'EX', RESULT_TTL_SECONDS);
   } catch (error) {
     await release();
     throw error;
@@ -111,6 +113,7 @@ export async function openQueueEvaluator(
         (c): EvaluationJob => ({
           version: 1,
           runId,
+          context,
           index: next++,
           step: c.step,
           choice: choiceOf(switchable, c.setting, c.step),
