@@ -39,7 +39,7 @@ export interface EvaluationWorkerContext {
   readonly id: string;
   readonly container: ReturnType<typeof createBackendContainer>;
   readonly threads: number | undefined;
-  readonly folders: { readonly data: AllowedFolders; readonly models: AllowedFolders; readonly modules: AllowedFolders };
+  readonly folders: { readonly models: AllowedFolders; readonly modules: AllowedFolders };
 }
 
 /** One run, loaded once: its session of the switchable model and how a configuration becomes a score. */

@@ -124,7 +124,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<QueueWorker>
     id,
     container,
     threads: options.threads,
-    folders: { data, models, modules },
+    folders: { models, modules },
   });
   const process_ = async (job: Job): Promise<{ samples: number } | { index: number }> => {
     if (job.name === EVALUATE_JOB) return evaluations.process(job);

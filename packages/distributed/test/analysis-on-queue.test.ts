@@ -2,6 +2,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import {
   type AmpCandidate,
   analyze,
@@ -179,6 +181,26 @@ describe.skipIf(missing !== undefined)('analyses and AMP searches on a BullMQ qu
     },
     SLOW,
   );
+
+  it('refuses a configuration job that is not valid, at its first attempt', async () => {
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue('analysis', { connection });
+    try {
+      const job = await queue.add('evaluate-configuration', { version: 1, runId: 'no run', index: -1 }, { attempts: 3 });
+      let state = '';
+      for (let i = 0; i < 300 && state !== 'failed'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = await job.getState();
+      }
+      const failed = await queue.getJob(job.id as string);
+      expect(state).toBe('failed');
+      expect(failed?.attemptsMade).toBe(1);
+      expect(failed?.failedReason).toMatch(/job \S+ is not a valid configuration: .*runId/s);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  });
 
   it(
     'gives the in-process AMP front, plan and scores, with the evaluate module run by the workers',

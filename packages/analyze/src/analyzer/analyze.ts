@@ -164,7 +164,7 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
     const scorer: Scorer = options.metric
       ? sampleMetricScorer(samples, options.metric, options.better ?? 'higher', options.metricName)
       : outputSqnrScorer(reference);
-    const evaluation = { switchable, samples, batchSize: runBatch, reference, scorer, outputSqnr: !options.metric };
+    const evaluation = { switchable, samples, batchSize: runBatch, reference, scorer };
     evaluator = options.evaluator ? await options.evaluator(evaluation) : inProcess(outputsOf, evaluation);
     const bad = (v: number) => badness(scorer, v);
     const groups = switchable.groups;

@@ -41,8 +41,6 @@ export interface AnalysisEvaluation {
   readonly reference: readonly TensorMap[];
   /** How a configuration's outputs become its score: output SQNR against `reference`, or the user's metric. */
   readonly scorer: Scorer;
-  /** Whether `scorer` is the default output SQNR (`false`: the user's `metric`). */
-  readonly outputSqnr: boolean;
 }
 
 /** What an AMP search hands to `AmpOptions.evaluator`, once per scoring function it uses. */
