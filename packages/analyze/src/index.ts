@@ -49,6 +49,12 @@ export {
   type ModelScores,
 } from './analyzer/analyze.js';
 export { sameOutputs, sampleOutputs, stackedOutputs } from './analyzer/batching.js';
+export type {
+  AmpEvaluation,
+  AnalysisEvaluation,
+  Configuration,
+  ConfigurationEvaluator,
+} from './analyzer/configuration-evaluator.js';
 export {
   type ConfigurationRunner,
   lossOf,

@@ -283,7 +283,7 @@ export function createProgram(io: CliIO): Command {
   program
     .command('worker')
     .description(
-      'Take calibration shards from a BullMQ queue on Redis until stopped (SIGTERM or Ctrl-C); see quantsim-worker --help.',
+      'Take calibration shards and analysis/AMP configurations from a BullMQ queue on Redis until stopped (SIGTERM or Ctrl-C); see quantsim-worker --help.',
     )
     .allowUnknownOption()
     .helpOption(false)

@@ -3,8 +3,9 @@ import { decodeNpy, encodeNpy } from '@quantsim/data';
 import { z } from 'zod';
 
 /** A number as JSON carries it: finite numbers as they are, ±Infinity and NaN by name. */
-const jsonNumber = z.union([z.number(), z.enum(['Infinity', '-Infinity', 'NaN'])]);
-type JsonNumber = z.infer<typeof jsonNumber>;
+export const jsonNumber = z.union([z.number(), z.enum(['Infinity', '-Infinity', 'NaN'])]);
+/** A number as JSON carries it. */
+export type JsonNumber = z.infer<typeof jsonNumber>;
 
 /** The wire form of {@link TensorStats}: JSON-safe (no Infinity, no typed arrays). */
 export interface EncodedTensorStats {
@@ -44,11 +45,13 @@ export const encodedStatsSchema = z.strictObject({
 /** Statistics as workers store them in Redis. */
 export type EncodedStats = z.infer<typeof encodedStatsSchema>;
 
-function toJsonNumber(x: number): JsonNumber {
+/** A number for JSON: ±Infinity and NaN by name, the others as they are (JSON keeps every double's bits). */
+export function toJsonNumber(x: number): JsonNumber {
   return Number.isFinite(x) ? x : (String(x) as JsonNumber);
 }
 
-function fromJsonNumber(x: JsonNumber): number {
+/** The number that {@link toJsonNumber} wrote. */
+export function fromJsonNumber(x: JsonNumber): number {
   return typeof x === 'number' ? x : Number(x);
 }
 

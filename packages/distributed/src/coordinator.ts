@@ -1,6 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import {
   type CalibrateOptions,
@@ -18,22 +16,27 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodeFeeds, decodeStats, encodeFeeds } from './codecs.js';
 import { AllowedFolders, countSamples, type DataSource, isDataSource, readShard } from './data-source.js';
-import { keys, NAME, type ShardJob, shardJobId } from './job.js';
-import { startWorkerProcess, type WorkerProcess } from './local-workers.js';
+import { keys, type ShardJob, shardJobId } from './job.js';
+import type { WorkerProcess } from './local-workers.js';
 import { QueueError } from './queue-error.js';
-import { connectRedis, type RedisTls } from './redis-connection.js';
+import {
+  checkLocalWorkers,
+  checkWorkerCount,
+  dataFolderOf,
+  enqueue,
+  POLL_MS,
+  type QueueRunOptions,
+  runNames,
+  shareModel,
+  startLocalWorkers,
+} from './queue-run.js';
+import { connectRedis } from './redis-connection.js';
 import { RESULT_TTL_SECONDS } from './worker.js';
 
 /** Options of {@link calibrateOnQueue}. */
-export interface QueueCalibrateOptions extends Pick<CalibrateOptions, 'samples' | 'nonFinite' | 'histogramStride' | 'signal'> {
-  /** `redis://[:password@]host[:port][/db]`, or `rediss://…` for TLS. */
-  readonly redis: string;
-  /** A CA or client certificate for a `rediss://` URL (passed on to local workers too). */
-  readonly tls?: RedisTls;
-  /** The queue's name (default `quantsim`); workers must be started on the same one. */
-  readonly queue?: string;
-  /** Start this many worker processes on this machine (stopped at the end); otherwise wait for workers elsewhere. */
-  readonly workers?: number;
+export interface QueueCalibrateOptions
+  extends Pick<CalibrateOptions, 'samples' | 'nonFinite' | 'histogramStride' | 'signal'>,
+    QueueRunOptions {
   /**
    * Names the run: a coordinator started again with the same id (after a crash) reuses the
    * shards already finished, whose statistics wait in Redis. Random when omitted.
@@ -41,18 +44,6 @@ export interface QueueCalibrateOptions extends Pick<CalibrateOptions, 'samples' 
   readonly runId?: string;
   /** Samples per shard (one job each); default 32. */
   readonly shardSize?: number;
-  /** Tries per shard before the run fails naming it (default 3). */
-  readonly attempts?: number;
-  /**
-   * A folder every worker can read (shared storage, inside their `--models`): the prepared model
-   * is written there as `<sha256>.onnx` and jobs name that path. Without it the model goes
-   * through Redis once per run.
-   */
-  readonly modelFolder?: string;
-  /** Give up after this many ms without the run finishing (default: wait for ever). */
-  readonly timeout?: number;
-  /** Settings of the local workers (`workers: n`), for tests: BullMQ lock and stalled-check periods in ms. */
-  readonly localWorkers?: { readonly lockDuration?: number; readonly stalledInterval?: number };
   /** Called as shards finish: samples finished so far, of the total. */
   readonly onProgress?: CalibrateOptions['onProgress'];
 }
@@ -62,8 +53,6 @@ interface ShardPlan {
   readonly samples: number;
   readonly data: ShardJob['data'];
 }
-
-const POLL_MS = 200;
 
 /**
  * Calibrates on a BullMQ queue: splits the calibration data into shards, one job each, lets
@@ -91,22 +80,12 @@ export async function calibrateOnQueue(
   data: CalibrationData | DataSource,
   options: QueueCalibrateOptions,
 ): Promise<QuantSim> {
-  const queueName = options.queue ?? 'quantsim';
-  const runId = options.runId ?? randomUUID();
-  for (const [what, name] of [
-    ['queue', queueName],
-    ['runId', runId],
-  ] as const)
-    if (!NAME.test(name))
-      throw new QueueError(`calibrateOnQueue: ${what} '${name}' must be 1–100 letters, digits, '.', '_' or '-'.`, {
-        hint: 'It becomes part of Redis keys.',
-      });
+  const { queueName, runId } = runNames('calibrateOnQueue', options);
   const shardSize = options.shardSize ?? 32;
   const attempts = options.attempts ?? 3;
   if (!Number.isInteger(shardSize) || shardSize < 1)
     throw new QueueError(`calibrateOnQueue: shardSize must be a positive integer, received ${shardSize}.`);
-  if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 0))
-    throw new QueueError(`calibrateOnQueue: workers must be a non-negative integer, received ${options.workers}.`);
+  checkWorkerCount('calibrateOnQueue', options.workers);
 
   const job = await builder.statisticsJob({ histogramStride: options.histogramStride, nonFinite: options.nonFinite });
   const graph = (await loadModel(job.model)).graph;
@@ -136,30 +115,9 @@ export async function calibrateOnQueue(
     const finished = await finishedShards(redis, queueName, runId, shards.length);
     for (const s of shards) {
       if (finished.has(s.index)) continue;
-      await enqueue(queue, shardJobId(runId, s.index), { ...common, shard: s.index, data: s.data }, attempts);
+      await enqueue(queue, 'calibrate-shard', shardJobId(runId, s.index), { ...common, shard: s.index, data: s.data }, attempts);
     }
-    if (options.workers) {
-      const folders = isDataSource(data)
-        ? [path.resolve('npyFolder' in data ? data.npyFolder : path.dirname(data.manifest))]
-        : [];
-      const threads = Math.max(1, Math.floor(os.availableParallelism() / options.workers));
-      const started = await Promise.allSettled(
-        Array.from({ length: options.workers }, () =>
-          startWorkerProcess({
-            redis: options.redis,
-            ...(options.tls ? { tls: options.tls } : {}),
-            queue: queueName,
-            dataFolders: folders,
-            modelFolders: options.modelFolder ? [options.modelFolder] : [],
-            threads,
-            ...options.localWorkers,
-          }),
-        ),
-      );
-      for (const r of started) if (r.status === 'fulfilled') local.push(r.value);
-      const failed = started.find((r) => r.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
-    }
+    await startLocalWorkers(options, queueName, { dataFolders: isDataSource(data) ? [dataFolderOf(data)] : [] }, local);
     await waitForShards(redis, queue, queueName, runId, shards, total, options, local);
     let merged: CalibrationStats | undefined;
     for (const s of shards) {
@@ -178,31 +136,6 @@ export async function calibrateOnQueue(
     await queue.close();
     redis.disconnect();
   }
-}
-
-/** Puts the model where workers find it: Redis (once per model), or the shared folder. */
-async function shareModel(
-  redis: Redis,
-  queue: string,
-  bytes: Uint8Array,
-  sha256: string,
-  folder: string | undefined,
-): Promise<ShardJob['model']> {
-  if (folder !== undefined) {
-    const file = path.resolve(folder, `${sha256}.onnx`);
-    if (!existsSync(file)) {
-      mkdirSync(folder, { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, bytes);
-      renameSync(tmp, file);
-    }
-    return { kind: 'path', path: file, sha256 };
-  }
-  const key = keys.model(queue, sha256);
-  // NX: a second run of the same model only refreshes the expiry.
-  const set = await redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', RESULT_TTL_SECONDS, 'NX');
-  if (set === null) await redis.expire(key, RESULT_TTL_SECONDS);
-  return { kind: 'redis', sha256 };
 }
 
 /**
@@ -295,23 +228,6 @@ async function finishedShards(redis: Redis, queue: string, runId: string, count:
   return new Set(results.flatMap(([, n], i) => (n === 1 ? [i] : [])));
 }
 
-/** Adds a shard's job unless it is already waiting or running (a resumed run); a failed one is replaced. */
-async function enqueue(queue: Queue, id: string, payload: ShardJob, attempts: number): Promise<void> {
-  const existing = await queue.getJob(id);
-  if (existing) {
-    const state = await existing.getState();
-    if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized') return;
-    await existing.remove();
-  }
-  await queue.add('calibrate-shard', payload, {
-    jobId: id,
-    attempts,
-    backoff: { type: 'fixed', delay: 500 },
-    removeOnComplete: true,
-    removeOnFail: { age: RESULT_TTL_SECONDS },
-  });
-}
-
 async function waitForShards(
   redis: Redis,
   queue: Queue,
@@ -344,8 +260,7 @@ async function waitForShards(
           },
         );
     }
-    if (local.length > 0 && local.every((w) => w.child.exitCode !== null || w.child.signalCode !== null))
-      throw new QueueError(`Run ${runId}: every local worker exited. Last output: ${local[0]?.output().trim().slice(-2000)}`);
+    checkLocalWorkers(runId, local);
     if (options.signal?.aborted) throw new QueueError(`Run ${runId} was aborted; finished shards stay in Redis for a resume.`);
     if (Date.now() > deadline)
       throw new QueueError(

@@ -31,19 +31,24 @@ export function isDataSource(data: unknown): data is DataSource {
   );
 }
 
+/** The worker option that allows a kind of folder. */
+function optionOf(what: 'model' | 'data' | 'module'): string {
+  return what === 'model' ? 'models' : what === 'module' ? 'modules' : 'data';
+}
+
 /** Folders a worker may read, resolved once (symbolic links followed). */
 export class AllowedFolders {
   readonly #roots: readonly string[];
-  readonly #what: string;
+  readonly #what: 'model' | 'data' | 'module';
 
-  constructor(folders: readonly string[], what: 'model' | 'data') {
+  constructor(folders: readonly string[], what: 'model' | 'data' | 'module') {
     this.#what = what;
     this.#roots = folders.map((f) => {
       try {
         return realpathSync(path.resolve(f));
       } catch {
         throw new QueueError(`The ${what} folder ${f} does not exist.`, {
-          hint: `Check the worker's --${what === 'model' ? 'models' : 'data'} option.`,
+          hint: `Check the worker's --${optionOf(what)} option.`,
         });
       }
     });
@@ -67,7 +72,7 @@ export class AllowedFolders {
       throw new QueueError(
         `The job names ${this.#what} path ${file}, outside the folders this worker may read (${this.#roots.join(', ') || 'none'}).`,
         {
-          hint: `Start the worker with --${this.#what === 'model' ? 'models' : 'data'} <folder> for that folder, or put the files inside one.`,
+          hint: `Start the worker with --${optionOf(this.#what)} <folder> for that folder, or put the files inside one.`,
         },
       );
     return real;

@@ -4,12 +4,19 @@ import { z } from 'zod';
 export const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
-const range = { start: z.number().int().nonnegative(), end: z.number().int().positive() };
+/** Samples [start, end) of a data source. */
+export const dataRange = { start: z.number().int().nonnegative(), end: z.number().int().positive() };
 /** A base64 `.npy` file; 256 MiB at most. */
-const base64Npy = z
+export const base64Npy = z
   .string()
   .max(360 * 2 ** 20)
   .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+
+/** Where a job's model is: in Redis by hash, or at a path inside the worker's model folders. */
+export const modelRef = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('redis'), sha256 }),
+  z.strictObject({ kind: z.literal('path'), path: z.string().min(1).max(4096), sha256 }),
+]);
 
 /**
  * A calibration shard as a job on the queue: what a worker validates before it touches anything.
@@ -21,10 +28,7 @@ export const shardJobSchema = z.strictObject({
   runId: z.string().regex(NAME),
   shard: z.number().int().nonnegative(),
   shards: z.number().int().positive(),
-  model: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('redis'), sha256 }),
-    z.strictObject({ kind: z.literal('path'), path: z.string().min(1).max(4096), sha256 }),
-  ]),
+  model: modelRef,
   requests: z
     .array(
       z.strictObject({
@@ -44,8 +48,8 @@ export const shardJobSchema = z.strictObject({
       first: z.number().int().nonnegative(),
       samples: z.array(z.record(z.string().min(1).max(4096), base64Npy)).min(1),
     }),
-    z.strictObject({ kind: z.literal('npy-folder'), path: z.string().min(1).max(4096), ...range }),
-    z.strictObject({ kind: z.literal('manifest'), path: z.string().min(1).max(4096), ...range }),
+    z.strictObject({ kind: z.literal('npy-folder'), path: z.string().min(1).max(4096), ...dataRange }),
+    z.strictObject({ kind: z.literal('manifest'), path: z.string().min(1).max(4096), ...dataRange }),
   ]),
 });
 
@@ -57,6 +61,10 @@ export const keys = {
   model: (queue: string, sha: string) => `quantsim:${queue}:model:${sha}`,
   stats: (queue: string, runId: string, shard: number) => `quantsim:${queue}:run:${runId}:stats:${shard}`,
   run: (queue: string, runId: string) => `quantsim:${queue}:run:${runId}`,
+  /** An evaluation run's samples, scoring and model (JSON), read by every worker once. */
+  evaluation: (queue: string, runId: string) => `quantsim:${queue}:run:${runId}:evaluation`,
+  /** An evaluation run's scores: a hash from configuration index to score. */
+  scores: (queue: string, runId: string) => `quantsim:${queue}:run:${runId}:scores`,
 };
 
 /** The BullMQ job id of a shard: one job per run and shard, so a restarted coordinator adds none twice. */

@@ -11,6 +11,8 @@ export interface WorkerProcessOptions {
   readonly queue: string;
   readonly dataFolders?: readonly string[];
   readonly modelFolders?: readonly string[];
+  /** Folders metric and `evaluate` modules may be imported from (`--modules`). */
+  readonly moduleFolders?: readonly string[];
   readonly threads?: number;
   readonly lockDuration?: number;
   readonly stalledInterval?: number;
@@ -50,6 +52,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     options.queue,
     ...(options.dataFolders ?? []).flatMap((d) => ['--data', d]),
     ...(options.modelFolders ?? []).flatMap((d) => ['--models', d]),
+    ...(options.moduleFolders ?? []).flatMap((d) => ['--modules', d]),
     ...(options.tls?.caFile !== undefined ? ['--tls-ca', options.tls.caFile] : []),
     ...(options.tls?.certFile !== undefined ? ['--tls-cert', options.tls.certFile] : []),
     ...(options.tls?.keyFile !== undefined ? ['--tls-key', options.tls.keyFile] : []),

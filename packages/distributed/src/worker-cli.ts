@@ -3,9 +3,10 @@ import { InvalidArgumentError, QuantsimError } from '@quantsim/core';
 import { runWorker } from './worker.js';
 
 /** The worker command's help text. */
-export const WORKER_USAGE = `Usage: quantsim-worker --redis URL [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--queue NAME] [--data DIR]… [--models DIR]… [--threads N] [--concurrency N]
+export const WORKER_USAGE = `Usage: quantsim-worker --redis URL [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--queue NAME] [--data DIR]… [--models DIR]… [--modules DIR]… [--threads N] [--concurrency N]
 
-Takes calibration shards from a BullMQ queue on Redis until stopped (SIGTERM or Ctrl-C).
+Takes calibration shards and analysis/AMP configurations from a BullMQ queue on Redis until
+stopped (SIGTERM or Ctrl-C).
   --redis URL          redis://[:password@]host[:port][/db], rediss:// for TLS
                        (or the QUANTSIM_REDIS_URL environment variable, which keeps the password out of ps)
   --tls-ca FILE        PEM of the CA that signed a rediss:// server's certificate (a private CA)
@@ -14,10 +15,12 @@ Takes calibration shards from a BullMQ queue on Redis until stopped (SIGTERM or 
   --queue NAME         queue name (default quantsim)
   --data DIR           a folder data sources may be read from (repeatable)
   --models DIR         a folder models may be read from (repeatable)
+  --modules DIR        a folder metric and evaluate modules may be imported from (repeatable;
+                       analyses with metricModule, AMP searches); none without it
   --threads N          threads inside each session (default: ONNX Runtime's)
-  --concurrency N      shards at once (default 1)
-  --lock-duration MS   BullMQ lock duration (default 30000); a dead worker's shard is retried after it
-  --stalled-interval MS  how often stalled shards are looked for (default 30000)`;
+  --concurrency N      jobs at once (default 1)
+  --lock-duration MS   BullMQ lock duration (default 30000); a dead worker's job is retried after it
+  --stalled-interval MS  how often stalled jobs are looked for (default 30000)`;
 
 function positive(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
@@ -62,6 +65,7 @@ export async function workerMain(argv: readonly string[], env: NodeJS.ProcessEnv
       queue: values.queue,
       dataFolders: values.data ?? [],
       modelFolders: values.models ?? [],
+      moduleFolders: values.modules ?? [],
       threads: positive(values.threads, '--threads'),
       concurrency: positive(values.concurrency, '--concurrency'),
       lockDuration: positive(values['lock-duration'], '--lock-duration'),
@@ -92,6 +96,7 @@ function parse(argv: readonly string[]) {
       queue: { type: 'string' },
       data: { type: 'string', multiple: true },
       models: { type: 'string', multiple: true },
+      modules: { type: 'string', multiple: true },
       threads: { type: 'string' },
       concurrency: { type: 'string' },
       'lock-duration': { type: 'string' },

@@ -15,6 +15,8 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodeFeeds, encodeStats } from './codecs.js';
 import { AllowedFolders, readShard } from './data-source.js';
+import { EVALUATE_JOB } from './evaluation-job.js';
+import { evaluationJobs } from './evaluation-worker.js';
 import { keys, NAME, type ShardJob, shardJobSchema } from './job.js';
 import { QueueError } from './queue-error.js';
 import { connectRedis, maskRedisUrl, type RedisTls } from './redis-connection.js';
@@ -34,7 +36,13 @@ export interface RunWorkerOptions {
   readonly dataFolders?: readonly string[];
   /** Folders this worker may read models from (for runs that share the model by path). */
   readonly modelFolders?: readonly string[];
-  /** Shards processed at once by this process (default 1: one session uses the cores). */
+  /**
+   * Folders this worker may import code from: the metric modules of analyses and the `evaluate`
+   * modules of AMP searches on the queue. A job naming a module elsewhere fails; none are
+   * imported when this is empty.
+   */
+  readonly moduleFolders?: readonly string[];
+  /** Jobs (shards or configurations) processed at once by this process (default 1: one session uses the cores). */
   readonly concurrency?: number;
   /** Threads inside each session; ONNX Runtime's default when omitted. */
   readonly threads?: number;
@@ -57,10 +65,13 @@ export interface QueueWorker {
 }
 
 /**
- * Takes calibration shards from a BullMQ queue and stores their statistics in Redis, until
- * closed: the other half of `calibrateOnQueue`. Every job is validated (zod) before use; models
- * come from Redis (checked by SHA-256) or from a path inside `modelFolders`, data inline or from
- * paths inside `dataFolders`.
+ * Takes jobs from a BullMQ queue until closed: calibration shards, whose statistics it stores in
+ * Redis (the other half of `calibrateOnQueue`), and configurations of analyses and AMP searches,
+ * whose scores it stores (the other half of `analyzeOnQueue` and `autoMixedPrecisionOnQueue`).
+ * Every job is validated (zod) before use; models come from Redis (checked by SHA-256) or from a
+ * path inside `modelFolders`, data inline or from paths inside `dataFolders`, metric and
+ * `evaluate` modules only from inside `moduleFolders`. A run's switchable model, session and
+ * samples are loaded once and kept for its next configurations.
  *
  * ### Examples
  * ```ts
@@ -78,6 +89,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<QueueWorker>
     });
   const data = new AllowedFolders(options.dataFolders ?? [], 'data');
   const models = new AllowedFolders(options.modelFolders ?? [], 'model');
+  const modules = new AllowedFolders(options.moduleFolders ?? [], 'module');
   const redis = await connectRedis(options.redis, 'quantsim-worker', options.tls);
   const id = `${os.hostname()}:${process.pid}`;
   const log = options.log ?? (() => undefined);
@@ -106,7 +118,16 @@ export async function runWorker(options: RunWorkerOptions): Promise<QueueWorker>
     return made;
   };
 
-  const process_ = async (job: Job): Promise<{ samples: number }> => {
+  const evaluations = evaluationJobs({
+    redis,
+    queue,
+    id,
+    container,
+    threads: options.threads,
+    folders: { models, modules },
+  });
+  const process_ = async (job: Job): Promise<{ samples: number } | { index: number }> => {
+    if (job.name === EVALUATE_JOB) return evaluations.process(job);
     const parsed = shardJobSchema.safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(`quantsim worker ${id}: job ${job.id} is not a valid shard: ${parsed.error.message}`);
@@ -144,12 +165,19 @@ export async function runWorker(options: RunWorkerOptions): Promise<QueueWorker>
     id,
     close: async () => {
       await worker.close();
+      await evaluations.close();
       redis.disconnect();
     },
   };
 }
 
-async function modelBytes(job: ShardJob, redis: Redis, queue: string, models: AllowedFolders): Promise<Uint8Array> {
+/** A job's model, from Redis or a path inside the model folders, checked against its SHA-256. */
+export async function modelBytes(
+  job: Pick<ShardJob, 'runId' | 'model'>,
+  redis: Redis,
+  queue: string,
+  models: AllowedFolders,
+): Promise<Uint8Array> {
   let bytes: Uint8Array | null;
   if (job.model.kind === 'redis') {
     bytes = await redis.getBuffer(keys.model(queue, job.model.sha256));

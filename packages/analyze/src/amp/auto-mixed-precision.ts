@@ -14,6 +14,7 @@ import {
   type TensorMap,
 } from '@quantsim/core';
 import { mapConcurrently } from '../analyzer/batching.js';
+import type { AmpEvaluation, Configuration, ConfigurationEvaluator } from '../analyzer/configuration-evaluator.js';
 import { throwIfAborted } from '../analyzer/evaluation.js';
 import { type AmpCandidate, applyCandidate, candidateBits, candidateName, checkCandidates } from './candidates.js';
 import { type AmpCostModel, costAt, unitCosts } from './cost.js';
@@ -68,6 +69,13 @@ export interface AmpOptions {
    */
   readonly biasCorrection?: BiasCorrectionOptions | false;
   readonly signal?: AbortSignal;
+  /**
+   * Where plans are scored (default: this process, `evaluate` and `evaluatePhase1` on the
+   * switchable simulation). `autoMixedPrecisionOnQueue` in `@quantsim/distributed` passes one
+   * that scores them on queue workers. Called once for `search` and, when `evaluatePhase1` is
+   * given, once for `phase1`; released at the end. The float and final scores stay here.
+   */
+  readonly evaluator?: (evaluation: AmpEvaluation) => Promise<ConfigurationEvaluator>;
 }
 
 /** One point of the Pareto front: after a change, its relative cost and measured score. */
@@ -162,6 +170,7 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
     for (const s of sims) await s.release();
     throw e;
   }
+  const evaluators: ConfigurationEvaluator[] = [];
   try {
     const units = new Map<string, string[]>();
     for (const g of switchable.groups) units.set(g.name, [...g.quantizers]);
@@ -172,30 +181,43 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
     const fullCost = unitNames.reduce((s, u) => s + costAt(costModel, factors.get(u) as never, 32, 32), 0) || 1;
     const choice = new Map<string, number>(unitNames.map((u) => [u, base]));
     const planCost = () => unitNames.reduce((s, u) => s + unitCost(u, choice.get(u) as number), 0) / fullCost;
-    const runner = (setting: SwitchSetting): AmpRunner => ({ run: (f, fetches) => switchable.run(f, setting, fetches) });
-    const score = (setting: SwitchSetting) => options.evaluate(runner(setting));
-    const phase1 = (setting: SwitchSetting) => (options.evaluatePhase1 ?? options.evaluate)(runner(setting));
+    const evaluatorOf = async (phase: AmpEvaluation['phase'], evaluate: AmpOptions['evaluate']) => {
+      const made = options.evaluator ? await options.evaluator({ switchable, phase }) : inProcess(switchable, evaluate);
+      evaluators.push(made);
+      return made;
+    };
+    const search = await evaluatorOf('search', options.evaluate);
+    const sensitivities = options.evaluatePhase1 ? await evaluatorOf('phase1', options.evaluatePhase1) : search;
+    const score = async (step: string, setting: SwitchSetting) => (await search.score([{ step, setting }]))[0] as number;
+    const phase1 = async (step: string, setting: SwitchSetting) => (await sensitivities.score([{ step, setting }]))[0] as number;
 
     const float = await options.evaluate({ run: (f, fetches) => first.runFloat(f, fetches) });
     const target = options.target ?? (higher ? float - (options.allowedDrop as number) : float + (options.allowedDrop as number));
 
     // Phase 1: per-group sensitivity of each candidate above the start (not needed when the start
     // already reaches the target).
-    const baseScore = await score(new Map(choice));
+    const baseScore = await score('the start', new Map(choice));
     const startMeets = meets(baseScore, target);
-    const basePhase1 = options.evaluatePhase1 && !startMeets ? await phase1(new Map(choice)) : baseScore;
+    const basePhase1 = options.evaluatePhase1 && !startMeets ? await phase1('phase 1: the start', new Map(choice)) : baseScore;
     const total = startMeets ? 0 : unitNames.length * (order.length - 1);
     let done = 0;
     const sensitivity = new Map<string, Map<number, number>>(
       unitNames.map((u) => [u, new Map<number, number>([[base, basePhase1]])]),
     );
-    // Every (group, candidate) is independent: as many at once as the simulation has threads.
+    // Every (group, candidate) is independent: all go to the evaluator at once.
     const probes = startMeets ? [] : unitNames.flatMap((u) => order.slice(1).map((c) => ({ u, c })));
-    await mapConcurrently(probes, switchable.concurrency, async ({ u, c }) => {
-      throwIfAborted(options.signal, 'Automatic mixed precision', done, total);
-      sensitivity.get(u)?.set(c, await phase1(new Map([...choice, [u, c]])));
-      options.onProgress?.({ phase: 'sensitivity', done: ++done, total });
-    });
+    throwIfAborted(options.signal, 'Automatic mixed precision', done, total);
+    const probed = await sensitivities.score(
+      probes.map(({ u, c }) => ({
+        step: `phase 1: ${u} at ${candidateName(options.candidates[c] as AmpCandidate)}`,
+        setting: new Map([...choice, [u, c]]),
+      })),
+      (i) => {
+        options.onProgress?.({ phase: 'sensitivity', done: ++done, total });
+        if (i < probes.length - 1) throwIfAborted(options.signal, 'Automatic mixed precision', done, total);
+      },
+    );
+    for (const [i, { u, c }] of probes.entries()) sensitivity.get(u)?.set(c, probed[i] as number);
 
     // Phase 2: greedy walk along the estimated Pareto front, measuring the real score at each step.
     const changesNow = () =>
@@ -230,7 +252,10 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
       // Every group at its dearest candidate: the target is out of reach of these candidates.
       if (!best) break;
       choice.set(best.u, best.c);
-      current = await score(new Map(choice));
+      current = await score(
+        `step ${steps + 1}: ${best.u} at ${candidateName(options.candidates[best.c] as AmpCandidate)}`,
+        new Map(choice),
+      );
       front.push({ cost: planCost(), score: current, changes: changesNow() });
       options.onProgress?.({ phase: 'pareto', done: ++steps, total: unitNames.length * (order.length - 1) });
     }
@@ -245,7 +270,7 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
           if (unitCost(u, c) >= unitCost(u, was)) break;
           const trial = new Map(choice);
           trial.set(u, c);
-          const s = await score(trial);
+          const s = await score(`dropping ${u} to ${candidateName(options.candidates[c] as AmpCandidate)}`, trial);
           if (meets(s, target)) {
             choice.set(u, c);
             current = s;
@@ -283,6 +308,7 @@ export async function autoMixedPrecision(given: QuantBuilder, options: AmpOption
       saveConfig: (path) => writePlanConfig(path, result.plan),
     };
   } finally {
+    for (const e of evaluators) await e.release();
     await switchable.release();
     for (const s of sims) await s.release();
   }
@@ -323,4 +349,23 @@ function withChosenBiases(plain: QuantSim, sims: readonly QuantSim[], choice: Re
       records.push(r);
     }
   return plain.withBiases(biases, records);
+}
+
+/**
+ * Scores plans here: `evaluate` on a runner of each setting, as many at once as the switchable
+ * simulation has threads (so `evaluate` may then be called concurrently).
+ */
+function inProcess(switchable: SwitchableSim, evaluate: AmpOptions['evaluate']): ConfigurationEvaluator {
+  const runner = (setting: SwitchSetting): AmpRunner => ({ run: (f, fetches) => switchable.run(f, setting, fetches) });
+  return {
+    async score(configurations: readonly Configuration[], onScored?: (index: number) => void) {
+      const indexed = configurations.map((c, i) => ({ c, i }));
+      return mapConcurrently(indexed, switchable.concurrency, async ({ c, i }) => {
+        const v = await evaluate(runner(c.setting));
+        onScored?.(i);
+        return v;
+      });
+    },
+    release: async () => undefined,
+  };
 }

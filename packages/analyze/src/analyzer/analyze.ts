@@ -9,6 +9,7 @@ import {
   type SwitchSetting,
 } from '@quantsim/core';
 import { sameOutputs, sampleOutputs, stackedOutputs } from './batching.js';
+import type { AnalysisEvaluation, Configuration, ConfigurationEvaluator } from './configuration-evaluator.js';
 import {
   lossOf,
   type OutputsOf,
@@ -60,6 +61,12 @@ export interface AnalyzeOptions {
    * the worst layers (and for every layer a finding needs); the others are `undefined`. Default 16.
    */
   readonly detailedLayers?: number;
+  /**
+   * Where configurations are scored (default: this process, on the switchable simulation's
+   * session or threads). `analyzeOnQueue` in `@quantsim/distributed` passes one that sends them
+   * to queue workers. Called once, after the float reference; released at the end.
+   */
+  readonly evaluator?: (evaluation: AnalysisEvaluation) => Promise<ConfigurationEvaluator>;
 }
 
 /** One layer (or supergroup) of the analysis. Scores are in the metric's unit. */
@@ -130,6 +137,7 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
   const sim = await builder.fromStats(stats);
   const sim16 = await builder.activations(16).params(16).fromStats(stats);
   const simPc = await builder.perChannel().fromStats(stats);
+  let evaluator: ConfigurationEvaluator | undefined;
   const switchable = await createSwitchableSim(
     [
       { name: 'plan', sim },
@@ -142,6 +150,7 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
     const batchSize = options.batchSize ?? 8;
     let outputsOf: OutputsOf = sampleOutputs(samples);
     let reference = await outputsOf((f) => sim.runFloat(f));
+    let runBatch = 1;
     const stacked = stackedOutputs(samples, batchSize, sim.floatModel.graph);
     if (stacked) {
       // A model that cannot take the stacked batch runs one sample at a time.
@@ -149,11 +158,14 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
       if (stackedReference && sameOutputs(reference, stackedReference)) {
         outputsOf = stacked;
         reference = stackedReference;
+        runBatch = batchSize;
       }
     }
     const scorer: Scorer = options.metric
       ? sampleMetricScorer(samples, options.metric, options.better ?? 'higher', options.metricName)
       : outputSqnrScorer(reference);
+    const evaluation = { switchable, samples, batchSize: runBatch, reference, scorer };
+    evaluator = options.evaluator ? await options.evaluator(evaluation) : inProcess(outputsOf, evaluation);
     const bad = (v: number) => badness(scorer, v);
     const groups = switchable.groups;
     const units = unitsOf(groups);
@@ -162,56 +174,46 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
     const rangeSuspects = perChannelSuspects(sim.plan, sim.floatModel, units, (id) => slots.get(id));
     let total = 4 + 2 * units.length + 3 * Math.min(detailed, units.length) + rangeSuspects.size;
     let done = 0;
-    const measure = async (step: string, setting: SwitchSetting): Promise<number> => {
+    const scoring: ConfigurationEvaluator = evaluator;
+    // Configurations go to the evaluator in lists (those whose choice does not depend on each
+    // other's scores), so that an evaluator elsewhere can score them at once.
+    const measureAll = async (configurations: readonly Configuration[]): Promise<number[]> => {
       throwIfAborted(options.signal, 'The analysis', done, total);
-      options.onProgress?.({ step, done, total });
-      // The float reference ran one run at a time in this thread; configurations run on the
-      // switchable simulation, as many at once as it has threads.
-      const v = scorer.score(await outputsOf((f) => switchable.run(f, setting), switchable.concurrency));
-      done++;
-      total = Math.max(total, done);
-      options.onProgress?.({ step, done, total });
-      return v;
+      const first = configurations[0];
+      if (!first) return [];
+      options.onProgress?.({ step: first.step, done, total });
+      return scoring.score(configurations, (i) => {
+        done++;
+        total = Math.max(total, done);
+        options.onProgress?.({ step: (configurations[i] as Configuration).step, done, total });
+        if (i < configurations.length - 1) throwIfAborted(options.signal, 'The analysis', done, total);
+      });
     };
+    const measure = async (step: string, setting: SwitchSetting): Promise<number> =>
+      (await measureAll([{ step, setting }]))[0] as number;
     const set = (choose: (g: SwitchGroup) => number | undefined) => switchable.setting(choose);
+    const [quantized, weightsOnly, activationsOnly, all16] = (await measureAll([
+      { step: 'all quantized', setting: set(() => 0) },
+      { step: 'weights only', setting: set((g) => (g.kind === 'params' ? 0 : undefined)) },
+      { step: 'activations only', setting: set((g) => (g.kind === 'activations' ? 0 : undefined)) },
+      { step: 'all at 16 bits', setting: set(() => 1) },
+    ])) as [number, number, number, number];
     const model: ModelScores = {
       float: options.metric ? scorer.score(reference) : Number.POSITIVE_INFINITY,
-      quantized: await measure(
-        'all quantized',
-        set(() => 0),
-      ),
-      weightsOnly: await measure(
-        'weights only',
-        set((g) => (g.kind === 'params' ? 0 : undefined)),
-      ),
-      activationsOnly: await measure(
-        'activations only',
-        set((g) => (g.kind === 'activations' ? 0 : undefined)),
-      ),
-      all16: await measure(
-        'all at 16 bits',
-        set(() => 1),
-      ),
+      quantized,
+      weightsOnly,
+      activationsOnly,
+      all16,
     };
     const mine = (u: Unit) => (g: SwitchGroup) => g.unit === u.name;
-    const only = new Map<string, number>();
-    const allBut = new Map<string, number>();
-    for (const u of units) {
-      only.set(
-        u.name,
-        await measure(
-          `only ${u.name} quantized`,
-          set((g) => (mine(u)(g) ? 0 : undefined)),
-        ),
-      );
-      allBut.set(
-        u.name,
-        await measure(
-          `all but ${u.name}`,
-          set((g) => (mine(u)(g) ? undefined : 0)),
-        ),
-      );
-    }
+    const alone = await measureAll(
+      units.flatMap((u) => [
+        { step: `only ${u.name} quantized`, setting: set((g) => (mine(u)(g) ? 0 : undefined)) },
+        { step: `all but ${u.name}`, setting: set((g) => (mine(u)(g) ? undefined : 0)) },
+      ]),
+    );
+    const only = new Map(units.map((u, i) => [u.name, alone[2 * i] as number]));
+    const allBut = new Map(units.map((u, i) => [u.name, alone[2 * i + 1] as number]));
     // Details for the layers that matter: the worst alone, and those whose absence helps most.
     const worstAlone = new Set(
       [...units]
@@ -226,36 +228,28 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
         .slice(0, detailed)
         .map((u) => u.name),
     );
+    const split = (u: Unit) => worstAlone.has(u.name) && u.params && u.activations;
+    const details: (Configuration & { unit: string; of: 'weights' | 'activations' | '16 bits' })[] = [];
+    for (const u of units) {
+      if (split(u)) {
+        const onlyKind = (kind: SwitchGroup['kind']) => set((g) => (mine(u)(g) && g.kind === kind ? 0 : undefined));
+        details.push({ unit: u.name, of: 'weights', step: `only ${u.name} weights`, setting: onlyKind('params') });
+        details.push({ unit: u.name, of: 'activations', step: `only ${u.name} activations`, setting: onlyKind('activations') });
+      }
+      if (mostHelped.has(u.name))
+        details.push({ unit: u.name, of: '16 bits', step: `${u.name} at 16 bits`, setting: set((g) => (mine(u)(g) ? 1 : 0)) });
+    }
+    const detailScores = await measureAll(details);
+    const detail = (u: Unit, of: (typeof details)[number]['of']) => {
+      const i = details.findIndex((d) => d.unit === u.name && d.of === of);
+      return i < 0 ? undefined : detailScores[i];
+    };
     const perLayer: Omit<LayerAnalysis, 'findings'>[] = [];
     for (const u of units) {
       const o = only.get(u.name) as number;
-      const split = worstAlone.has(u.name) && u.params && u.activations;
-      const weightsOnly = !u.params
-        ? undefined
-        : !u.activations
-          ? o
-          : split
-            ? await measure(
-                `only ${u.name} weights`,
-                set((g) => (mine(u)(g) && g.kind === 'params' ? 0 : undefined)),
-              )
-            : undefined;
-      const activationsOnly = !u.activations
-        ? undefined
-        : !u.params
-          ? o
-          : split
-            ? await measure(
-                `only ${u.name} activations`,
-                set((g) => (mine(u)(g) && g.kind === 'activations' ? 0 : undefined)),
-              )
-            : undefined;
-      const sixteenBit = mostHelped.has(u.name)
-        ? await measure(
-            `${u.name} at 16 bits`,
-            set((g) => (mine(u)(g) ? 1 : 0)),
-          )
-        : undefined;
+      const weightsOnly = !u.params ? undefined : !u.activations ? o : detail(u, 'weights');
+      const activationsOnly = !u.activations ? undefined : !u.params ? o : detail(u, 'activations');
+      const sixteenBit = detail(u, '16 bits');
       const spec = sim.plan.get(u.quantizers[0] as string);
       const graph = sim.floatModel.graph;
       perLayer.push({
@@ -298,6 +292,7 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
       elapsedMs: Date.now() - started,
     });
   } finally {
+    await evaluator?.release();
     await switchable.release();
     await sim.release();
     await sim16.release();
@@ -310,6 +305,23 @@ interface Unit {
   readonly quantizers: string[];
   params: boolean;
   activations: boolean;
+}
+
+/** Scores configurations here: one after another, each one's runs shared by the switchable simulation's threads. */
+function inProcess(outputsOf: OutputsOf, { switchable, scorer }: AnalysisEvaluation): ConfigurationEvaluator {
+  return {
+    async score(configurations, onScored) {
+      const scores: number[] = [];
+      for (const [i, c] of configurations.entries()) {
+        // The float reference ran one run at a time in this thread; configurations run on the
+        // switchable simulation, as many at once as it has threads.
+        scores.push(scorer.score(await outputsOf((f) => switchable.run(f, c.setting), switchable.concurrency)));
+        onScored?.(i);
+      }
+      return scores;
+    },
+    release: async () => undefined,
+  };
 }
 
 function unitsOf(groups: readonly SwitchGroup[]): Unit[] {
