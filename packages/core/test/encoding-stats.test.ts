@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededRandom as prng } from '../../../test-support/random.js';
 import {
@@ -285,5 +286,72 @@ describe('accumulator throughput', () => {
       console.log(`stats accumulator (histogram: ${histogram}): ${Math.round((rounds * values.length) / ms)} elements/ms`);
       expect(accumulator.toStats().count).toBe((rounds + 1) * values.length);
     }
+  });
+});
+
+describe('the histogram accumulator, batch after batch', () => {
+  it('holds exactly the histogram of every finite value at its final width, whatever the batches (fast-check)', () => {
+    const value = fc.oneof(
+      { weight: 8, arbitrary: fc.float({ min: -4, max: 4, noNaN: true }) },
+      { weight: 1, arbitrary: fc.float({ min: -3e4, max: 3e4, noNaN: true }) },
+      { weight: 1, arbitrary: fc.constantFrom(0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY) },
+    );
+    let runs = 0;
+    fc.assert(
+      fc.property(fc.array(fc.array(value, { maxLength: 300 }), { minLength: 1, maxLength: 8 }), (batches) => {
+        runs++;
+        const acc = createStatsAccumulator({ histogram: true });
+        for (const b of batches) acc.add(Float32Array.from(b));
+        const stats = acc.toStats();
+        const all = batches.flat().map((v) => Math.fround(v));
+        const finite = all.filter((v) => Number.isFinite(v));
+        expect(stats.count).toBe(finite.length);
+        expect(stats.nonFinite).toBe(all.length - finite.length);
+        if (finite.length === 0) return;
+        expect(stats.min).toBe(Math.min(...finite) + 0);
+        expect(stats.max).toBe(Math.max(...finite) + 0);
+        const h = stats.histogram as NonNullable<typeof stats.histogram>;
+        const want = new Float64Array(h.counts.length);
+        for (const v of finite) {
+          const k = Math.floor(v * 2 ** -h.log2Width) - h.first;
+          want[k] = (want[k] as number) + 1;
+        }
+        expect(Array.from(h.counts)).toEqual(Array.from(want));
+      }),
+      { numRuns: 300, seed: 20261202 },
+    );
+    console.log(`histogram accumulator: ${runs} random batch sequences checked`);
+  });
+
+  it('the same with batches large enough for the paired counters (≥ 4 values per bin), ReLU-like zeros included', () => {
+    const value = fc.oneof(
+      { weight: 4, arbitrary: fc.constant(0) },
+      { weight: 4, arbitrary: fc.integer({ min: -300, max: 300 }).map((k) => k / 64) },
+      { weight: 1, arbitrary: fc.float({ min: -8, max: 8, noNaN: true }) },
+      { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -0) },
+    );
+    let runs = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(value, { minLength: 17_000, maxLength: 20_000 }), { minLength: 2, maxLength: 3 }),
+        (batches) => {
+          runs++;
+          const acc = createStatsAccumulator({ histogram: true });
+          for (const b of batches) acc.add(Float32Array.from(b));
+          const stats = acc.toStats();
+          const finite = batches.flat().filter((v) => Number.isFinite(v));
+          expect(stats.count).toBe(finite.length);
+          const h = stats.histogram as NonNullable<typeof stats.histogram>;
+          const want = new Float64Array(h.counts.length);
+          for (const v of finite) {
+            const k = Math.floor(Math.fround(v) * 2 ** -h.log2Width) - h.first;
+            want[k] = (want[k] as number) + 1;
+          }
+          expect(Array.from(h.counts)).toEqual(Array.from(want));
+        },
+      ),
+      { numRuns: 12, seed: 20261203, endOnFailure: true }, // shrinking 20 000-value arrays takes minutes
+    );
+    console.log(`histogram accumulator, large batches: ${runs} random batch sequences checked`);
   });
 });

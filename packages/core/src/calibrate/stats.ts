@@ -125,6 +125,13 @@ function normaliseAxis(axis: number, rank: number, where: string): number {
  * of the data and merged with {@link mergeTensorStats} give exactly what one accumulator fed
  * everything gives.
  */
+/** Two zeroed integer count arrays of at least `length`, reused by every accumulator (JS runs one add at a time). */
+let scratch: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
+function scratchCounts(length: number): [Int32Array, Int32Array] {
+  if (scratch[0].length < length) scratch = [new Int32Array(length), new Int32Array(length)];
+  return scratch;
+}
+
 export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsAccumulator {
   if (typeof options !== 'object' || options === null || typeof options.histogram !== 'boolean') {
     throw new InvalidArgumentError(
@@ -186,6 +193,61 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
       }
     }
     const all = states as ChannelState[];
+    // One pass when every value falls inside the histogram as it is (the common case once the
+    // range has settled): bin and take the range together; the first value outside it (or NaN,
+    // ±Infinity) hands the rest of the batch to the two passes below.
+    let from = 0;
+    if (withHistogram && channels === 1 && outer === 1) {
+      const state = all[0] as ChannelState;
+      const counts = state.counts;
+      if (counts !== undefined) {
+        const inv = pow2(-state.log2Width);
+        const first = state.first;
+        const length = counts.length;
+        let mn = Number.POSITIVE_INFINITY;
+        let mx = Number.NEGATIVE_INFINITY;
+        let i = 0;
+        if (values.length >= 4 * length) {
+          // Two integer count arrays, even and odd elements: runs of one value (ReLU's zeros) then
+          // do not wait on the same counter's last store. Added into `counts` afterwards.
+          const [even, odd] = scratchCounts(length);
+          for (; i + 1 < values.length; i += 2) {
+            const v = values[i] as number;
+            const w = values[i + 1] as number;
+            const k = Math.floor(v * inv) - first;
+            const j = Math.floor(w * inv) - first;
+            if (!(k >= 0 && k < length && j >= 0 && j < length)) break;
+            even[k] = (even[k] as number) + 1;
+            odd[j] = (odd[j] as number) + 1;
+            if (v < mn) mn = v;
+            if (v > mx) mx = v;
+            if (w < mn) mn = w;
+            if (w > mx) mx = w;
+          }
+          for (let b = 0; b < length; b++) {
+            const n = (even[b] as number) + (odd[b] as number);
+            if (n !== 0) counts[b] = (counts[b] as number) + n;
+          }
+          even.fill(0, 0, length);
+          odd.fill(0, 0, length);
+        }
+        for (; i < values.length; i++) {
+          const v = values[i] as number;
+          const k = Math.floor(v * inv) - first;
+          if (!(k >= 0 && k < length)) break;
+          counts[k] = (counts[k] as number) + 1;
+          if (v < mn) mn = v;
+          if (v > mx) mx = v;
+        }
+        if (i > 0) {
+          state.count += i;
+          if (mn + 0 < state.min) state.min = mn + 0;
+          if (mx + 0 > state.max) state.max = mx + 0;
+        }
+        if (i === values.length) return;
+        from = i;
+      }
+    }
     if (batchMin.length < channels) {
       batchMin = new Float64Array(channels);
       batchMax = new Float64Array(channels);
@@ -197,8 +259,8 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
     for (let o = 0; o < outer; o++) {
       for (let c = 0; c < channels; c++) {
         const state = all[c] as ChannelState;
-        const start = (o * channels + c) * inner;
-        const end = start + inner;
+        const start = (o * channels + c) * inner + from;
+        const end = (o * channels + c) * inner + inner;
         let mn = batchMin[c] as number;
         let mx = batchMax[c] as number;
         let finite = 0;
@@ -211,7 +273,7 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
           }
         }
         state.count += finite;
-        state.nonFinite += inner - finite;
+        state.nonFinite += end - start - finite;
         batchMin[c] = mn;
         batchMax[c] = mx;
       }
@@ -238,8 +300,8 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
         if (counts === undefined) continue;
         const inv = pow2(-state.log2Width);
         const first = state.first;
-        const start = (o * channels + c) * inner;
-        const end = start + inner;
+        const start = (o * channels + c) * inner + from;
+        const end = (o * channels + c) * inner + inner;
         for (let i = start; i < end; i++) {
           const v = values[i] as number;
           if (v - v === 0) {
