@@ -339,16 +339,21 @@ describe('evaluations on worker threads', () => {
   });
 });
 
+/** AMP on the detector head: 8 calibration and 4 evaluation images, W4A4 or W8A8, output SQNR against float. */
+async function detectorW4W8() {
+  const calibration = detectorImages(8);
+  const evaluation = detectorImages(4, 99);
+  const builder = quant(buildDetectorHead());
+  const candidates: AmpCandidate[] = [
+    { activations: 4, params: 4 },
+    { activations: 8, params: 8 },
+  ];
+  return { calibration, evaluation, builder, candidates, evaluate: await sqnrAgainstFloat(builder, calibration, evaluation) };
+}
+
 describe('autoMixedPrecision', () => {
   it('reaches the target with the cheapest plan, as brute force over every plan finds', async () => {
-    const calibration = detectorImages(8);
-    const evaluation = detectorImages(4, 99);
-    const builder = quant(buildDetectorHead());
-    const candidates: AmpCandidate[] = [
-      { activations: 4, params: 4 },
-      { activations: 8, params: 8 },
-    ];
-    const evaluate = await sqnrAgainstFloat(builder, calibration, evaluation);
+    const { calibration, builder, candidates, evaluate } = await detectorW4W8();
 
     // Brute force: every plan's score and cost, from the same statistics.
     const stats = await builder.collectStats(calibration);
@@ -418,14 +423,7 @@ describe('autoMixedPrecision', () => {
   });
 
   it('gives each candidate its own bias correction, switched with its groups, and returns the plan as scored', async () => {
-    const calibration = detectorImages(8);
-    const evaluation = detectorImages(4, 99);
-    const builder = quant(buildDetectorHead());
-    const candidates: AmpCandidate[] = [
-      { activations: 4, params: 4 },
-      { activations: 8, params: 8 },
-    ];
-    const evaluate = await sqnrAgainstFloat(builder, calibration, evaluation);
+    const { calibration, evaluation, builder, candidates, evaluate } = await detectorW4W8();
     // Each candidate as calibrate gives it (bias correction on 8 samples).
     const w4 = await builder.activations(4).params(4).biasCorrection({ samples: 8 }).calibrate(calibration);
     const w8 = await builder.activations(8).params(8).biasCorrection({ samples: 8 }).calibrate(calibration);
