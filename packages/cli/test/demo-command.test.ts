@@ -45,7 +45,8 @@ describe('quantsim demo', () => {
     expect(existsSync(`${out}.plan.json`)).toBe(true);
     expect(r.err).toMatch(/calibrating W8A8: 8\/8 in/);
     expect(r.err).toMatch(/sensitivity: 4\/4 in/);
-  });
+    // Several recognizer calibrations and scorings: 2–3 minutes on a 2-core AVX2-only machine.
+  }, 600_000);
 
   it('names the option at fault', async () => {
     const r = await runQuantsim(['demo', '--sensitive', '0']);
