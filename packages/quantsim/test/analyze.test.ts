@@ -14,6 +14,7 @@ import {
   costAt,
   createSwitchableSim,
   type FeedsLike,
+  type LayerAnalysis,
   ModelBuilder,
   quant,
   quantizerUnit,
@@ -55,11 +56,36 @@ function modelWithBadLayer() {
   return b.build();
 }
 
-function images(count: number, seed: number) {
+function images(count: number, seed: number, channels = 4, side = 12) {
   const r = seededRandom(seed);
   return Array.from({ length: count }, () => ({
-    x: { data: Float32Array.from({ length: 4 * 144 }, () => r() * 2 - 1), dims: [1, 4, 12, 12] },
+    x: { data: Float32Array.from({ length: channels * side * side }, () => r() * 2 - 1), dims: [1, channels, side, side] },
   }));
+}
+
+/**
+ * `depth` Conv+Relu layers of 4 channels on 8×8; in each layer of `bad`, output channel 0's
+ * weights are that many times the others (so that per-tensor weights lose the other channels).
+ */
+function deepModel(depth: number, bad: Readonly<Record<number, number>>) {
+  const r = seededRandom(33);
+  const b = new ModelBuilder({ opset: 13 });
+  let x = b.input('x', 'float32', [1, 4, 8, 8]);
+  for (let k = 0; k < depth; k++) {
+    const name = `conv${k}`;
+    const w = Array.from({ length: 4 * 4 * 9 }, (_, i) => (r() * 2 - 1) * Math.sqrt(6 / 36) * (i < 36 ? (bad[k] ?? 1) : 1));
+    const y = b.node(
+      'Conv',
+      [x, b.initializer(`${name}.w`, [4, 4, 3, 3], w), b.initializer(`${name}.b`, [4], [0.05, 0.1, 0.02, 0.08])],
+      { name, outputs: [`${name}_out`], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } },
+    );
+    // Channel 0 comes back to the others' scale, so that one bad layer does not spoil the rest.
+    const scale = b.initializer(`${name}.rescale`, [1, 4, 1, 1], [1 / (bad[k] ?? 1), 1, 1, 1]);
+    const z = b.node('Mul', [y, scale], { name: `${name}.rescale`, outputs: [`${name}.rescale_out`] });
+    x = b.node('Relu', [z], { name: `${name}.relu`, outputs: [`${name}.relu_out`] });
+  }
+  b.output(x, 'float32', [1, 4, 8, 8]);
+  return b.build();
 }
 
 /** W8A8 and W16A16 simulations of the model with a bad layer, from one statistics pass. */
@@ -169,6 +195,68 @@ describe('analyze', () => {
     // A model whose batch axis is fixed at 1 is run one sample at a time.
     expect(stackedOutputs(images(3, 1), 2, modelWithBadLayer().graph)).toBeUndefined();
     await sim.release();
+  });
+
+  it('screens a deep model in blocks: the same worst layers as the exhaustive analysis, from fewer configurations', async () => {
+    const model = deepModel(28, { 6: 40, 13: 12, 21: 20 });
+    const options = { calibration: images(6, 5, 4, 8), evaluation: images(4, 6, 4, 8), detailedLayers: 3 };
+    const builder = quant(model).defaults({ perChannel: false });
+    const full = await analyze(builder, { ...options, search: 'exhaustive' });
+    const screened = await analyze(builder, options);
+    expect(full.search).toBe('exhaustive');
+    expect(screened.search).toBe('screened');
+    console.log(
+      `deep model, ${full.layers.length} layers: ${screened.configurations} configurations screened, ${full.configurations} exhaustive`,
+    );
+    expect(screened.configurations).toBeLessThan(full.configurations);
+    expect(full.layers.every((l) => l.screened === undefined)).toBe(true);
+    expect(screened.layers.some((l) => l.screened !== undefined)).toBe(true);
+
+    const byName = new Map(full.layers.map((l) => [l.layer, l]));
+    const worst = (layers: readonly LayerAnalysis[], of: (l: LayerAnalysis) => number) =>
+      [...layers].sort((a, b) => of(a) - of(b)).slice(0, 3);
+    // The three worst alone and the three that leaving in float helps most: the same layers, each
+    // scored alone (a setting of the same switches gives the same outputs).
+    for (const of of [(l: LayerAnalysis) => l.onlyThisQuantized, (l: LayerAnalysis) => -l.allButThisQuantized]) {
+      const mine = worst(screened.layers, of);
+      expect(mine.map((l) => l.layer)).toEqual(worst(full.layers, of).map((l) => l.layer));
+      for (const l of mine) {
+        expect(l.screened).toBeUndefined();
+        expect(of(l)).toBe(of(byName.get(l.layer) as LayerAnalysis));
+      }
+    }
+    // "All but this" is every layer's own; a screened "only this" is its block's, shared by the
+    // layers of the block. Where quantization noises add, a layer's own is at least as good: the
+    // count of those that are is printed.
+    let blockScores = 0;
+    let atLeastAsGood = 0;
+    for (const l of screened.layers) {
+      const own = byName.get(l.layer) as LayerAnalysis;
+      expect(l.allButThisQuantized).toBe(own.allButThisQuantized);
+      const block = l.screened?.onlyThisQuantized;
+      if (!block) {
+        expect(l.onlyThisQuantized).toBe(own.onlyThisQuantized);
+        continue;
+      }
+      blockScores++;
+      expect(block.length).toBeGreaterThan(1);
+      expect(block).toContain(l.layer);
+      // Members measured alone afterwards (for a finding, or as most helped) have their own.
+      for (const m of screened.layers.filter((o) => block.includes(o.layer) && o.screened))
+        expect(m.onlyThisQuantized).toBe(l.onlyThisQuantized);
+      if (own.onlyThisQuantized >= l.onlyThisQuantized) atLeastAsGood++;
+    }
+    expect(blockScores).toBeGreaterThan(0);
+    console.log(`deep model: ${blockScores} layers with a block's score, ${atLeastAsGood} of them at least as good alone`);
+    // The per-channel findings of the three bad layers survive the screening.
+    const found = (r: typeof full) =>
+      r.findings
+        .filter((f) => f.kind === 'per-channel-range')
+        .map((f) => f.layer)
+        .sort();
+    expect(found(screened)).toEqual(found(full));
+    expect(found(full)).toEqual(expect.arrayContaining(['conv13', 'conv21', 'conv6']));
+    expect(screened.toHtml()).toMatch(/class="bound"[^>]*>≥ /);
   });
 
   it('draws infinite SQNR as a marker, not as the longest bar', async () => {

@@ -19,8 +19,12 @@ import {
   sampleMetricScorer,
   throwIfAborted,
 } from './evaluation.js';
-import { type AnalysisFinding, badness, findAnalysisFindings, perChannelSuspects } from './findings.js';
+import { type AnalysisFinding, activationRangeSuspects, badness, findAnalysisFindings, perChannelSuspects } from './findings.js';
 import { QuantAnalysisReport } from './quant-report.js';
+import { screenBlocks, screeningPays } from './screening.js';
+
+/** Layers per first block of the screening. */
+const SCREENING_BLOCK = 8;
 
 /** Progress of {@link analyze}: configurations measured so far. */
 export interface AnalyzeProgress {
@@ -62,6 +66,17 @@ export interface AnalyzeOptions {
    */
   readonly detailedLayers?: number;
   /**
+   * How "only this layer quantized" is found. `'screened'` (default): layers are first quantized
+   * in blocks of 8 neighbours, and only the blocks that come out worst are split, until the
+   * `detailedLayers` worst are measured alone (quantization noise adds, so a block's score bounds
+   * its layers'); so are the `detailedLayers` that leaving in float helps most and those a finding
+   * looks at. The others keep their block's score, marked in {@link LayerAnalysis.screened}.
+   * "Everything but this layer" is measured for every layer either way. Models too small for the
+   * screening to save configurations are measured exhaustively. `'exhaustive'`: every layer
+   * alone, as AIMET's QuantAnalyzer.
+   */
+  readonly search?: 'screened' | 'exhaustive';
+  /**
    * Where configurations are scored (default: this process, on the switchable simulation's
    * session or threads). `analyzeOnQueue` in `@quantsim/distributed` passes one that sends them
    * to queue workers. Called once, after the float reference; released at the end.
@@ -86,6 +101,13 @@ export interface LayerAnalysis {
   readonly onlyThisQuantized: number;
   /** Everything quantized but this layer. */
   readonly allButThisQuantized: number;
+  /**
+   * Set when `onlyThisQuantized` is a block's score, from the screening (`search: 'screened'`):
+   * the layers quantized together (this one included). This layer alone does at least as well,
+   * to the extent that quantization noises add (they do closely when only a few layers are
+   * quantized; the worst layers are always measured alone).
+   */
+  readonly screened?: { readonly onlyThisQuantized: readonly string[] };
   /** Everything quantized, this layer at 16 bits (undefined: not among the layers that leaving in float helps most). */
   readonly sixteenBit: number | undefined;
   /**
@@ -172,7 +194,12 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
     const detailed = Math.max(0, options.detailedLayers ?? 16);
     const slots = new Map(sim.prepared.placement.slots.map((q) => [q.id, q.channelAxis]));
     const rangeSuspects = perChannelSuspects(sim.plan, sim.floatModel, units, (id) => slots.get(id));
-    let total = 4 + 2 * units.length + 3 * Math.min(detailed, units.length) + rangeSuspects.size;
+    const activationSuspects = activationRangeSuspects(sim.plan, stats, units);
+    const keep = Math.max(1, detailed);
+    const screened = (options.search ?? 'screened') === 'screened' && screeningPays(units.length, SCREENING_BLOCK, keep);
+    // Screening's rounds depend on the scores: its total is an estimate, refined as it goes.
+    const perLayerTotal = screened ? units.length + Math.ceil(units.length / SCREENING_BLOCK) + 3 * keep : 2 * units.length;
+    let total = 4 + perLayerTotal + 3 * Math.min(detailed, units.length) + rangeSuspects.size;
     let done = 0;
     const scoring: ConfigurationEvaluator = evaluator;
     // Configurations go to the evaluator in lists (those whose choice does not depend on each
@@ -206,14 +233,70 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
       all16,
     };
     const mine = (u: Unit) => (g: SwitchGroup) => g.unit === u.name;
-    const alone = await measureAll(
-      units.flatMap((u) => [
-        { step: `only ${u.name} quantized`, setting: set((g) => (mine(u)(g) ? 0 : undefined)) },
-        { step: `all but ${u.name}`, setting: set((g) => (mine(u)(g) ? undefined : 0)) },
-      ]),
-    );
-    const only = new Map(units.map((u, i) => [u.name, alone[2 * i] as number]));
-    const allBut = new Map(units.map((u, i) => [u.name, alone[2 * i + 1] as number]));
+    const only = new Map<string, number>();
+    const allBut = new Map<string, number>();
+    const onlyBlock = new Map<string, readonly string[]>();
+    if (!screened) {
+      const alone = await measureAll(
+        units.flatMap((u) => [
+          { step: `only ${u.name} quantized`, setting: set((g) => (mine(u)(g) ? 0 : undefined)) },
+          { step: `all but ${u.name}`, setting: set((g) => (mine(u)(g) ? undefined : 0)) },
+        ]),
+      );
+      for (const [i, u] of units.entries()) {
+        only.set(u.name, alone[2 * i] as number);
+        allBut.set(u.name, alone[2 * i + 1] as number);
+      }
+    } else {
+      const within = (block: readonly Unit[]) => {
+        const names = new Set(block.map((u) => u.name));
+        return (g: SwitchGroup) => names.has(g.unit);
+      };
+      const onlyBlocks = await screenBlocks({
+        units,
+        blockSize: SCREENING_BLOCK,
+        keep,
+        interest: bad,
+        measure: (blocks) =>
+          measureAll(
+            blocks.map((b) => ({ step: `only ${blockLabel(b)} quantized`, setting: set((g) => (within(b)(g) ? 0 : undefined)) })),
+          ),
+      });
+      for (const b of onlyBlocks)
+        for (const u of b.units) {
+          only.set(u.name, b.score);
+          if (b.units.length > 1)
+            onlyBlock.set(
+              u.name,
+              b.units.map((m) => m.name),
+            );
+        }
+      // "All but" is measured for every layer: with everything else quantized, noises interact
+      // (leaving a block in float can score below leaving one of its layers), so blocks bound nothing.
+      const butScores = await measureAll(
+        units.map((u) => ({ step: `all but ${u.name}`, setting: set((g) => (mine(u)(g) ? undefined : 0)) })),
+      );
+      for (const [i, u] of units.entries()) allBut.set(u.name, butScores[i] as number);
+      // The layers that matter get their own "only this" score: those that leaving in float helps
+      // most (the worst alone already have theirs), and those whose activation range a finding
+      // names (its loss is that score), and per-channel suspects without activations (their
+      // weights-only score is that score; the others get one of their own below).
+      const wanted = new Set(rankedBy(units, allBut, (v) => -bad(v)).slice(0, keep));
+      for (const u of units) if (activationSuspects.has(u.name) || (rangeSuspects.has(u.name) && !u.activations)) wanted.add(u);
+      const exact: Configuration[] = [];
+      const exactUnits: Unit[] = [];
+      for (const u of units)
+        if (wanted.has(u) && onlyBlock.has(u.name)) {
+          exact.push({ step: `only ${u.name} quantized`, setting: set((g) => (mine(u)(g) ? 0 : undefined)) });
+          exactUnits.push(u);
+        }
+      total = done + exact.length + 3 * Math.min(detailed, units.length) + rangeSuspects.size;
+      const exactScores = await measureAll(exact);
+      for (const [i, u] of exactUnits.entries()) {
+        only.set(u.name, exactScores[i] as number);
+        onlyBlock.delete(u.name);
+      }
+    }
     // Details for the layers that matter: the worst alone, and those whose absence helps most.
     const worstAlone = new Set(
       [...units]
@@ -247,8 +330,10 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
     const perLayer: Omit<LayerAnalysis, 'findings'>[] = [];
     for (const u of units) {
       const o = only.get(u.name) as number;
-      const weightsOnly = !u.params ? undefined : !u.activations ? o : detail(u, 'weights');
-      const activationsOnly = !u.activations ? undefined : !u.params ? o : detail(u, 'activations');
+      // A block's score is no layer's own weights-only or activations-only score.
+      const own = onlyBlock.has(u.name) ? undefined : o;
+      const weightsOnly = !u.params ? undefined : !u.activations ? own : detail(u, 'weights');
+      const activationsOnly = !u.activations ? undefined : !u.params ? own : detail(u, 'activations');
       const sixteenBit = detail(u, '16 bits');
       const spec = sim.plan.get(u.quantizers[0] as string);
       const graph = sim.floatModel.graph;
@@ -262,6 +347,7 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
         activationsOnly,
         onlyThisQuantized: o,
         allButThisQuantized: allBut.get(u.name) as number,
+        ...(onlyBlock.has(u.name) ? { screened: { onlyThisQuantized: onlyBlock.get(u.name) as readonly string[] } } : {}),
         sixteenBit,
         loss: Number.isFinite(model.float) ? lossOf(scorer, model.float, o) : bad(o),
       });
@@ -289,6 +375,7 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
       layers,
       findings: [...findings].sort((a, b) => b.loss - a.loss),
       configurations: done,
+      search: screened ? 'screened' : 'exhaustive',
       elapsedMs: Date.now() - started,
     });
   } finally {
@@ -322,6 +409,23 @@ function inProcess(outputsOf: OutputsOf, { switchable, scorer }: AnalysisEvaluat
     },
     release: async () => undefined,
   };
+}
+
+/** Units by score, the largest `interest` first (graph order among ties). */
+function rankedBy(units: readonly Unit[], scores: ReadonlyMap<string, number>, interest: (v: number) => number): Unit[] {
+  const key = (u: Unit) => {
+    const v = interest(scores.get(u.name) as number);
+    return Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+  };
+  return units
+    .map((u, i) => ({ u, i }))
+    .sort((a, b) => key(b.u) - key(a.u) || a.i - b.i)
+    .map((e) => e.u);
+}
+
+function blockLabel(block: readonly Unit[]): string {
+  const first = block[0]?.name ?? '';
+  return block.length === 1 ? first : `${first} … ${block[block.length - 1]?.name} (${block.length} layers)`;
 }
 
 function unitsOf(groups: readonly SwitchGroup[]): Unit[] {

@@ -94,36 +94,29 @@ export async function findAnalysisFindings(input: FindingInput): Promise<Analysi
   for (const l of input.layers) {
     for (const id of l.quantizers) {
       const q = plan.get(id);
-      if (!q || q.kind === 'param' || !q.enabled || q.dtype !== 'int') continue;
-      const s = input.stats.tensors[q.tensor];
-      if (!s || !Number.isFinite(s.min) || !Number.isFinite(s.max)) continue;
-      const range = s.max - s.min;
-      const magnitude = Math.max(Math.abs(s.min), Math.abs(s.max));
+      const range = q ? activationRange(q, input.stats) : undefined;
+      if (!q || !range) continue;
       const actLoss = l.activationsOnly === undefined ? 0 : bad(l.activationsOnly);
-      if (magnitude > 0 && range <= 1e-3 * magnitude) {
-        out.push({
-          layer: l.layer,
-          kind: 'near-constant-output',
-          tensor: q.tensor,
-          loss: finiteOr(actLoss, 1e9),
-          detail: `output ${q.tensor} is near-constant (calibration range [${fmt(s.min)}, ${fmt(s.max)}])`,
-          fix: `.tensors(${JSON.stringify(q.tensor)}).disable()`,
-        });
-        continue;
-      }
-      if (!s.histogram || range <= 0) continue;
-      const central = centralRange(s.histogram, 0.999);
-      if (central <= 0) continue;
-      const ratio = range / central;
-      if (ratio < OUTLIER_RATIO) continue;
-      out.push({
-        layer: l.layer,
-        kind: 'outlier-range',
-        tensor: q.tensor,
-        loss: finiteOr(actLoss, 1e9),
-        detail: `range of ${q.tensor} [${fmt(s.min)}, ${fmt(s.max)}] is ${formatRatio(ratio)}× the span of its central 99.9 %`,
-        fix: `.tensors(${JSON.stringify(q.tensor)}).scheme('percentile', { p: 99.99 }) or .activations(16)`,
-      });
+      const { min, max } = range;
+      out.push(
+        range.kind === 'near-constant-output'
+          ? {
+              layer: l.layer,
+              kind: range.kind,
+              tensor: q.tensor,
+              loss: finiteOr(actLoss, 1e9),
+              detail: `output ${q.tensor} is near-constant (calibration range [${fmt(min)}, ${fmt(max)}])`,
+              fix: `.tensors(${JSON.stringify(q.tensor)}).disable()`,
+            }
+          : {
+              layer: l.layer,
+              kind: range.kind,
+              tensor: q.tensor,
+              loss: finiteOr(actLoss, 1e9),
+              detail: `range of ${q.tensor} [${fmt(min)}, ${fmt(max)}] is ${formatRatio(range.ratio)}× the span of its central 99.9 %`,
+              fix: `.tensors(${JSON.stringify(q.tensor)}).scheme('percentile', { p: 99.99 }) or .activations(16)`,
+            },
+      );
     }
   }
 
@@ -145,6 +138,44 @@ export async function findAnalysisFindings(input: FindingInput): Promise<Analysi
         fix: `${fixLayer(l.layer)}.activations(16).params(16)`,
       });
   }
+  return out;
+}
+
+type QuantizerOfPlan = NonNullable<ReturnType<QuantPlan['get']>>;
+
+/** An integer activation quantizer's range that a finding names: near-constant, or outlier-dominated. */
+function activationRange(
+  q: QuantizerOfPlan,
+  stats: CalibrationStats,
+):
+  | { kind: 'near-constant-output'; min: number; max: number }
+  | { kind: 'outlier-range'; min: number; max: number; ratio: number }
+  | undefined {
+  if (q.kind === 'param' || !q.enabled || q.dtype !== 'int') return undefined;
+  const s = stats.tensors[q.tensor];
+  if (!s || !Number.isFinite(s.min) || !Number.isFinite(s.max)) return undefined;
+  const range = s.max - s.min;
+  const magnitude = Math.max(Math.abs(s.min), Math.abs(s.max));
+  if (magnitude > 0 && range <= 1e-3 * magnitude) return { kind: 'near-constant-output', min: s.min, max: s.max };
+  if (!s.histogram || range <= 0) return undefined;
+  const central = centralRange(s.histogram, 0.999);
+  if (central <= 0) return undefined;
+  const ratio = range / central;
+  return ratio < OUTLIER_RATIO ? undefined : { kind: 'outlier-range', min: s.min, max: s.max, ratio };
+}
+
+/** Units with an activation quantizer that a finding names (near-constant or outlier-dominated range). */
+export function activationRangeSuspects(
+  plan: QuantPlan,
+  stats: CalibrationStats,
+  units: readonly { readonly name: string; readonly quantizers: readonly string[] }[],
+): Set<string> {
+  const out = new Set<string>();
+  for (const u of units)
+    for (const id of u.quantizers) {
+      const q = plan.get(id);
+      if (q && activationRange(q, stats)) out.add(u.name);
+    }
   return out;
 }
 

@@ -22,6 +22,8 @@ export interface QuantAnalysisData {
   readonly findings: readonly AnalysisFinding[];
   /** Configurations scored (each runs every evaluation sample). */
   readonly configurations: number;
+  /** How the per-layer scores were found: some screened in blocks, or every layer alone. */
+  readonly search: 'screened' | 'exhaustive';
   readonly elapsedMs: number;
 }
 
@@ -32,6 +34,7 @@ export class QuantAnalysisReport implements QuantAnalysisData {
   readonly layers: readonly LayerAnalysis[];
   readonly findings: readonly AnalysisFinding[];
   readonly configurations: number;
+  readonly search: 'screened' | 'exhaustive';
   readonly elapsedMs: number;
 
   /** @internal Made by `analyze`. */
@@ -41,6 +44,7 @@ export class QuantAnalysisReport implements QuantAnalysisData {
     this.layers = data.layers;
     this.findings = data.findings;
     this.configurations = data.configurations;
+    this.search = data.search;
     this.elapsedMs = data.elapsedMs;
   }
 
@@ -54,6 +58,7 @@ export class QuantAnalysisReport implements QuantAnalysisData {
           layers: this.layers,
           findings: this.findings,
           configurations: this.configurations,
+          search: this.search,
           elapsedMs: this.elapsedMs,
         },
         (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v),
@@ -79,13 +84,25 @@ function reportHtml(r: QuantAnalysisData): string {
   const f = (v: number | undefined) => (v === undefined ? '–' : formatNumber(v));
   const sortKey = (v: number | undefined) => (v === undefined ? '' : String(v));
   const cell = (v: number | undefined) => `<td data-sort="${sortKey(v)}">${f(v)}</td>`;
+  // A screened score is its block's: a bound, marked with the side the layer's own score is on.
+  const better = r.metric.better === 'higher' ? '≥' : '≤';
+  const boundCell = (v: number, block: readonly string[] | undefined, side: string) =>
+    block
+      ? `<td data-sort="${sortKey(v)}" class="bound" title="${escapeXml(`screened with ${block.length} layers: ${block.join(', ')}`)}">${side} ${f(v)}</td>`
+      : cell(v);
+  const blockNote = (block: readonly string[] | undefined, side: string) =>
+    block ? { note: `its block of ${block.length} layers; this layer alone ${side} that`, bound: side } : {};
   const shown = r.layers.slice(0, MAX_CHART_BARS);
   const charts = [
     horizontalBarChart({
       title: `${r.metric.name} with only this layer quantized (worst first)`,
       axisLabel: `${r.metric.name}${unit} (${r.metric.better} is better)`,
       unit,
-      bars: shown.map((l) => ({ label: l.layer, value: l.onlyThisQuantized })),
+      bars: shown.map((l) => ({
+        label: l.layer,
+        value: l.onlyThisQuantized,
+        ...blockNote(l.screened?.onlyThisQuantized, better),
+      })),
     }),
     horizontalBarChart({
       title: `${r.metric.name} with everything quantized but this layer`,
@@ -106,7 +123,7 @@ function reportHtml(r: QuantAnalysisData): string {
   const layerRows = r.layers
     .map(
       (l, i) =>
-        `<tr><td data-sort="${i}">${i + 1}</td><td>${escapeXml(l.layer)}</td><td>${escapeXml(l.opType ?? '')}</td><td>${escapeXml(l.bitwidths.params)}</td><td>${escapeXml(l.bitwidths.activations)}</td>${cell(l.weightsOnly)}${cell(l.activationsOnly)}${cell(l.onlyThisQuantized)}${cell(l.allButThisQuantized)}${cell(l.sixteenBit)}<td>${l.findings.map((x) => `<code>${escapeXml(x.fix)}</code>`).join('<br>') || '–'}</td></tr>`,
+        `<tr><td data-sort="${i}">${i + 1}</td><td>${escapeXml(l.layer)}</td><td>${escapeXml(l.opType ?? '')}</td><td>${escapeXml(l.bitwidths.params)}</td><td>${escapeXml(l.bitwidths.activations)}</td>${cell(l.weightsOnly)}${cell(l.activationsOnly)}${boundCell(l.onlyThisQuantized, l.screened?.onlyThisQuantized, better)}${cell(l.allButThisQuantized)}${cell(l.sixteenBit)}<td>${l.findings.map((x) => `<code>${escapeXml(x.fix)}</code>`).join('<br>') || '–'}</td></tr>`,
     )
     .join('\n');
   const findingRows = r.findings
@@ -125,9 +142,14 @@ th{background:#f3f3f3;cursor:pointer;user-select:none}
 th.sorted-asc::after{content:" ▲"}th.sorted-desc::after{content:" ▼"}
 svg.chart{display:block;margin:16px 0;font-size:11px}
 code{font-size:12px}
+td.bound{color:#777}
 </style></head><body>
 <h1>Quantization analysis</h1>
-<p>Per-layer weights-only, activations-only and 16-bit columns are measured for the layers that matter most (– elsewhere).</p>
+<p>Per-layer weights-only, activations-only and 16-bit columns are measured for the layers that matter most (– elsewhere).${
+    r.search === 'screened'
+      ? ` "Only this quantized" was screened: layers quantized in blocks of neighbours, and the blocks that came out worst split until the worst layers were measured alone. A grey ${better} value is its block's score; the layer alone does at least as well, to the extent that quantization noises add.`
+      : ''
+  }</p>
 <p>Metric: <b>${escapeXml(r.metric.name)}</b>${escapeXml(unit)}, ${r.metric.better} is better, over ${r.metric.samples} samples; ${r.configurations} configurations in ${(r.elapsedMs / 1000).toFixed(1)} s. ∞ means identical to float.</p>
 <table id="model"><thead><tr><th>float</th><th>quantized</th><th>weights only</th><th>activations only</th><th>all at 16 bits</th></tr></thead>
 <tbody><tr>${cell(r.model.float)}${cell(r.model.quantized)}${cell(r.model.weightsOnly)}${cell(r.model.activationsOnly)}${cell(r.model.all16)}</tr></tbody></table>

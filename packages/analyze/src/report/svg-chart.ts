@@ -12,6 +12,11 @@ export interface ChartBar {
   readonly value: number | undefined;
   /** Shown in the bar's tooltip after its value. */
   readonly note?: string;
+  /**
+   * The value is a bound, not the bar's own (for example a screened block's score): drawn
+   * lighter, its label prefixed with this sign (`≥`, `≤`).
+   */
+  readonly bound?: string;
 }
 
 /** A horizontal bar chart with an x axis, ticks, a title and each bar's value. */
@@ -85,7 +90,7 @@ export function horizontalBarChart(spec: ChartSpec): string {
     const shown =
       v === undefined || Number.isNaN(v)
         ? 'n/a'
-        : `${formatNumber(v, spec.digits)}${Number.isFinite(v) ? unit : v > 0 ? ' (identical)' : ''}`;
+        : `${b.bound ? `${b.bound} ` : ''}${formatNumber(v, spec.digits)}${Number.isFinite(v) ? unit : v > 0 ? ' (identical)' : ''}`;
     const tip = `${b.label}: ${shown}${b.note ? ` (${b.note})` : ''}`;
     parts.push(
       `<text class="bar-label" x="${labelW - 6}" y="${y + 12}" text-anchor="end">${escapeXml(truncate(b.label, 34))}<title>${escapeXml(tip)}</title></text>`,
@@ -94,7 +99,7 @@ export function horizontalBarChart(spec: ChartSpec): string {
       const x0 = x(Math.max(lo, Math.min(0, v)));
       const x1 = x(Math.max(0, v));
       parts.push(
-        `<rect class="bar${v < 0 ? ' negative' : ''}" x="${x0}" y="${y + 2}" width="${Math.max(1, x1 - x0)}" height="${rowH - 5}" fill="${v < 0 ? '#c0392b' : '#2e86c1'}"><title>${escapeXml(tip)}</title></rect>`,
+        `<rect class="bar${v < 0 ? ' negative' : ''}${b.bound ? ' bound' : ''}" x="${x0}" y="${y + 2}" width="${Math.max(1, x1 - x0)}" height="${rowH - 5}" fill="${v < 0 ? '#c0392b' : '#2e86c1'}"${b.bound ? ' fill-opacity="0.4"' : ''}><title>${escapeXml(tip)}</title></rect>`,
       );
     } else if (v !== undefined && !Number.isNaN(v)) {
       // Infinite (identical to float): a marker at the axis end, never the longest bar.
