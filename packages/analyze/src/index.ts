@@ -8,7 +8,7 @@
  * - `analyzeSensitivity`: per-layer sensitivity analysis in the manner of AIMET's QuantAnalyzer
  *   (each unit alone quantized and alone left in float, weights only, activations only, per-layer
  *   SQNR), the metrics it scores with, and its self-contained HTML and JSON report. The
- *   `quantsim analyze` command calls it; `quantsim` re-exports everything here.
+ *   `quantsim sensitivity` command calls it (and `quantsim analyze` calls `analyze`); `quantsim` re-exports everything here.
  *
  * Folders: `analyzer/` (analyze, evaluation, findings, the analysis report), `amp/` (automatic mixed precision),
  * `metric/` (what a configuration is scored by), `sensitivity/` (quantizer units, the
@@ -77,7 +77,13 @@ export {
   perChannelSuspects,
 } from './analyzer/findings.js';
 export { type AnalysisMetric, type QuantAnalysisData, QuantAnalysisReport } from './analyzer/quant-report.js';
-export { type ModelRunner, outputSqnrMetric, type SensitivityMetric, top1AgreementMetric } from './metric/sensitivity-metric.js';
+export {
+  type ModelRunner,
+  outputSqnrMetric,
+  type SensitivityMetric,
+  top1AgreementMetric,
+  top1AgreementSampleMetric,
+} from './metric/sensitivity-metric.js';
 export { type SensitivityReportContext, sensitivityReportHtml, sensitivityReportJson } from './report/sensitivity-report.js';
 export { type Bar, type BarChart, barChartSvg, escapeXml, formatValue } from './report/svg-bar-chart.js';
 export {

@@ -1,6 +1,6 @@
 /**
  * The `quantsim` command line: `runCli` and `createProgram`, the commands (`inspect`, `quantize`,
- * `analyze`, `demo`) as functions with their option and outcome types, the `--config` file
+ * `analyze`, `sensitivity`, `amp`, `demo`) as functions with their option and outcome types, the `--config` file
  * format, progress output, and the bundled models the commands accept by name.
  *
  * The library parts it used to hold have their own packages: the sensitivity analysis and its
@@ -146,13 +146,7 @@ export {
   DEFAULT_AMP_CANDIDATES,
   parseCandidates,
 } from './commands/amp.js';
-export {
-  type AnalyzeMetric,
-  type AnalyzeOptions,
-  type AnalyzeOutcome,
-  analyzeCommand,
-  parseAnalyses,
-} from './commands/analyze.js';
+export { type AnalyzeMetric, type AnalyzeOptions, type AnalyzeOutcome, analyzeCommand } from './commands/analyze.js';
 export { type DemoOptions, type DemoOutcome, type DemoRow, demoCommand } from './commands/demo.js';
 export { describeModel, type InspectOptions, inspectCommand } from './commands/inspect.js';
 export {
@@ -171,6 +165,12 @@ export {
   type QuantizeOutcome,
   quantizeCommand,
 } from './commands/quantize.js';
+export {
+  parseAnalyses,
+  type SensitivityCommandOptions,
+  type SensitivityOutcome,
+  sensitivityCommand,
+} from './commands/sensitivity.js';
 export { applyDefaults, applyOverrides, checkSelectors, type SourcedOverrides } from './config/apply-quant-config.js';
 export { formatJsonPath, QuantConfigError } from './config/quant-config-error.js';
 export {

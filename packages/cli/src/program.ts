@@ -3,7 +3,7 @@ import { workerMain } from '@quantsim/distributed';
 import { Command, CommanderError, Option } from 'commander';
 import { BUNDLED_MODELS } from './bundled-models.js';
 import { ampCommand, finiteNumber, parseCandidates } from './commands/amp.js';
-import { type AnalyzeMetric, analyzeCommand, parseAnalyses } from './commands/analyze.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { demoCommand } from './commands/demo.js';
 import { inspectCommand } from './commands/inspect.js';
 import {
@@ -14,6 +14,7 @@ import {
   quantPlanOptions,
 } from './commands/quant-options.js';
 import { type CommandIO, DEFAULT_CLI_FORMATS, quantizeCommand } from './commands/quantize.js';
+import { type AnalyzeMetric, parseAnalyses, sensitivityCommand } from './commands/sensitivity.js';
 import { cliErrorMessage } from './errors/cli-message.js';
 import { createProgress } from './progress.js';
 
@@ -41,6 +42,18 @@ interface QuantizeFlags extends QuantPlanOptions {
 }
 
 interface AnalyzeFlags extends QuantPlanOptions {
+  calib?: string;
+  eval?: string;
+  metric: AnalyzeMetric;
+  evalSamples?: string;
+  samples?: string;
+  search: 'screened' | 'exhaustive';
+  workers?: string;
+  data?: string;
+  out: string;
+}
+
+interface SensitivityFlags extends QuantPlanOptions {
   calib?: string;
   eval?: string;
   metric: AnalyzeMetric;
@@ -148,7 +161,53 @@ export function createProgram(io: CliIO): Command {
     program
       .command('analyze')
       .description(
-        'Per-layer sensitivity (AIMET QuantAnalyzer style): per-layer SQNR, each layer alone quantized and alone in float, weights vs activations. Writes sensitivity.html and sensitivity.json. Costs two simulations per layer, each running --eval-samples samples: use --layers to analyze fewer.',
+        'The quant analyzer: every layer alone quantized and left in float, weights and activations apart, 16 bits, in one switchable session; findings name each cause and its fix (per-channel weights, outlier ranges, near-constant outputs). Writes analysis.html and analysis.json.',
+      )
+      .argument('<model>', 'an .onnx file, or a bundled model name')
+      .option('--calib <path>', 'calibration .npy data (optional for paddleocr-rec: the shipped lines)')
+      .option('--eval <path>', '.npy samples every configuration is scored on (default: the first calibration samples)')
+      .addOption(
+        new Option(
+          '--metric <name>',
+          'sqnr: output SQNR vs float; top1: top-1 agreement with float; cer: paddleocr-rec CER on the shipped lines',
+        )
+          .choices(['sqnr', 'top1', 'cer'])
+          .default('sqnr'),
+      )
+      .option('--eval-samples <n>', 'evaluation samples (default 8; 16 for cer)')
+      .option('--samples <n>', 'calibrate on at most n samples')
+      .addOption(
+        new Option(
+          '--search <how>',
+          'screened: layers first quantized in blocks, the worst split until measured alone; exhaustive: every layer alone',
+        )
+          .choices(['screened', 'exhaustive'])
+          .default('screened'),
+      )
+      .option('--workers <n>', "evaluation threads, each with its own session (a number, or 'auto': one per core; default 1)")
+      .option('--data <dir>', 'OCR lines folder for paddleocr-rec (default data/ocr-lines)')
+      .option('--out <dir>', 'report folder', 'report'),
+  ).action(async (model: string, flags: AnalyzeFlags) => {
+    const { evalSamples: evalText, samples: samplesText, workers, ...rest } = flags;
+    const evalSamples = positiveInteger('--eval-samples', evalText);
+    const samples = positiveInteger('--samples', samplesText);
+    await analyzeCommand(
+      model,
+      {
+        ...rest,
+        ...(evalSamples === undefined ? {} : { evalSamples }),
+        ...(samples === undefined ? {} : { samples }),
+        ...(workers === undefined ? {} : { workers: workers === 'auto' ? 'auto' : positiveInteger('--workers', workers) }),
+      },
+      commandIO,
+    );
+  });
+
+  withPlanOptions(
+    program
+      .command('sensitivity')
+      .description(
+        "AIMET QuantAnalyzer's sensitivity tables: per-layer SQNR, each layer alone quantized and alone in float, weights vs activations. Writes sensitivity.html and sensitivity.json. Costs two simulations per layer, each running --eval-samples samples: use --layers to analyze fewer. (`analyze` also names causes and fixes.)",
       )
       .argument('<model>', 'an .onnx file, or a bundled model name')
       .option('--calib <path>', 'calibration .npy data (optional for paddleocr-rec: the shipped lines)')
@@ -170,13 +229,13 @@ export function createProgram(io: CliIO): Command {
       )
       .option('--data <dir>', 'OCR lines folder for paddleocr-rec (default data/ocr-lines)')
       .option('--out <dir>', 'report folder', 'report'),
-  ).action(async (model: string, flags: AnalyzeFlags) => {
+  ).action(async (model: string, flags: SensitivityFlags) => {
     const { evalSamples: evalText, samples: samplesText, layers: layersText, analyses: analysesText, ...rest } = flags;
     const evalSamples = positiveInteger('--eval-samples', evalText);
     const samples = positiveInteger('--samples', samplesText);
     const layers = layerPattern(layersText);
     const analyses = parseAnalyses(analysesText);
-    await analyzeCommand(
+    await sensitivityCommand(
       model,
       {
         ...rest,

@@ -105,15 +105,19 @@ describe('--config takes an AIMET quantsim config as well as quantsim’s own fo
   });
 });
 
-describe('quantsim analyze', () => {
-  it('refuses an --out that is an existing file at once, with a message and no stack trace', async () => {
-    const file = path.join(f.dir, 'a-file');
+describe('quantsim analyze and sensitivity', () => {
+  it.each([
+    ['analyze', 'analysis.html and analysis.json'],
+    ['sensitivity', 'sensitivity.html and sensitivity.json'],
+  ])('%s refuses an --out that is an existing file at once, with a message and no stack trace', async (command, files) => {
+    const file = path.join(f.dir, `a-file-${command}`);
     writeFileSync(file, 'x');
-    const r = await runQuantsim(['analyze', f.model, '--calib', f.calibFile, '--out', file]);
+    const r = await runQuantsim([command, f.model, '--calib', f.calibFile, '--out', file]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^quantsim: --out .*a-file: is a file \(or lies under one\), not a folder\. Give a folder/);
+    expect(r.err).toMatch(/^quantsim: --out .*a-file-\w+: is a file \(or lies under one\), not a folder\. Give a folder/);
+    expect(r.err).toContain(`Give a folder for ${files}`);
     expect(r.err).not.toMatch(/ at |calibrating/);
-    const under = await runQuantsim(['analyze', f.model, '--calib', f.calibFile, '--out', path.join(file, 'sub')]);
+    const under = await runQuantsim([command, f.model, '--calib', f.calibFile, '--out', path.join(file, 'sub')]);
     expect(under.code).toBe(1);
     expect(under.err).toMatch(/is a file \(or lies under one\)/);
   });
@@ -121,7 +125,18 @@ describe('quantsim analyze', () => {
   it('counts progress steps from 0 to the total it announces, and the summary says how they add up', async () => {
     const out = path.join(f.dir, 'report-progress');
     mkdirSync(out, { recursive: true });
-    const r = await runQuantsim(['analyze', f.model, '--calib', f.calibFile, '--samples', '4', '--layers', 'fc', '--out', out]);
+    const r = await runQuantsim([
+      'sensitivity',
+      f.model,
+      '--calib',
+      f.calibFile,
+      '--samples',
+      '4',
+      '--layers',
+      'fc',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.err).toBe(0);
     const lines = r.err.split('\n').filter((l) => l.startsWith('analyzing: '));
     const counts = lines.map((l) => /^analyzing: (\d+)\/(\d+)/.exec(l)?.slice(1).map(Number) ?? []);

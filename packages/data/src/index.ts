@@ -35,6 +35,12 @@ export {
   type OcrLinesSplit,
   readOcrLinesLabels,
 } from './ocr/ocr-lines-dataset.js';
-export { evaluateRecognizer, ocrCerMetric, type RecognizerEvaluation } from './ocr/recognizer-evaluation.js';
+export {
+  evaluateRecognizer,
+  type OcrCerSampleMetric,
+  ocrCerMetric,
+  ocrCerSampleMetric,
+  type RecognizerEvaluation,
+} from './ocr/recognizer-evaluation.js';
 export { PPOCR_V4_GEOMETRY, type RecognizerGeometry, recognizerInput, resizeBilinear } from './ocr/recognizer-input.js';
 export { editDistance, scoreLines, type TextScore } from './ocr/text-metrics.js';

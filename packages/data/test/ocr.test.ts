@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CpuBackend } from '@quantsim/backends';
+import type { TensorMap } from '@quantsim/core';
 import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { decodePngImage, encodeGrayscalePng } from '../src/image/png-image.js';
@@ -8,7 +9,7 @@ import { ctcGreedyDecode } from '../src/ocr/ctc-decode.js';
 import { ocrModelsAssetsDir } from '../src/ocr/ocr-assets.js';
 import { loadOcrDictionary } from '../src/ocr/ocr-dictionary.js';
 import { defaultOcrLinesDir, loadOcrLines, readOcrLinesLabels } from '../src/ocr/ocr-lines-dataset.js';
-import { evaluateRecognizer } from '../src/ocr/recognizer-evaluation.js';
+import { evaluateRecognizer, ocrCerSampleMetric } from '../src/ocr/recognizer-evaluation.js';
 import { recognizerInput } from '../src/ocr/recognizer-input.js';
 import { editDistance, scoreLines } from '../src/ocr/text-metrics.js';
 
@@ -115,6 +116,34 @@ describe('the shipped OCR lines', () => {
       const result = await evaluateRecognizer((feeds) => session.run(feeds as never), lines, dictionary);
       expect(result.cer).toBeLessThan(0.02);
       expect(result.accuracy).toBeGreaterThan(0.9);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('as a per-line metric for analyze(), averages to the corpus CER in percent', async () => {
+    const lines = loadOcrLines('evaluation', { limit: 12 });
+    const session = await new CpuBackend().createSession(
+      readFileSync(path.join(ocrModelsAssetsDir(), 'ch_PP-OCRv4_rec_infer.onnx')),
+      { mode: 'float' },
+    );
+    try {
+      const { evaluation, metric } = ocrCerSampleMetric(lines, dictionary);
+      const outputs: TensorMap[] = [];
+      for (const f of evaluation) outputs.push(await session.run(f as never));
+      // Each line scored against the next line's reading: many edits, lines of different lengths.
+      const shifted = evaluation.map((_, i) => outputs[(i + 1) % outputs.length] as TensorMap);
+      const mean = evaluation.reduce((sum, f, i) => sum + metric(shifted[i] as TensorMap, f), 0) / evaluation.length;
+      const corpus = scoreLines(
+        shifted.map((o) => ctcGreedyDecode(Object.values(o)[0] as never, dictionary).join('')),
+        lines.map((l) => l.label.text),
+      );
+      expect(corpus.edits).toBeGreaterThan(20);
+      // Equal up to float64 rounding of a sum of 12 terms.
+      expect(Math.abs(mean - 100 * corpus.cer)).toBeLessThan(1e-12 * 100);
+      expect(() => metric(shifted[0] as TensorMap, { x: (lines[0] as (typeof lines)[number]).input })).toThrow(
+        /not one of its lines/,
+      );
     } finally {
       await session.release();
     }

@@ -45,6 +45,10 @@ export interface AnalyzeOptions {
   readonly better?: 'higher' | 'lower';
   /** The metric's name, for the report (default `metric`). */
   readonly metricName?: string;
+  /** The metric's unit, for the report (for example `%`; default none). */
+  readonly metricUnit?: string;
+  /** What calibration does with NaN and ±Infinity activations, as `calibrate()`'s `nonFinite` (default `error`). */
+  readonly nonFinite?: 'error' | 'ignore';
   readonly onProgress?: (progress: AnalyzeProgress) => void;
   /** Stops between configurations with an `ABORTED` error. */
   readonly signal?: AbortSignal;
@@ -155,7 +159,7 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
     throw new InvalidArgumentError('analyze: `evaluation` must be a non-empty array of feeds.', {
       hint: 'Pass a few samples, e.g. evaluation: samples.slice(0, 32).',
     });
-  const stats = await builder.collectStats(options.calibration);
+  const stats = await builder.collectStats(options.calibration, options.nonFinite ? { nonFinite: options.nonFinite } : {});
   const sim = await builder.fromStats(stats);
   const sim16 = await builder.activations(16).params(16).fromStats(stats);
   const simPc = await builder.perChannel().fromStats(stats);
@@ -184,7 +188,7 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
       }
     }
     const scorer: Scorer = options.metric
-      ? sampleMetricScorer(samples, options.metric, options.better ?? 'higher', options.metricName)
+      ? sampleMetricScorer(samples, options.metric, options.better ?? 'higher', options.metricName, options.metricUnit)
       : outputSqnrScorer(reference);
     const evaluation = { switchable, samples, batchSize: runBatch, reference, scorer };
     evaluator = options.evaluator ? await options.evaluator(evaluation) : inProcess(outputsOf, evaluation);

@@ -40,10 +40,11 @@ export function sampleMetricScorer(
   metric: SampleMetric,
   better: 'higher' | 'lower',
   name = 'metric',
+  unit = '',
 ): Scorer {
   return {
     name,
-    unit: '',
+    unit,
     better,
     score(outputs) {
       let sum = 0;

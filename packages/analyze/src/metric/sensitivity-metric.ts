@@ -1,4 +1,5 @@
-import type { FeedsLike, TensorMap } from '@quantsim/core';
+import { type FeedsLike, QuantsimError, type TensorMap } from '@quantsim/core';
+import type { SampleMetric } from '../analyzer/evaluation.js';
 import { outputSqnrDb } from './output-sqnr.js';
 
 /** Runs one configuration of the model (float, or a simulation) on one sample. */
@@ -73,6 +74,34 @@ export function top1AgreementMetric(samples: readonly FeedsLike[], floatRun: Mod
       }
       return rows === 0 ? 0 : (100 * same) / rows;
     },
+  };
+}
+
+/**
+ * Top-1 agreement with the float model as a per-sample metric, for `analyze()`: a sample's
+ * share of rows (as in {@link top1AgreementMetric}) whose highest class is the float model's, in
+ * percent. The float model runs each of `samples` once, here; the metric knows the samples by
+ * these very objects. Averaged over samples with the same number of rows, it equals
+ * {@link top1AgreementMetric}.
+ * @throws QuantsimError (`INVALID_ARGUMENT`) from the metric, for a sample not among `samples`.
+ */
+export async function top1AgreementSampleMetric(samples: readonly FeedsLike[], floatRun: ModelRunner): Promise<SampleMetric> {
+  const expected = new Map<FeedsLike, Int32Array>();
+  for (const s of samples) expected.set(s, argmaxRows(firstOutput(await floatRun(s))));
+  return (outputs, sample) => {
+    const want = expected.get(sample);
+    if (!want)
+      throw new QuantsimError(
+        'INVALID_ARGUMENT',
+        'top1AgreementSampleMetric was asked to score a sample it has no float result for.',
+        {
+          hint: 'Score the same sample objects the metric was made with.',
+        },
+      );
+    const got = argmaxRows(firstOutput(outputs));
+    let same = 0;
+    for (let r = 0; r < want.length; r++) if (want[r] === got[r]) same++;
+    return want.length === 0 ? 0 : (100 * same) / want.length;
   };
 }
 

@@ -13,15 +13,14 @@ import {
   type SensitivityMetric,
   top1AgreementMetric,
 } from '@quantsim/analyze';
-import { type FeedsLike, loadModel, type TensorMap, writeFileAtomically } from '@quantsim/core';
+import { type FeedsLike, type TensorMap, writeFileAtomically } from '@quantsim/core';
 import { loadOcrDictionary, loadOcrLines, ocrCerMetric, openNpySamples } from '@quantsim/data';
-import { resolveModelArgument } from '../bundled-models.js';
 import { createCliQuant } from '../cli-quant.js';
 import { CliInputError } from '../errors/cli-input-error.js';
-import type { AnalyzeMetric } from './analyze.js';
-import { isBundledRecognizer, openCalibration } from './cli-samples.js';
+import { loadScoredModel, openCalibration } from './cli-samples.js';
 import { buildPlan, commaList, describePlan, type QuantPlanOptions } from './quant-options.js';
 import type { CommandIO } from './quantize.js';
+import type { AnalyzeMetric } from './sensitivity.js';
 
 /** The candidates `quantsim amp` offers when `--candidates` is not given (as in issue 11's example). */
 export const DEFAULT_AMP_CANDIDATES: readonly AmpCandidate[] = [
@@ -126,13 +125,7 @@ export async function ampCommand(modelArg: string, options: AmpCommandOptions, i
       'is a file, not a folder',
       'Give a folder for plan.json, front.json and amp.html.',
     );
-  const resolved = resolveModelArgument(modelArg);
-  const model = await loadModel(resolved);
-  const modelName = path.basename(modelArg);
-  const recognizer = isBundledRecognizer(resolved);
-  const metricName = options.metric ?? 'sqnr';
-  if (metricName === 'cer' && !recognizer)
-    throw new CliInputError('--metric cer', `needs the bundled recognizer, not ${modelName}`, 'Use --metric sqnr or top1.');
+  const { model, modelName, recognizer, metric: metricName } = await loadScoredModel(modelArg, options.metric);
 
   const { calibration, count: calibCount, first: firstSamples } = openCalibration(options, model, modelName, recognizer);
   const evalCount = options.evalSamples ?? (metricName === 'cer' ? 32 : 8);

@@ -1,192 +1,153 @@
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  analyzeSensitivity,
+  type AnalyzeOptions as AnalyzerOptions,
+  analyze,
   formatValue,
-  mostSensitiveUnits,
-  outputSqnrMetric,
-  SENSITIVITY_ANALYSES,
-  type SensitivityAnalysis,
-  type SensitivityMetric,
-  type SensitivityResult,
-  sensitivityReportHtml,
-  sensitivityReportJson,
-  top1AgreementMetric,
+  type QuantAnalysisReport,
+  type SampleMetric,
+  top1AgreementSampleMetric,
 } from '@quantsim/analyze';
-import { loadModel } from '@quantsim/core';
-import { loadOcrDictionary, loadOcrLines, ocrCerMetric, openNpySamples } from '@quantsim/data';
-import { resolveModelArgument } from '../bundled-models.js';
+import { type FeedsLike, writeFileAtomically } from '@quantsim/core';
+import { loadOcrDictionary, loadOcrLines, ocrCerSampleMetric, openNpySamples } from '@quantsim/data';
 import { createCliQuant } from '../cli-quant.js';
 import { CliInputError } from '../errors/cli-input-error.js';
-import type { ProgressTask } from '../progress.js';
-import { isBundledRecognizer, openCalibration } from './cli-samples.js';
-import { buildPlan, calibrationFlags, commaList, describePlan, type QuantPlanOptions } from './quant-options.js';
+import { loadScoredModel, openCalibration } from './cli-samples.js';
+import { buildPlan, calibrationFlags, describePlan, type QuantPlanOptions } from './quant-options.js';
 import type { CommandIO } from './quantize.js';
+import { type AnalyzeMetric, checkReportFolder, reportFolderError } from './sensitivity.js';
 
-/** The metrics `analyze` offers. */
-export type AnalyzeMetric = 'sqnr' | 'top1' | 'cer';
+export type { AnalyzeMetric } from './sensitivity.js';
+
+/** What `quantsim analyze` writes into its `--out` folder. */
+const REPORT_FILES = 'analysis.html and analysis.json';
 
 /** Options of `quantsim analyze`. */
 export interface AnalyzeOptions extends QuantPlanOptions {
   /** Calibration `.npy` data; optional for the bundled recognizer (the shipped calibration split). */
   readonly calib?: string;
-  /** Samples the metric runs on (`.npy`); default the first calibration samples. */
+  /** Samples every configuration is scored on (`.npy`); default the first calibration samples. */
   readonly eval?: string;
-  /** `sqnr` (default): output SQNR; `top1`: top-1 agreement with float; `cer`: the recognizer's CER on the shipped evaluation split. */
+  /** `sqnr` (default): output SQNR; `top1`: top-1 agreement with float; `cer`: the recognizer's CER on the shipped evaluation lines. */
   readonly metric?: AnalyzeMetric;
-  /** Samples per measurement (default 4; 16 for `cer`). */
+  /** Evaluation samples (default 8; 16 for `cer`). */
   readonly evalSamples?: number;
   /** Calibration samples (default all). */
   readonly samples?: number;
-  /** Only layers matching this are analyzed one by one. */
-  readonly layers?: RegExp;
-  readonly analyses?: readonly SensitivityAnalysis[];
-  /** The report folder. */
-  readonly out: string;
+  /** `screened` (default) or `exhaustive`: see `analyze()`'s `search`. */
+  readonly search?: 'screened' | 'exhaustive';
+  /** Worker threads for the configurations' runs (a number or `auto`); default 1. */
+  readonly workers?: number | 'auto';
   /** The shipped OCR lines folder (for the recognizer), default data/ocr-lines. */
   readonly data?: string;
+  /** The report folder: analysis.html and analysis.json. */
+  readonly out: string;
 }
 
-/** What `analyze` wrote and measured. */
+/** What `quantsim analyze` wrote and measured. */
 export interface AnalyzeOutcome {
   readonly html: string;
   readonly json: string;
-  readonly result: SensitivityResult;
+  readonly report: QuantAnalysisReport;
 }
 
 /**
- * Parses `--analyses`: a comma-separated subset of the analyses.
- * @throws CliInputError naming the unknown analysis.
- */
-export function parseAnalyses(value: string | undefined): SensitivityAnalysis[] | undefined {
-  if (value === undefined) return undefined;
-  const list = commaList(value);
-  for (const a of list)
-    if (!SENSITIVITY_ANALYSES.includes(a as SensitivityAnalysis))
-      throw new CliInputError(
-        `--analyses ${value}`,
-        `'${a}' is not an analysis`,
-        `Analyses: ${SENSITIVITY_ANALYSES.join(', ')}.`,
-      );
-  return list as SensitivityAnalysis[];
-}
-
-/** `--out` must be a folder that exists or can be made: an existing file there is an error. */
-async function checkReportFolder(out: string): Promise<void> {
-  const info = await stat(out).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : e));
-  if (info instanceof Error) throw reportFolderError(out, info.code);
-  if (info && !info.isDirectory()) throw reportFolderError(out, 'EEXIST');
-}
-
-function reportFolderError(out: string, code: string | undefined): CliInputError {
-  if (code === 'EEXIST' || code === 'ENOTDIR')
-    return new CliInputError(
-      `--out ${out}`,
-      'is a file (or lies under one), not a folder',
-      'Give a folder for sensitivity.html and sensitivity.json, for example --out report.',
-    );
-  return new CliInputError(
-    `--out ${out}`,
-    `cannot be used as the report folder (${code ?? 'unknown error'})`,
-    'Give a folder you can write to.',
-  );
-}
-
-/**
- * `quantsim analyze`: per-layer sensitivity in the manner of AIMET's QuantAnalyzer, written as
- * a self-contained HTML report and a JSON file of the numbers.
+ * `quantsim analyze`: the quant analyzer, `analyze()` of `@quantsim/analyze` (each layer alone
+ * quantized and left in float, weights and activations apart, 16 bits, findings with their
+ * fixes), written as a self-contained HTML report and a JSON file. The CLI only gathers the
+ * data and the metric and prints the summary; the analysis is the library's.
  */
 export async function analyzeCommand(modelArg: string, options: AnalyzeOptions, io: CommandIO): Promise<AnalyzeOutcome> {
   // Checked before the (long) calibration and analysis, so a wrong --out costs nothing.
-  await checkReportFolder(options.out);
-  const resolved = resolveModelArgument(modelArg);
-  const model = await loadModel(resolved);
-  const modelName = path.basename(modelArg);
-  const recognizer = isBundledRecognizer(resolved);
-  const metricName = options.metric ?? 'sqnr';
-  if (metricName === 'cer' && !recognizer)
-    throw new CliInputError(
-      `--metric cer`,
-      `needs the bundled recognizer, not ${modelName}`,
-      'Use --metric sqnr or top1, or analyze paddleocr-rec.',
-    );
+  await checkReportFolder(options.out, REPORT_FILES);
+  const { model, modelName, recognizer, metric: metricName } = await loadScoredModel(modelArg, options.metric);
   const { calibration, count: calibCount, first: firstSamples } = openCalibration(options, model, modelName, recognizer);
-  const evalCount = options.evalSamples ?? (metricName === 'cer' ? 16 : 4);
-  const evalFeeds = options.eval
-    ? [...openNpySamples(options.eval, model.graph, modelName, '--eval').samples(evalCount)]
-    : metricName === 'cer'
-      ? []
-      : firstSamples(evalCount);
+  const evalCount = options.evalSamples ?? (metricName === 'cer' ? 16 : 8);
+  const nonFinite = calibrationFlags(options).nonFinite;
   const quant = createCliQuant({ warn: io.warn });
-  // Every configuration turns quantizers off, so biases must stay as they are (as analyze() does).
+  // analyze() measures the quantizers themselves: every configuration shares one model, so no
+  // bias correction (it turns it off itself; the plan printed says so).
   const builder = buildPlan(quant, model, modelName, options).biasCorrection(false);
   io.out(`Model       ${modelArg}: plan ${describePlan(builder)}`);
-  const task = io.progress('calibrating', calibCount);
-  const sim = await builder.calibrate(calibration, {
-    ...calibrationFlags(options),
-    onProgress: (p) => task.update(p.done),
-  });
-  task.finish();
-  try {
-    let metric: SensitivityMetric;
-    if (metricName === 'cer') {
-      metric = ocrCerMetric(loadOcrLines('evaluation', { dir: options.data, limit: evalCount }), loadOcrDictionary());
-    } else if (metricName === 'top1') {
-      metric = top1AgreementMetric(evalFeeds, (f) => sim.runFloat(f));
-    } else {
-      metric = outputSqnrMetric(evalFeeds, (f) => sim.runFloat(f));
+
+  let evaluation: readonly FeedsLike[];
+  let scoring: Pick<AnalyzerOptions, 'metric' | 'better' | 'metricName' | 'metricUnit'> = {};
+  if (metricName === 'cer') {
+    const cer = ocrCerSampleMetric(loadOcrLines('evaluation', { dir: options.data, limit: evalCount }), loadOcrDictionary());
+    evaluation = cer.evaluation;
+    scoring = { metric: cer.metric, better: 'lower', metricName: 'CER', metricUnit: '%' };
+  } else {
+    evaluation = options.eval
+      ? [...openNpySamples(options.eval, model.graph, modelName, '--eval').samples(evalCount)]
+      : firstSamples(evalCount);
+    if (metricName === 'top1') {
+      // The float reference: the model as prepared for the plan, as the analysis's own float run.
+      const reference = await builder.simulate();
+      let metric: SampleMetric;
+      try {
+        metric = await top1AgreementSampleMetric(evaluation, (f) => reference.runFloat(f));
+      } finally {
+        await reference.release();
+      }
+      scoring = { metric, better: 'higher', metricName: 'top-1 agreement', metricUnit: '%' };
     }
-    const compareSamples = (evalFeeds.length > 0 ? evalFeeds : firstSamples(4)).slice(0, 4);
-    io.out(
-      `Metric      ${metric.name} (${metric.unit}, ${metric.better} is better) on ${metric.samples} sample${metric.samples === 1 ? '' : 's'}`,
-    );
-    let analysis: ProgressTask | undefined;
-    let analysisSteps = 0;
-    const result = await analyzeSensitivity(sim, {
-      metric,
-      compareSamples,
-      ...(options.layers ? { layers: options.layers } : {}),
-      ...(options.analyses ? { analyses: options.analyses } : {}),
-      onProgress: (p) => {
-        analysisSteps = p.total;
-        analysis ??= io.progress('analyzing', p.total);
-        analysis.update(p.done, p.step);
-      },
-    });
-    analysis?.finish();
-    const context = {
-      model: modelArg,
-      plan: describePlan(builder),
-      calibrationSamples: calibCount,
-      backend: sim.backend.name,
-      generated: new Date().toISOString(),
-    };
-    try {
-      await mkdir(options.out, { recursive: true });
-    } catch (e) {
-      throw reportFolderError(options.out, (e as NodeJS.ErrnoException).code);
-    }
-    const html = path.join(options.out, 'sensitivity.html');
-    const json = path.join(options.out, 'sensitivity.json');
-    await writeFile(html, sensitivityReportHtml(result, context));
-    await writeFile(json, `${JSON.stringify(sensitivityReportJson(result, context), null, 2)}\n`);
-    const v = (x: number | undefined) => `${formatValue(x, metric.unit === '%' ? 2 : 1)} ${metric.unit}`;
-    io.out(`Float       ${v(result.float)}`);
-    io.out(`Quantized   ${v(result.quantized)}`);
-    if (result.weightsOnly !== undefined) io.out(`Weights     ${v(result.weightsOnly)} (only weights quantized)`);
-    if (result.activationsOnly !== undefined) io.out(`Activations ${v(result.activationsOnly)} (only activations quantized)`);
-    const top = mostSensitiveUnits(result, 5);
-    if (top.length > 0) io.out(`Sensitive   ${top.map((u) => `${u.unit} (${v(u.onlyQuantized ?? u.onlyFloat)})`).join(', ')}`);
-    // The progress counts steps; say how they add up, so the two counts never seem to disagree.
-    const steps = analysis === undefined ? result.configurations : analysisSteps;
-    const extra = steps - result.configurations;
-    io.out(
-      `Analyzed    ${result.units.length} of ${result.unitCount} layers, ${result.configurations} simulations${extra > 0 ? ` (${steps} steps with the float run${extra > 1 ? ' and the per-layer comparison' : ''})` : ''} in ${(result.elapsedMs / 1000).toFixed(1)} s`,
-    );
-    io.out(`Wrote       ${html}`);
-    io.out(`Wrote       ${json}`);
-    return { html, json, result };
-  } finally {
-    await sim.release();
   }
+  if (evaluation.length === 0)
+    throw new CliInputError('--eval', 'gave no samples', 'Give a .npy file or folder with at least one sample.');
+  io.out(
+    `Metric      ${scoring.metricName ?? 'output SQNR'} (${scoring.metricUnit ?? 'dB'}, ${scoring.better ?? 'higher'} is better) on ${evaluation.length} sample${evaluation.length === 1 ? '' : 's'}`,
+  );
+
+  let task: ReturnType<CommandIO['progress']> | undefined;
+  const report = await analyze(builder, {
+    calibration,
+    evaluation,
+    ...scoring,
+    ...(nonFinite ? { nonFinite } : {}),
+    ...(options.search ? { search: options.search } : {}),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    onProgress: (p) => {
+      task ??= io.progress('analyzing', p.total);
+      task.update(p.done, p.step);
+    },
+  });
+  task?.finish();
+
+  try {
+    await mkdir(options.out, { recursive: true });
+  } catch (e) {
+    throw reportFolderError(options.out, (e as NodeJS.ErrnoException).code, REPORT_FILES);
+  }
+  const html = path.join(options.out, 'analysis.html');
+  const json = path.join(options.out, 'analysis.json');
+  const context = {
+    model: modelArg,
+    plan: describePlan(builder),
+    calibrationSamples: calibCount,
+    generated: new Date().toISOString(),
+  };
+  await writeFileAtomically(json, `${JSON.stringify({ context, ...(report.toJSON() as object) }, null, 2)}\n`);
+  await report.writeHtml(html);
+
+  const unit = report.metric.unit;
+  const v = (x: number | undefined) => `${formatValue(x, unit === '%' ? 2 : 1)}${unit ? ` ${unit}` : ''}`;
+  const m = report.model;
+  io.out(`Float       ${v(m.float)}`);
+  io.out(
+    `Quantized   ${v(m.quantized)} (weights only ${v(m.weightsOnly)}, activations only ${v(m.activationsOnly)}, all at 16 bits ${v(m.all16)})`,
+  );
+  // A screened layer's score is its block's: the layer alone does at least as well.
+  const bound = report.metric.better === 'higher' ? '≥ ' : '≤ ';
+  for (const l of report.layers.slice(0, 5))
+    io.out(
+      `Worst       ${l.layer} (${l.opType ?? '?'}): only this quantized ${l.screened ? bound : ''}${v(l.onlyThisQuantized)}, all but this ${v(l.allButThisQuantized)}`,
+    );
+  for (const f of report.findings.slice(0, 8)) io.out(`Finding     ${f.layer}: ${f.kind}, ${f.detail}. Fix: ${f.fix}`);
+  if (report.findings.length > 8) io.out(`            (${report.findings.length - 8} more findings in ${json})`);
+  io.out(
+    `Analyzed    ${report.layers.length} layers, ${report.configurations} configurations (${report.search}) in ${(report.elapsedMs / 1000).toFixed(1)} s`,
+  );
+  io.out(`Wrote       ${html}`);
+  io.out(`Wrote       ${json}`);
+  return { html, json, report };
 }

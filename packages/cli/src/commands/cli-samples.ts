@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { FeedsLike, Model } from '@quantsim/core';
+import { type FeedsLike, loadModel, type Model } from '@quantsim/core';
 import { loadOcrLines, openNpySamples } from '@quantsim/data';
-import { BUNDLED_MODELS, bundledAssetsDir } from '../bundled-models.js';
+import { BUNDLED_MODELS, bundledAssetsDir, resolveModelArgument } from '../bundled-models.js';
 import { CliInputError } from '../errors/cli-input-error.js';
 
 /** Whether a resolved model path is the bundled PaddleOCR recognizer (which has shipped lines). */
@@ -44,4 +44,32 @@ export function openCalibration(
     `is required for ${modelName}`,
     'Give a .npy file or a folder of .npy files, one sample per file.',
   );
+}
+
+/** The model of `analyze`, `sensitivity` and `amp`, loaded, with the metric they score it by. */
+export interface CommandModel {
+  readonly model: Model;
+  /** The file name, for messages. */
+  readonly modelName: string;
+  /** Whether it is the bundled recognizer (which has shipped lines and the `cer` metric). */
+  readonly recognizer: boolean;
+  readonly metric: 'sqnr' | 'top1' | 'cer';
+}
+
+/**
+ * Loads `modelArg` (a path or a bundled name) for a command that scores it by `metric`.
+ * @throws CliInputError for `--metric cer` on another model than the bundled recognizer.
+ */
+export async function loadScoredModel(modelArg: string, metric: 'sqnr' | 'top1' | 'cer' = 'sqnr'): Promise<CommandModel> {
+  const resolved = resolveModelArgument(modelArg);
+  const model = await loadModel(resolved);
+  const modelName = path.basename(modelArg);
+  const recognizer = isBundledRecognizer(resolved);
+  if (metric === 'cer' && !recognizer)
+    throw new CliInputError(
+      '--metric cer',
+      `needs the bundled recognizer, not ${modelName}`,
+      'Use --metric sqnr or top1, or give paddleocr-rec as the model.',
+    );
+  return { model, modelName, recognizer, metric };
 }
