@@ -303,15 +303,13 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
     }
     // Details for the layers that matter: the worst alone, and those whose absence helps most.
     const worstAlone = new Set(
-      [...units]
-        .sort((a, b) => bad(only.get(b.name) as number) - bad(only.get(a.name) as number))
+      rankedBy(units, only, bad)
         .slice(0, detailed)
         .map((u) => u.name),
     );
     for (const name of rangeSuspects) worstAlone.add(name);
     const mostHelped = new Set(
-      [...units]
-        .sort((a, b) => bad(allBut.get(a.name) as number) - bad(allBut.get(b.name) as number))
+      rankedBy(units, allBut, (v) => -bad(v))
         .slice(0, detailed)
         .map((u) => u.name),
     );
