@@ -5,7 +5,8 @@ import type { TensorStats } from '../contracts/stats.js';
 import type { TensorData } from '../contracts/tensor.js';
 import { InvalidArgumentError } from '../errors/quantsim-error.js';
 import type { PlannedModel } from '../plan/prepared-model.js';
-import { createStatsAccumulator, mergeTensorStats, type StatsAccumulator } from './stats.js';
+import { HistogramBinner } from './histogram-binner.js';
+import { createStatsAccumulator, mergeTensorStats } from './stats.js';
 
 export type { CalibrateOptions, CalibrationProgress, CalibrationStats } from '../contracts/calibration.js';
 
@@ -45,7 +46,9 @@ export function statisticsRequests(
 /**
  * Runs the statistics graph over calibration data and gathers each requested tensor's
  * statistics. Memory does not grow with the number of samples: each sample's outputs are folded
- * into fixed-size accumulators and dropped.
+ * into fixed-size accumulators and dropped. Histograms are binned partly on a second thread, while
+ * this one runs the next sample ({@link HistogramBinner}); `offloadBinning: false` keeps them in
+ * this thread (for calibration threads, which already share the cores).
  */
 export async function collectStats(
   resolved: PlannedModel,
@@ -53,15 +56,15 @@ export async function collectStats(
   requests: readonly TensorRequest[],
   data: CalibrationData,
   options: CalibrateOptions = {},
+  { offloadBinning = true }: { readonly offloadBinning?: boolean } = {},
 ): Promise<CalibrationStats> {
   const graph = resolved.prepared.graph;
   const { model, outputs, packed } = buildStatisticsGraph(resolved.prepared.model, requests);
-  const accumulators = new Map<string, StatsAccumulator>();
+  const binner = new HistogramBinner(offloadBinning);
   type Range = { count: number; min: number; max: number; nonFinite: number };
   const ranges = new Map<string, Range>();
   const whole = (o: StatisticsOutputs) => o.values !== undefined && o.stride === 1;
   for (const o of outputs) {
-    if (o.values) accumulators.set(o.tensor, createStatsAccumulator({ histogram: true }));
     if (!whole(o)) ranges.set(o.tensor, { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, nonFinite: 0 });
   }
   // Every reduced tensor's statistics come in the two packed outputs; values one output each.
@@ -72,6 +75,7 @@ export async function collectStats(
   let session: BackendSession | undefined;
   let slowSession: BackendSession | undefined;
   let samples = 0;
+  const tensors: Record<string, TensorStats> = {};
   try {
     if (outputs.length > 0) session = await backend.createSession(model.toBytes({ inlineExternal: true }), { mode: 'float' });
     for await (const item of iterateData(data)) {
@@ -84,12 +88,13 @@ export async function collectStats(
         const k = packed?.count ?? 0;
         const reduced = packed ? floatData(result[packed.stats], packed.stats) : new Float32Array(0);
         const sizes = packed ? result[packed.sizes]?.data : undefined;
+        // The values of this sample that histograms take, all tensors together (the binning thread's budget).
+        let sampleElements = 0;
+        for (const o of outputs) if (o.values) sampleElements += result[o.values]?.data.length ?? 0;
         for (const o of outputs) {
           if (whole(o)) {
-            const acc = accumulators.get(o.tensor) as StatsAccumulator;
-            const before = acc.nonFinite;
-            acc.add(floatData(result[o.values as string], o.tensor));
-            if (acc.nonFinite > before && policy === 'error') throw nonFiniteError(o.tensor, samples);
+            const found = binner.add(o.tensor, floatData(result[o.values as string], o.tensor), samples, sampleElements);
+            if (found > 0 && policy === 'error') throw nonFiniteError(o.tensor, samples);
             continue;
           }
           const i = o.index as number;
@@ -105,7 +110,7 @@ export async function collectStats(
           if (lo < m.min) m.min = lo;
           if (hi > m.max) m.max = hi;
           // A strided sample feeds the histogram; the exact range comes from the reductions.
-          if (o.values) accumulators.get(o.tensor)?.add(floatData(result[o.values], o.tensor));
+          if (o.values) binner.add(o.tensor, floatData(result[o.values], o.tensor), samples, sampleElements);
         }
         if (flagged.length > 0) {
           // Slow path, only for samples with non-finite values: fetch the tensors themselves.
@@ -134,20 +139,28 @@ export async function collectStats(
               }
             }
             // The same elements the graph's strided sample would have taken.
-            const acc = accumulators.get(o.tensor);
-            if (acc) {
+            if (o.values) {
               const picked = new Float32Array(Math.ceil(values.length / o.stride));
               for (let i = 0, j = 0; i < values.length; i += o.stride) picked[j++] = values[i] as number;
-              acc.add(picked);
+              binner.add(o.tensor, picked, samples, 0);
             }
           }
         }
       }
+      // Non-finite values the binning thread found (in an earlier sample, as it runs behind).
+      const late = binner.nonFiniteSeen;
+      if (late && policy === 'error') throw nonFiniteError(late.tensor, late.sample);
       samples++;
       options.onProgress?.({ done: samples, total });
     }
     if (options.signal?.aborted) throw aborted(samples);
+    const histograms = await binner.finish();
+    const late = binner.nonFiniteSeen;
+    if (late && policy === 'error') throw nonFiniteError(late.tensor, late.sample);
+    for (const o of outputs)
+      if (o.values) tensors[o.tensor] = histograms.get(o.tensor) ?? createStatsAccumulator({ histogram: true }).toStats();
   } finally {
+    await binner.release();
     await session?.release();
     await slowSession?.release();
   }
@@ -157,8 +170,6 @@ export async function collectStats(
       'Calibration received no samples.',
       'Pass at least one feed, for example [{ x: { data, dims } }].',
     );
-  const tensors: Record<string, TensorStats> = {};
-  for (const [t, acc] of accumulators) tensors[t] = acc.toStats();
   // Reductions give the exact count, range and non-finite count; a sample only the histogram.
   for (const [t, m] of ranges) tensors[t] = { ...tensors[t], ...m };
   return { samples, tensors };

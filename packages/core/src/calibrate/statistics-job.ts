@@ -70,7 +70,9 @@ export async function openStatisticsJob(
   const resolved = { prepared: { model, graph: model.graph } } as unknown as PlannedModel;
   const sessions = Object.keys(sessionOptions).length === 0 ? backend : withSessionOptions(backend, sessionOptions);
   return {
-    run: (data, options = {}) => collectStats(resolved, sessions, job.requests, data, { ...options, nonFinite: job.nonFinite }),
+    // Calibration threads already share the cores: each bins its own histograms.
+    run: (data, options = {}) =>
+      collectStats(resolved, sessions, job.requests, data, { ...options, nonFinite: job.nonFinite }, { offloadBinning: false }),
   };
 }
 

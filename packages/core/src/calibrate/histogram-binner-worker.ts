@@ -1,0 +1,33 @@
+// The binning thread of HistogramBinner: an accumulator per tensor, fed the values the main
+// thread transfers, and their statistics on `finish`.
+import { parentPort } from 'node:worker_threads';
+import type { TensorStats } from '../contracts/stats.js';
+import type { BinnerReply, BinnerRequest } from './histogram-binner.js';
+import { createStatsAccumulator, type StatsAccumulator } from './stats.js';
+
+const accumulators = new Map<string, StatsAccumulator>();
+const port = parentPort;
+if (!port) throw new Error('histogram-binner-worker runs as a worker thread of HistogramBinner.');
+
+port.on('message', (request: BinnerRequest) => {
+  if (request.type === 'add') {
+    let acc = accumulators.get(request.tensor);
+    if (!acc) {
+      acc = createStatsAccumulator({ histogram: true });
+      accumulators.set(request.tensor, acc);
+    }
+    const before = acc.nonFinite;
+    acc.add(request.values);
+    port.postMessage({
+      type: 'added',
+      tensor: request.tensor,
+      sample: request.sample,
+      elements: request.values.length,
+      nonFinite: acc.nonFinite - before,
+    } satisfies BinnerReply);
+    return;
+  }
+  const tensors: Record<string, TensorStats> = {};
+  for (const [t, acc] of accumulators) tensors[t] = acc.toStats();
+  port.postMessage({ type: 'stats', tensors } satisfies BinnerReply);
+});
