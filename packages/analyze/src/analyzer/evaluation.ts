@@ -1,8 +1,9 @@
 import { type FeedsLike, QuantsimError, type TensorMap } from '@quantsim/core';
 import { outputSqnrDb } from '../metric/output-sqnr.js';
 
-/** A user's score of one sample's outputs (accuracy, negative loss, error rate…). */
-export type SampleMetric = (outputs: TensorMap, sample: FeedsLike) => number;
+import type { SampleMetric } from '../metric/sensitivity-metric.js';
+
+export type { SampleMetric } from '../metric/sensitivity-metric.js';
 
 /** Runs one configuration on one sample. */
 export type ConfigurationRunner = (feeds: FeedsLike) => Promise<TensorMap>;

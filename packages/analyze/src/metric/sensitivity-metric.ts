@@ -1,6 +1,8 @@
 import { type FeedsLike, QuantsimError, type TensorMap } from '@quantsim/core';
-import type { SampleMetric } from '../analyzer/evaluation.js';
 import { outputSqnrDb } from './output-sqnr.js';
+
+/** A user's score of one sample's outputs (accuracy, negative loss, error rate…), as `analyze()` takes it. */
+export type SampleMetric = (outputs: TensorMap, sample: FeedsLike) => number;
 
 /** Runs one configuration of the model (float, or a simulation) on one sample. */
 export type ModelRunner = (feeds: FeedsLike) => Promise<TensorMap>;
