@@ -47,7 +47,7 @@ export function statisticsRequests(
  * Runs the statistics graph over calibration data and gathers each requested tensor's
  * statistics. Memory does not grow with the number of samples: each sample's outputs are folded
  * into fixed-size accumulators and dropped. Histograms are binned partly on a second thread, while
- * this one runs the next sample ({@link HistogramBinner}); `offloadBinning: false` keeps them in
+ * this one runs the next sample (the `HistogramBinner` of calibrate/histogram-binner.ts); `offloadBinning: false` keeps them in
  * this thread (for calibration threads, which already share the cores).
  */
 export async function collectStats(
