@@ -196,6 +196,26 @@ describe('rules', () => {
     await expect(head().activations({ bits: 16, dtype: 'float' }).plan()).resolves.toBeDefined();
   });
 
+  it('.activations({ scheme }) and .params({ symmetric }) change only what they name: the bitwidth stays', async () => {
+    const plan = await head()
+      .layers(/fc/)
+      .activations(16)
+      .layers(/fc|bbox/)
+      .activations({ scheme: 'percentile', schemeOptions: { p: 99.9 } })
+      .params({ symmetric: false })
+      .plan();
+    const q = (id: string) => plan.quantizers.find((x) => x.id === id);
+    // fc6 was raised to 16 bits before; the scheme-only override keeps that, bbox keeps the default 8.
+    expect(q('activation:fc6.relu_out')).toMatchObject({ bitwidth: 16, scheme: 'percentile', schemeOptions: { p: 99.9 } });
+    expect(q('activation:bbox_pred_out')).toMatchObject({ bitwidth: 8, scheme: 'percentile' });
+    expect(q('param:bbox_pred.weight')).toMatchObject({ bitwidth: 8, symmetric: false });
+    // Outside the selection, nothing changed.
+    expect(q('param:backbone.conv1.weight')?.symmetric).toBe(true);
+    for (const bad of [{}, { bits: 8.5 }, { bits: '8' }] as never[])
+      expect(() => head().activations(bad)).toThrow(/takes a bitwidth or \{ bits\?, symmetric\?, scheme\?, schemeOptions\?, dtype\? \} \(at least one\)/);
+    expect(() => head().activations({ schemeOptions: { p: 99 } } as never)).toThrow(/schemeOptions need the scheme they are for/);
+  });
+
   it('unknown-scheme and unknown-backend list the valid values, and all errors come together', async () => {
     const msg = await violation(head().scheme('tf-enhancd').backend('tpu').plan());
     expect(msg).toMatch(/^2 problems in the quantization plan:/);

@@ -66,26 +66,35 @@ export function quantizerFields(what: string, settings: number | QuantizerOption
       throw new InvalidArgumentError(`.${what}(${settings}): a bitwidth must be an integer.`, { hint: 'For example 8 or 16.' });
     return { bitwidth: settings };
   }
-  if (typeof settings !== 'object' || settings === null || typeof settings.bits !== 'number')
+  if (
+    typeof settings !== 'object' ||
+    settings === null ||
+    Object.keys(settings).length === 0 ||
+    (settings.bits !== undefined && (typeof settings.bits !== 'number' || !Number.isInteger(settings.bits)))
+  )
     throw new InvalidArgumentError(
-      `.${what}() takes a bitwidth or { bits, symmetric?, scheme?, dtype? }, received ${describeValue(settings)}.`,
+      `.${what}() takes a bitwidth or { bits?, symmetric?, scheme?, schemeOptions?, dtype? } (at least one), received ${describeValue(settings)}.`,
       {
-        hint: `For example .${what}(16) or .${what}({ bits: 16, dtype: 'float' }).`,
+        hint: `For example .${what}(16), .${what}({ bits: 16, dtype: 'float' }) or .${what}({ scheme: 'percentile' }) (the bitwidth stays).`,
       },
     );
   const known = new Set(['bits', 'symmetric', 'scheme', 'schemeOptions', 'dtype']);
   for (const k of Object.keys(settings))
     if (!known.has(k))
       throw new InvalidArgumentError(`.${what}(): unknown option '${k}'.`, { hint: `Options: ${[...known].join(', ')}.` });
+  if (settings.schemeOptions !== undefined && settings.scheme === undefined)
+    throw new InvalidArgumentError(`.${what}(): schemeOptions need the scheme they are for.`, {
+      hint: `For example .${what}({ scheme: 'percentile', schemeOptions: { p: 99.99 } }).`,
+    });
   if (settings.symmetric !== undefined && typeof settings.symmetric !== 'boolean')
     throw new InvalidArgumentError(
       `.${what}(): symmetric must be true or false, received ${describeValue(settings.symmetric)}.`,
-      { hint: `For example .${what}({ bits: ${settings.bits}, symmetric: true }).` },
+      { hint: `For example .${what}({ ${settings.bits === undefined ? '' : `bits: ${settings.bits}, `}symmetric: true }).` },
     );
   if (settings.dtype !== undefined && settings.dtype !== 'int' && settings.dtype !== 'float')
     throw new InvalidArgumentError(`.${what}(): dtype must be 'int' or 'float', received ${describeValue(settings.dtype)}.`);
   const fields: OverrideFields = {
-    bitwidth: settings.bits,
+    ...(settings.bits !== undefined ? { bitwidth: settings.bits } : {}),
     ...(settings.dtype !== undefined ? { dtype: settings.dtype } : {}),
     ...(settings.symmetric !== undefined ? { symmetric: settings.symmetric } : {}),
     ...(settings.scheme !== undefined ? { scheme: settings.scheme, schemeOptions: settings.schemeOptions ?? {} } : {}),
@@ -96,7 +105,7 @@ export function quantizerFields(what: string, settings: number | QuantizerOption
 /** `.inputs()` without a bitwidth only enables the input quantizers; with one it also sets them. */
 export function inputFields(settings: number | QuantizerOptions): { fields: OverrideFields; text: string } {
   // null is not a bare call: quantizerFields refuses it with the usual message.
-  const bare = typeof settings === 'object' && settings !== null && !('bits' in settings);
+  const bare = typeof settings === 'object' && settings !== null && Object.keys(settings).length === 0;
   return {
     fields: { ...(bare ? {} : quantizerFields('inputs', settings)), enabled: true },
     text: `.inputs(${bare ? '' : describeValue(settings)})`,

@@ -13,8 +13,12 @@ import type { PluginSet, WarningSink } from './plugin-set.js';
 
 /** Settings of one kind of quantizer, as accepted by `.activations()`, `.params()` and `.inputs()`. */
 export interface QuantizerOptions {
-  /** Bitwidth: 2–32 for integers, 16 or 32 for `dtype: 'float'`. */
-  readonly bits: number;
+  /**
+   * Bitwidth: 2–32 for integers, 16 or 32 for `dtype: 'float'`. Omitted: the bitwidth the
+   * quantizers already have (the defaults, or an earlier override), so that
+   * `.activations({ scheme: 'percentile' })` changes the scheme alone.
+   */
+  readonly bits?: number;
   readonly symmetric?: boolean;
   readonly scheme?: string;
   readonly schemeOptions?: Readonly<Record<string, unknown>>;

@@ -2,12 +2,16 @@
 // thread transfers, and their statistics on `finish`.
 import { parentPort } from 'node:worker_threads';
 import type { TensorStats } from '../contracts/stats.js';
+import { InvalidArgumentError } from '../errors/quantsim-error.js';
 import type { BinnerReply, BinnerRequest } from './histogram-binner.js';
 import { createStatsAccumulator, type StatsAccumulator } from './stats.js';
 
 const accumulators = new Map<string, StatsAccumulator>();
 const port = parentPort;
-if (!port) throw new Error('histogram-binner-worker runs as a worker thread of HistogramBinner.');
+if (!port)
+  throw new InvalidArgumentError('histogram-binner-worker runs as a worker thread of HistogramBinner, not on its own.', {
+    hint: 'Calibrate through quant(model).calibrate(), which starts it.',
+  });
 
 port.on('message', (request: BinnerRequest) => {
   if (request.type === 'add') {

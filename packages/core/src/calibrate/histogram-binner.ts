@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { TensorStats } from '../contracts/stats.js';
+import { CalibrationError } from '../errors/calibration-error.js';
 import { mergeTensorStats } from './merge-stats.js';
 import { createStatsAccumulator, type StatsAccumulator } from './stats.js';
 
@@ -144,7 +145,11 @@ export class HistogramBinner {
       } else this.#finished?.(reply.tensors);
     });
     worker.on('error', (e) => {
-      this.#failure = e instanceof Error ? e : new Error(String(e));
+      this.#failure = new CalibrationError(
+        'CALIBRATION',
+        `The histogram binning thread failed: ${e instanceof Error ? e.message : String(e)}`,
+        'Report this as a bug; calibrate({ workers: 2 }) bins on calibration threads instead.',
+      );
     });
     this.#worker = worker;
     return worker;
