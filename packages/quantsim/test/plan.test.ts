@@ -212,7 +212,9 @@ describe('rules', () => {
     // Outside the selection, nothing changed.
     expect(q('param:backbone.conv1.weight')?.symmetric).toBe(true);
     for (const bad of [{}, { bits: 8.5 }, { bits: '8' }] as never[])
-      expect(() => head().activations(bad)).toThrow(/takes a bitwidth or \{ bits\?, symmetric\?, scheme\?, schemeOptions\?, dtype\? \} \(at least one\)/);
+      expect(() => head().activations(bad)).toThrow(
+        /takes a bitwidth or \{ bits\?, symmetric\?, scheme\?, schemeOptions\?, dtype\? \} \(at least one\)/,
+      );
     expect(() => head().activations({ schemeOptions: { p: 99 } } as never)).toThrow(/schemeOptions need the scheme they are for/);
   });
 
