@@ -15,6 +15,7 @@ import {
 } from './commands/quant-options.js';
 import { type CommandIO, DEFAULT_CLI_FORMATS, quantizeCommand } from './commands/quantize.js';
 import { type AnalyzeMetric, parseAnalyses, sensitivityCommand } from './commands/sensitivity.js';
+import { CliInputError } from './errors/cli-input-error.js';
 import { cliErrorMessage } from './errors/cli-message.js';
 import { createProgress } from './progress.js';
 
@@ -186,9 +187,22 @@ export function createProgram(io: CliIO): Command {
       )
       .option('--workers <n>', "evaluation threads, each with its own session (a number, or 'auto': one per core; default 1)")
       .option('--data <dir>', 'OCR lines folder for paddleocr-rec (default data/ocr-lines)')
-      .option('--out <dir>', 'report folder', 'report'),
-  ).action(async (model: string, flags: AnalyzeFlags) => {
-    const { evalSamples: evalText, samples: samplesText, workers, ...rest } = flags;
+      .option('--out <dir>', 'report folder', 'report')
+      // The options of the earlier `analyze`, now `sensitivity`: refused with where they went.
+      .addOption(new Option('--layers <regex>').hideHelp())
+      .addOption(new Option('--analyses <list>').hideHelp()),
+  ).action(async (model: string, flags: AnalyzeFlags & { layers?: string; analyses?: string }) => {
+    const { evalSamples: evalText, samples: samplesText, workers, layers, analyses, ...rest } = flags;
+    for (const [flag, value] of [
+      ['--layers', layers],
+      ['--analyses', analyses],
+    ] as const)
+      if (value !== undefined)
+        throw new CliInputError(
+          `${flag} ${value}`,
+          'belongs to `quantsim sensitivity` (the AIMET sensitivity tables that `analyze` was before); `analyze` measures every layer',
+          `Run quantsim sensitivity ${model} ${flag} ${value} … , or drop ${flag}.`,
+        );
     const evalSamples = positiveInteger('--eval-samples', evalText);
     const samples = positiveInteger('--samples', samplesText);
     await analyzeCommand(

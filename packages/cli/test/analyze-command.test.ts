@@ -122,5 +122,9 @@ describe('quantsim analyze', () => {
     expect(s.code).toBe(1);
     expect(s.err).toMatch(/--search.*screened, exhaustive/);
     expect(s.err).not.toMatch(/calibrating/);
+    // The options of the earlier analyze say where they went.
+    const moved = await runQuantsim(['analyze', f.model, '--calib', f.calibFile, '--layers', '^fc', '--out', report]);
+    expect(moved.code).toBe(1);
+    expect(moved.err).toMatch(/--layers \^fc: belongs to `quantsim sensitivity`.*Run quantsim sensitivity/);
   });
 });
