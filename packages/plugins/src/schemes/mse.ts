@@ -21,20 +21,85 @@ function roundingErrorIntegral(t: number): number {
   return periods / 12 + (u * u * u + 0.125) / 3;
 }
 
+/** Per-bin values every candidate's cost reads, computed once per search. */
+interface MseBins {
+  readonly lefts: Float64Array;
+  /** left + width, as the cost computes each bin's right edge. */
+  readonly rights: Float64Array;
+  /** count / width, as the cost computes each bin's density. */
+  readonly densities: Float64Array;
+  /** Σ density · (|left| + |right|) and Σ density: the size of the rounding errors in the cost. */
+  readonly spread: number;
+  readonly density: number;
+}
+
+function mseBins(lefts: Float64Array, counts: Float64Array, width: number): MseBins {
+  const m = lefts.length;
+  const rights = new Float64Array(m);
+  const densities = new Float64Array(m);
+  let spread = 0;
+  let density = 0;
+  for (let i = 0; i < m; i++) {
+    const a = lefts[i] as number;
+    const b = a + width;
+    const d = (counts[i] as number) / width;
+    rights[i] = b;
+    densities[i] = d;
+    spread += d * (Math.abs(a) + Math.abs(b));
+    density += d;
+  }
+  return { lefts, rights, densities, spread, density };
+}
+
+/** Relative margin on the clipping bound: far above the rounding of sums of 65536 terms. */
+const SAFE = 1 - 1e-9;
+
 /**
  * Expected squared quantization error of the histogram on one grid, each bin's values taken as
  * spread uniformly over the bin: below the grid a value costs (x - min)², above it (x - max)²,
  * inside it the rounding error, integrated exactly (grid points are the multiples of Δ). Exact
  * integration matters because bins can be wider than Δ, where midpoint errors say nothing.
  * Stops early once the sum passes `limit`, since the candidate has lost by then.
+ *
+ * Faster than summing every bin, with the same result (the reference is test/reference/mse.ts):
+ * the clipping terms of the bins beyond the grid's ends, outermost first where a losing candidate
+ * loses most, bound the cost from below, before the sum and (those above the grid) while it runs;
+ * the candidate is dropped (+∞) once that bound passes `limit`. The bound leaves out the rounding
+ * terms, which are ≥ 0 up to float rounding (at most u·Δ²·Σ density·(|left| + |right| + Δ), u =
+ * 2^-53, per term; ten times that is added to `limit`), and sums in another order than the cost, so
+ * it is trusted only with the margin SAFE. The sum itself and its early stop at `limit` are those of
+ * the reference: a candidate is kept exactly when the reference keeps it.
  */
-function mseCost(lefts: Float64Array, counts: Float64Array, width: number, grid: ChannelEncoding, limit: number): number {
+function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number): number {
+  const { lefts, rights, densities } = bins;
+  const m = lefts.length;
   const { scale, min, max } = grid;
   const cube = scale * scale * scale;
+  // The bins beyond the grid's top end are a suffix (rights ascend), those below its bottom end a prefix.
+  let above = m;
+  let aboveClipping = 0;
+  let threshold = limit;
+  if (limit < Number.POSITIVE_INFINITY) {
+    threshold = limit + 2e-15 * scale * scale * (bins.spread + 8 * scale * bins.density);
+    while (above > 0 && (rights[above - 1] as number) > max) {
+      above--;
+      const high = (rights[above] as number) - max;
+      const low = Math.max(lefts[above] as number, max) - max;
+      aboveClipping += (densities[above] as number) * ((high * high * high - low * low * low) / 3);
+      if (aboveClipping * SAFE > threshold) return Number.POSITIVE_INFINITY;
+    }
+    let clipping = aboveClipping;
+    for (let i = 0; i < above && (lefts[i] as number) < min; i++) {
+      const high = Math.min(rights[i] as number, min) - min;
+      const low = (lefts[i] as number) - min;
+      clipping += (densities[i] as number) * ((high * high * high - low * low * low) / 3);
+      if (clipping * SAFE > threshold) return Number.POSITIVE_INFINITY;
+    }
+  }
   let cost = 0;
-  for (let i = 0; i < lefts.length; i++) {
+  for (let i = 0; i < m; i++) {
     const a = lefts[i] as number;
-    const b = a + width;
+    const b = rights[i] as number;
     let integral = 0;
     if (a < min) {
       const top = Math.min(b, min) - min;
@@ -49,8 +114,10 @@ function mseCost(lefts: Float64Array, counts: Float64Array, width: number, grid:
     const inLo = Math.max(a, min);
     const inHi = Math.min(b, max);
     if (inHi > inLo) integral += cube * (roundingErrorIntegral(inHi / scale) - roundingErrorIntegral(inLo / scale));
-    cost += ((counts[i] as number) / width) * integral;
+    cost += (densities[i] as number) * integral;
     if (cost > limit) return cost;
+    // The clipping terms of the bins above the grid are still to come.
+    if (i < above && (cost + aboveClipping) * SAFE > threshold) return Number.POSITIVE_INFINITY;
   }
   return cost;
 }
@@ -86,14 +153,15 @@ export const mseScheme: EncodingScheme = Object.freeze({
     const histogram = requireHistogram(stats, 'mse');
 
     const { lefts, counts, width } = compactBins({ ...stats, histogram }, bins);
+    const perBin = mseBins(lefts, counts, width);
 
     const rangeLo = Math.min(stats.min, 0);
     const rangeHi = Math.max(stats.max, 0);
     let best = computeGrid(rangeLo, rangeHi, spec);
-    let bestCost = mseCost(lefts, counts, width, best, Number.POSITIVE_INFINITY);
+    let bestCost = mseCost(perBin, best, Number.POSITIVE_INFINITY);
     const consider = (candidateLo: number, candidateHi: number) => {
       const grid = computeGrid(candidateLo, candidateHi, spec);
-      const cost = mseCost(lefts, counts, width, grid, bestCost);
+      const cost = mseCost(perBin, grid, bestCost);
       if (cost < bestCost) {
         bestCost = cost;
         best = grid;
