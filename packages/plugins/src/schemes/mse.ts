@@ -1,11 +1,5 @@
-import {
-  type ChannelEncoding,
-  computeGrid,
-  type EncodingScheme,
-  type GridSpec,
-  gridSteps,
-  type TensorStats,
-} from '@quantsim/core';
+import { type ChannelEncoding, type EncodingScheme, type GridSpec, gridSteps, type TensorStats } from '@quantsim/core';
+import { gridMaker } from './candidate-grid.js';
 import { compactBins } from './compact-bins.js';
 import { readOptions } from './options.js';
 import { degenerateEncoding, requireHistogram } from './special-cases.js';
@@ -51,6 +45,17 @@ function mseBins(lefts: Float64Array, counts: Float64Array, width: number): MseB
   return { lefts, rights, densities, spread, density };
 }
 
+/**
+ * Grid ends already found to lose by their clipping alone, with that clipping (a lower bound of the
+ * clipping of every grid whose top end is at most `top`, or whose bottom end is at least `bottom`).
+ */
+interface LostEnds {
+  top: number;
+  topClipping: number;
+  bottom: number;
+  bottomClipping: number;
+}
+
 /** Relative margin on the clipping bound: far above the rounding of sums of 65536 terms. */
 const SAFE = 1 - 1e-9;
 
@@ -70,7 +75,7 @@ const SAFE = 1 - 1e-9;
  * it is trusted only with the margin SAFE. The sum itself and its early stop at `limit` are those of
  * the reference: a candidate is kept exactly when the reference keeps it.
  */
-function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number): number {
+function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number, lost: LostEnds): number {
   const { lefts, rights, densities } = bins;
   const m = lefts.length;
   const { scale, min, max } = grid;
@@ -81,19 +86,34 @@ function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number): number {
   let threshold = limit;
   if (limit < Number.POSITIVE_INFINITY) {
     threshold = limit + 2e-15 * scale * scale * (bins.spread + 8 * scale * bins.density);
+    // A lower top end clips more of every bin above it (and a higher bottom end, below it).
+    if (max <= lost.top && lost.topClipping * SAFE > threshold) return Number.POSITIVE_INFINITY;
+    if (min >= lost.bottom && lost.bottomClipping * SAFE > threshold) return Number.POSITIVE_INFINITY;
     while (above > 0 && (rights[above - 1] as number) > max) {
       above--;
       const high = (rights[above] as number) - max;
       const low = Math.max(lefts[above] as number, max) - max;
       aboveClipping += (densities[above] as number) * ((high * high * high - low * low * low) / 3);
-      if (aboveClipping * SAFE > threshold) return Number.POSITIVE_INFINITY;
+      if (aboveClipping * SAFE > threshold) {
+        if (max > lost.top) {
+          lost.top = max;
+          lost.topClipping = aboveClipping;
+        }
+        return Number.POSITIVE_INFINITY;
+      }
     }
-    let clipping = aboveClipping;
+    let belowClipping = 0;
     for (let i = 0; i < above && (lefts[i] as number) < min; i++) {
       const high = Math.min(rights[i] as number, min) - min;
       const low = (lefts[i] as number) - min;
-      clipping += (densities[i] as number) * ((high * high * high - low * low * low) / 3);
-      if (clipping * SAFE > threshold) return Number.POSITIVE_INFINITY;
+      belowClipping += (densities[i] as number) * ((high * high * high - low * low * low) / 3);
+      if ((aboveClipping + belowClipping) * SAFE > threshold) {
+        if (belowClipping * SAFE > threshold && min < lost.bottom) {
+          lost.bottom = min;
+          lost.bottomClipping = belowClipping;
+        }
+        return Number.POSITIVE_INFINITY;
+      }
     }
   }
   let cost = 0;
@@ -157,14 +177,21 @@ export const mseScheme: EncodingScheme = Object.freeze({
 
     const rangeLo = Math.min(stats.min, 0);
     const rangeHi = Math.max(stats.max, 0);
-    let best = computeGrid(rangeLo, rangeHi, spec);
-    let bestCost = mseCost(perBin, best, Number.POSITIVE_INFINITY);
+    const grid = gridMaker(spec);
+    const lost: LostEnds = {
+      top: Number.NEGATIVE_INFINITY,
+      topClipping: 0,
+      bottom: Number.POSITIVE_INFINITY,
+      bottomClipping: 0,
+    };
+    let best = grid(rangeLo, rangeHi);
+    let bestCost = mseCost(perBin, best, Number.POSITIVE_INFINITY, lost);
     const consider = (candidateLo: number, candidateHi: number) => {
-      const grid = computeGrid(candidateLo, candidateHi, spec);
-      const cost = mseCost(perBin, grid, bestCost);
+      const candidate = grid(candidateLo, candidateHi);
+      const cost = mseCost(perBin, candidate, bestCost, lost);
       if (cost < bestCost) {
         bestCost = cost;
-        best = grid;
+        best = candidate;
       }
     };
     const k = candidates;

@@ -34,11 +34,13 @@ export interface SearchBins {
   readonly c0: Float64Array;
   readonly c1: Float64Array;
   readonly c2: Float64Array;
+  /** below[k]: how many of the kept bins come before bin k of all the bins (length bins + 1). */
+  readonly below: Int32Array;
   readonly gamma: number;
 }
 
-export function searchBins(bins: CompactBins, gamma: number): SearchBins {
-  const { mids, counts } = bins;
+export function searchBins(bins: CompactBins, allBins: number, gamma: number): SearchBins {
+  const { mids, counts, index } = bins;
   const m = mids.length;
   const clippedWeights = new Float64Array(m);
   const c0 = new Float64Array(m + 1);
@@ -52,19 +54,19 @@ export function searchBins(bins: CompactBins, gamma: number): SearchBins {
     c1[i + 1] = (c1[i] as number) + c * x;
     c2[i + 1] = (c2[i] as number) + c * x * x;
   }
-  return { bins, clippedWeights, c0, c1, c2, gamma };
+  const below = new Int32Array(allBins + 1);
+  for (let k = 0, j = 0; k <= allBins; k++) {
+    while (j < m && (index[j] as number) < k) j++;
+    below[k] = j;
+  }
+  return { bins, clippedWeights, c0, c1, c2, below, gamma };
 }
 
-/** The number of bins whose midpoint is below `x` (binary search). */
-function binsBelow(mids: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = mids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((mids[mid] as number) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** About the number of kept bins whose midpoint is below `x`. */
+function binsBelow(s: SearchBins, x: number): number {
+  const { below } = s;
+  const k = Math.ceil((x - s.bins.lo) / s.bins.width - 0.5);
+  return below[Math.min(Math.max(0, k), below.length - 1)] as number;
 }
 
 /**
@@ -74,8 +76,8 @@ function binsBelow(mids: Float64Array, x: number): number {
 function estimate(s: SearchBins, lo: number, hi: number, delta: number): number {
   const { c0, c1, c2 } = s;
   const m = c0.length - 1;
-  const a = binsBelow(s.bins.mids, lo);
-  const b = binsBelow(s.bins.mids, hi);
+  const a = binsBelow(s, lo);
+  const b = binsBelow(s, hi);
   const low = (c2[a] as number) - 2 * lo * (c1[a] as number) + lo * lo * (c0[a] as number);
   const c2h = (c2[m] as number) - (c2[b] as number);
   const c1h = (c1[m] as number) - (c1[b] as number);
@@ -89,31 +91,43 @@ function estimate(s: SearchBins, lo: number, hi: number, delta: number): number 
  * The index of the first candidate of lowest cost, as a scan in list order keeping the first
  * strict improvement would find it (`candidates[0]` when no cost is below +∞).
  *
- * @param ends - the grid's ends [lo, hi] for a candidate, for the estimate.
+ * @param steps - the grid's steps: a candidate covers Δ·offset to Δ·(offset + steps).
  * @param cost - the exact cost, or any value > `limit` once the cost is known to exceed `limit`.
  */
 export function cheapest(
   s: SearchBins,
   candidates: readonly Candidate[],
-  ends: (c: Candidate) => readonly [number, number],
+  steps: number,
   cost: (c: Candidate, limit: number) => number,
 ): number {
-  const seen = new Map<number, number[]>();
-  const order: number[] = [];
-  const guess = new Float64Array(candidates.length);
-  candidates.forEach((c, i) => {
-    const offsets = seen.get(c.delta);
-    if (offsets === undefined) seen.set(c.delta, [c.offset]);
-    else if (offsets.includes(c.offset)) return;
-    else offsets.push(c.offset);
-    order.push(i);
-    const [lo, hi] = ends(c);
-    guess[i] = estimate(s, lo, hi, c.delta);
-  });
-  order.sort((i, j) => (guess[i] as number) - (guess[j] as number) || i - j);
+  const count = candidates.length;
+  const guess = new Float64Array(count);
+  const deltas = new Float64Array(count);
+  const offsets = new Float64Array(count);
+  const order = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const { delta, offset } = candidates[i] as Candidate;
+    const g = estimate(s, delta * offset, delta * (offset + steps), delta);
+    guess[i] = Number.isNaN(g) ? Number.POSITIVE_INFINITY : g;
+    deltas[i] = delta;
+    offsets[i] = offset;
+    order[i] = i;
+  }
+  // By estimate; equal candidates (which have equal estimates) side by side, the earliest first.
+  order.sort(
+    (i, j) =>
+      (guess[i] as number) - (guess[j] as number) ||
+      (deltas[i] as number) - (deltas[j] as number) ||
+      (offsets[i] as number) - (offsets[j] as number) ||
+      i - j,
+  );
   let best = 0;
   let bestCost = Number.POSITIVE_INFINITY;
+  let previous = -1;
   for (const i of order) {
+    // An equal candidate earlier in the list has the same cost: this one cannot win.
+    if (previous >= 0 && deltas[i] === deltas[previous] && offsets[i] === offsets[previous]) continue;
+    previous = i;
     const c = cost(candidates[i] as Candidate, bestCost);
     if (c < bestCost || (c === bestCost && i < best)) {
       bestCost = c;
@@ -186,9 +200,8 @@ export function v1CostBelow(s: SearchBins, bins: number, delta: number, offset: 
   const m = mids.length;
   const min = delta * offset;
   const max = delta * (offset + steps);
-  const clampBin = (i: number) => Math.min(Math.max(0, i), bins - 1);
-  const minInd = clampBin(Math.floor((min - h.lo) / h.width));
-  const maxInd = clampBin(Math.floor((max - h.lo) / h.width));
+  const minInd = Math.min(Math.max(0, Math.floor((min - h.lo) / h.width)), bins - 1);
+  const maxInd = Math.min(Math.max(0, Math.floor((max - h.lo) / h.width)), bins - 1);
   const minMid = h.lo + minInd * h.width + h.width / 2;
   const maxMid = h.lo + maxInd * h.width + h.width / 2;
   const lowEnd = firstAtOrAbove(index, minInd);

@@ -185,7 +185,7 @@ export const tfEnhancedScheme: EncodingScheme = Object.freeze({
 
     const minVal = Math.min(stats.min, 0);
     const unsigned = spec.symmetric && spec.unsignedSymmetric && minVal === 0;
-    const s = searchBins(h, gamma);
+    const s = searchBins(h, bins, gamma);
     let best: Candidate;
     if (variant === 'v2') {
       const maxVal = Math.max(Math.max(stats.max, 0), minVal + MINIMUM_SCALE * n);
@@ -194,12 +194,7 @@ export const tfEnhancedScheme: EncodingScheme = Object.freeze({
         : spec.symmetric
           ? v2SymmetricCandidates(minVal, maxVal, n)
           : v2AsymmetricCandidates(minVal, maxVal, n);
-      const i = cheapest(
-        s,
-        candidates,
-        (c) => [c.delta * c.offset, c.delta * (c.offset + n)],
-        (c, limit) => v2CostBelow(s, c.delta, c.offset, n, limit),
-      );
+      const i = cheapest(s, candidates, n, (c, limit) => v2CostBelow(s, c.delta, c.offset, n, limit));
       best = candidates[i] as Candidate;
     } else {
       const maxVal = Math.max(Math.max(stats.max, 0), minVal + MIN_ENCODING_RANGE);
@@ -209,12 +204,7 @@ export const tfEnhancedScheme: EncodingScheme = Object.freeze({
           ? v1SymmetricCandidates(minVal, maxVal, n)
           : v1AsymmetricCandidates(minVal, maxVal, n);
       const steps = 2 ** spec.bitwidth - 1;
-      const i = cheapest(
-        s,
-        candidates,
-        (c) => [c.delta * c.offset, c.delta * (c.offset + steps)],
-        (c, limit) => v1CostBelow(s, bins, c.delta, c.offset, steps, limit),
-      );
+      const i = cheapest(s, candidates, steps, (c, limit) => v1CostBelow(s, bins, c.delta, c.offset, steps, limit));
       best = candidates[i] as Candidate;
     }
     const offset = Math.min(0, Math.max(-n, best.offset)) + 0;
