@@ -1,10 +1,18 @@
 // The fast searches of tf-enhanced (v1, v2) and mse against frozen copies of the searches they
 // replaced (test/reference/): the same encoding, bit for bit (Object.is on every field), over
 // thousands of random histograms of varied shapes, bitwidths and grid kinds.
-import { type ChannelEncoding, type EncodingScheme, type GridSpec, statsFromValues, type TensorStats } from '@quantsim/core';
+import {
+  type ChannelEncoding,
+  computeGrid,
+  type EncodingScheme,
+  type GridSpec,
+  statsFromValues,
+  type TensorStats,
+} from '@quantsim/core';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../test-support/random.js';
 import { mseScheme, tfEnhancedScheme } from '../src/index.js';
+import { gridMaker } from '../src/schemes/candidate-grid.js';
 import { referenceMseScheme } from './reference/mse.js';
 import { referenceTfEnhancedScheme } from './reference/tf-enhanced.js';
 
@@ -79,7 +87,7 @@ function randomSpec(r: Random, scheme: 'v1' | 'v2' | 'mse'): GridSpec {
     schemeOptions.bins = pick(r, [16, 64, 128, 512]);
   }
   return {
-    bitwidth: pick(r, [4, 8, 16]),
+    bitwidth: r() < 0.05 ? pick(r, [2, 3]) : pick(r, [4, 8, 16]),
     dtype: 'int',
     symmetric,
     strictSymmetric: symmetric && r() < 0.25,
@@ -98,9 +106,9 @@ function expectIdentical(actual: ChannelEncoding, expected: ChannelEncoding, wha
 }
 
 const SCHEMES: readonly { name: 'v1' | 'v2' | 'mse'; fast: EncodingScheme; reference: EncodingScheme; cases: number }[] = [
-  { name: 'v2', fast: tfEnhancedScheme, reference: referenceTfEnhancedScheme, cases: 1500 },
-  { name: 'v1', fast: tfEnhancedScheme, reference: referenceTfEnhancedScheme, cases: 1500 },
-  { name: 'mse', fast: mseScheme, reference: referenceMseScheme, cases: 1200 },
+  { name: 'v2', fast: tfEnhancedScheme, reference: referenceTfEnhancedScheme, cases: 3000 },
+  { name: 'v1', fast: tfEnhancedScheme, reference: referenceTfEnhancedScheme, cases: 3000 },
+  { name: 'mse', fast: mseScheme, reference: referenceMseScheme, cases: 2500 },
 ];
 
 describe('fast scheme searches give the encodings of the reference searches, bit for bit', () => {
@@ -122,4 +130,36 @@ describe('fast scheme searches give the encodings of the reference searches, bit
       expect(compared).toBe(cases);
     });
   }
+});
+
+describe("the MSE search's grids are computeGrid's", () => {
+  it('bit for bit, over random ranges and every grid kind', () => {
+    const r = seededRandom(0x9e1d);
+    const ends = () => {
+      const u = r();
+      if (u < 0.03) return pick(r, [0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e39, -1e39, 0.004, -0.006]);
+      return (r() < 0.5 ? -1 : 1) * 10 ** (r() * 12 - 6) * (u < 0.3 ? 0 : 1) + (u < 0.3 ? normal(r) * 1e-3 : 0);
+    };
+    let compared = 0;
+    for (let k = 0; k < 400; k++) {
+      const symmetric = r() < 0.6;
+      const spec: GridSpec = {
+        bitwidth: symmetric ? pick(r, [2, 3, 4, 8, 16, 32]) : pick(r, [1, 2, 4, 8, 16, 32]),
+        dtype: 'int',
+        symmetric,
+        strictSymmetric: symmetric && r() < 0.4,
+        unsignedSymmetric: symmetric && r() < 0.5,
+        schemeOptions: {},
+      };
+      const grid = gridMaker(spec);
+      for (let t = 0; t < 50; t++) {
+        const lo = ends();
+        const hi = r() < 0.2 ? lo : ends();
+        expectIdentical(grid(lo, hi), computeGrid(lo, hi, spec), () => JSON.stringify({ spec, lo, hi }));
+        compared++;
+      }
+    }
+    console.log(`scheme-search-equivalence grids: ${compared} ranges compared, all identical`);
+    expect(compared).toBe(20_000);
+  });
 });
