@@ -25,6 +25,13 @@ interface MseBins {
   /** Σ density · (|left| + |right|) and Σ density: the size of the rounding errors in the cost. */
   readonly spread: number;
   readonly density: number;
+  /** The bins, densest first (roughly): their index, left and right edges, and density. */
+  readonly byDensity: {
+    readonly index: Int32Array;
+    readonly lefts: Float64Array;
+    readonly rights: Float64Array;
+    readonly densities: Float64Array;
+  };
 }
 
 function mseBins(lefts: Float64Array, counts: Float64Array, width: number): MseBins {
@@ -42,7 +49,59 @@ function mseBins(lefts: Float64Array, counts: Float64Array, width: number): MseB
     spread += d * (Math.abs(a) + Math.abs(b));
     density += d;
   }
-  return { lefts, rights, densities, spread, density };
+  // Densest quarter first, then the next quarter, then the rest (each in bin order): cheaper than
+  // a full sort, and as good for a bound that only needs the big terms early.
+  const sorted = densities.slice().sort();
+  const cuts = [sorted[Math.floor(m * 0.75)] as number, sorted[Math.floor(m * 0.5)] as number, Number.NEGATIVE_INFINITY];
+  const byDensity = {
+    index: new Int32Array(m),
+    lefts: new Float64Array(m),
+    rights: new Float64Array(m),
+    densities: new Float64Array(m),
+  };
+  let k = 0;
+  let upper = Number.POSITIVE_INFINITY;
+  for (const cut of cuts) {
+    for (let i = 0; i < m; i++) {
+      const d = densities[i] as number;
+      if (d >= cut && d < upper) {
+        byDensity.index[k] = i;
+        byDensity.lefts[k] = lefts[i] as number;
+        byDensity.rights[k] = rights[i] as number;
+        byDensity.densities[k++] = d;
+      }
+    }
+    upper = cut;
+  }
+  return { lefts, rights, densities, spread, density, byDensity };
+}
+
+/**
+ * Whether `clipping` and the rounding terms of the bins inside (indices inside to above), summed
+ * densest first, pass `threshold` (with the margin SAFE).
+ */
+function roundingAbove(
+  byDensity: MseBins['byDensity'],
+  inside: number,
+  above: number,
+  scale: number,
+  clipping: number,
+  threshold: number,
+): boolean {
+  const { index, lefts, rights, densities } = byDensity;
+  const cube = scale * scale * scale;
+  let rounding = 0;
+  for (let k = 0; k < index.length; k++) {
+    const i = index[k] as number;
+    if (i < inside || i >= above) continue;
+    const a = lefts[k] as number;
+    const b = rights[k] as number;
+    if (b > a) {
+      rounding += (densities[k] as number) * (cube * (roundingErrorIntegral(b / scale) - roundingErrorIntegral(a / scale)));
+      if ((clipping + rounding) * SAFE > threshold) return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -68,12 +127,14 @@ const SAFE = 1 - 1e-9;
  *
  * Faster than summing every bin, with the same result (the reference is test/reference/mse.ts):
  * the clipping terms of the bins beyond the grid's ends, outermost first where a losing candidate
- * loses most, bound the cost from below, before the sum and (those above the grid) while it runs;
- * the candidate is dropped (+∞) once that bound passes `limit`. The bound leaves out the rounding
- * terms, which are ≥ 0 up to float rounding (at most u·Δ²·Σ density·(|left| + |right| + Δ), u =
- * 2^-53, per term; ten times that is added to `limit`), and sums in another order than the cost, so
- * it is trusted only with the margin SAFE. The sum itself and its early stop at `limit` are those of
- * the reference: a candidate is kept exactly when the reference keeps it.
+ * loses most, then the rounding terms of the bins inside, densest first, bound the cost from below
+ * before the sum (the clipping above the grid also while it runs); the candidate is dropped (+∞)
+ * once that bound passes `limit`. The terms left out of the bound (the boundary bins' rounding) are
+ * ≥ 0, and the rounding terms taken in are exact, up to float rounding: at most
+ * u·Δ²·density·(|left| + |right| + Δ) per bin, u = 2^-53; ten times their sum is added to `limit`.
+ * The bound sums in another order than the cost, so it is trusted only with the margin SAFE. The
+ * sum itself and its early stop at `limit` are those of the reference: a candidate is kept exactly
+ * when the reference keeps it.
  */
 function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number, lost: LostEnds): number {
   const { lefts, rights, densities } = bins;
@@ -103,7 +164,9 @@ function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number, lost: Lost
       }
     }
     let belowClipping = 0;
-    for (let i = 0; i < above && (lefts[i] as number) < min; i++) {
+    let inside = 0;
+    for (; inside < above && (lefts[inside] as number) < min; inside++) {
+      const i = inside;
       const high = Math.min(rights[i] as number, min) - min;
       const low = (lefts[i] as number) - min;
       belowClipping += (densities[i] as number) * ((high * high * high - low * low * low) / 3);
@@ -115,6 +178,9 @@ function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number, lost: Lost
         return Number.POSITIVE_INFINITY;
       }
     }
+    // The rounding terms of the bins inside the grid, densest first (where a noisy grid loses most).
+    if (roundingAbove(bins.byDensity, inside, above, scale, aboveClipping + belowClipping, threshold))
+      return Number.POSITIVE_INFINITY;
   }
   let cost = 0;
   for (let i = 0; i < m; i++) {
