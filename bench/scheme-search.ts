@@ -1,6 +1,7 @@
 // The histogram schemes' searches (tf-enhanced v2 and v1, mse) on the recognizer's real activation
 // histograms: the frozen reference searches (packages/plugins/test/reference/) against the current
-// ones, medians of several repeats, and a check that every encoding is the same, bit for bit.
+// ones (wall-clock and CPU time, reference → now), medians of several repeats, and a check that
+// every encoding is the same, bit for bit.
 //
 //   pnpm bench:scheme-search [samples = 4] [repeats = 5]
 //
@@ -68,10 +69,13 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-function timeAll(scheme: EncodingScheme, stats: readonly TensorStats[], gridSpec: GridSpec): number {
+/** Wall-clock and CPU milliseconds of one pass of `scheme` over every histogram. */
+function timeAll(scheme: EncodingScheme, stats: readonly TensorStats[], gridSpec: GridSpec): { wall: number; cpu: number } {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   for (const s of stats) scheme.compute(s, gridSpec);
-  return performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { wall: performance.now() - started, cpu: (used.user + used.system) / 1000 };
 }
 
 const stats = await recognizerStats();
@@ -85,16 +89,17 @@ for (const c of CASES) {
     if (!(Object.is(a.min, b.min) && Object.is(a.max, b.max) && Object.is(a.scale, b.scale) && Object.is(a.offset, b.offset)))
       throw new Error(`${c.name}: the encodings differ: ${JSON.stringify(a)} instead of ${JSON.stringify(b)}`);
   }
-  const old: number[] = [];
-  const now: number[] = [];
+  const old: { wall: number; cpu: number }[] = [];
+  const now: { wall: number; cpu: number }[] = [];
   for (let r = 0; r < repeats; r++) {
     old.push(timeAll(c.reference, stats, c.spec));
     now.push(timeAll(c.fast, stats, c.spec));
   }
-  const o = median(old);
-  const n = median(now);
-  console.log(
-    `${c.name.padEnd(26)} reference ${o.toFixed(0).padStart(6)} ms   now ${n.toFixed(0).padStart(6)} ms   ${(o / n).toFixed(2)}×`,
-  );
+  const cells = (['wall', 'cpu'] as const).map((k) => {
+    const o = median(old.map((t) => t[k]));
+    const n = median(now.map((t) => t[k]));
+    return `${k} ${o.toFixed(0).padStart(5)} → ${n.toFixed(0).padStart(4)} ms ${(o / n).toFixed(1).padStart(5)}×`;
+  });
+  console.log(`${c.name.padEnd(26)} ${cells.join('   ')}`);
 }
 console.log(`load ${os.loadavg()[0]?.toFixed(2)} (1-minute average, ${os.cpus().length} cores)`);
