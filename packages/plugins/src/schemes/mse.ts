@@ -136,7 +136,7 @@ const SAFE = 1 - 1e-9;
  * sum itself and its early stop at `limit` are those of the reference: a candidate is kept exactly
  * when the reference keeps it.
  */
-function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number, lost: LostEnds): number {
+function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number, lost: LostEnds, likelyToLose: boolean): number {
   const { lefts, rights, densities } = bins;
   const m = lefts.length;
   const { scale, min, max } = grid;
@@ -178,8 +178,9 @@ function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number, lost: Lost
         return Number.POSITIVE_INFINITY;
       }
     }
-    // The rounding terms of the bins inside the grid, densest first (where a noisy grid loses most).
-    if (roundingAbove(bins.byDensity, inside, above, scale, aboveClipping + belowClipping, threshold))
+    // The rounding terms of the bins inside the grid, densest first (where a noisy grid loses most):
+    // a second pass over the bins, worth it for a candidate that will likely lose.
+    if (likelyToLose && roundingAbove(bins.byDensity, inside, above, scale, aboveClipping + belowClipping, threshold))
       return Number.POSITIVE_INFINITY;
   }
   let cost = 0;
@@ -251,11 +252,14 @@ export const mseScheme: EncodingScheme = Object.freeze({
       bottomClipping: 0,
     };
     let best = grid(rangeLo, rangeHi);
-    let bestCost = mseCost(perBin, best, Number.POSITIVE_INFINITY, lost);
+    let bestCost = mseCost(perBin, best, Number.POSITIVE_INFINITY, lost, false);
+    // Right after an improvement the next (slightly narrower) candidate often improves again.
+    let improved = true;
     const consider = (candidateLo: number, candidateHi: number) => {
       const candidate = grid(candidateLo, candidateHi);
-      const cost = mseCost(perBin, candidate, bestCost, lost);
-      if (cost < bestCost) {
+      const cost = mseCost(perBin, candidate, bestCost, lost, !improved);
+      improved = cost < bestCost;
+      if (improved) {
         bestCost = cost;
         best = candidate;
       }
