@@ -79,7 +79,7 @@ function randomSpec(r: Random, scheme: 'v1' | 'v2' | 'mse'): GridSpec {
   const schemeOptions: Record<string, unknown> = {};
   if (scheme !== 'mse') {
     schemeOptions.variant = scheme;
-    if (r() < 0.3) schemeOptions.gamma = pick(r, [1, 0.5, 10]);
+    if (r() < 0.3) schemeOptions.gamma = pick(r, [1, 0.5, 10, 1e-300]);
     if (r() < 0.2) schemeOptions.bins = pick(r, [64, 300, 1024]);
   } else {
     // Smaller searches than the default (100 candidates, 512 bins) keep the reference affordable.

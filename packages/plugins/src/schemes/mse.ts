@@ -2,7 +2,12 @@ import { type ChannelEncoding, type EncodingScheme, type GridSpec, gridSteps, ty
 import { gridMaker } from './candidate-grid.js';
 import { compactBins } from './compact-bins.js';
 import { readOptions } from './options.js';
+import { BOUND_MARGIN, boundLimit } from './search-bounds.js';
 import { degenerateEncoding, requireHistogram } from './special-cases.js';
+
+// A module-level copy: some loaders turn each read of an import into a getter call, which the
+// hot loops would pay for on every bin.
+const SAFE = BOUND_MARGIN;
 
 /**
  * ∫ (s - round(s))² ds from -1/2 to t: whole periods contribute 1/12 each, the last partial one
@@ -115,9 +120,6 @@ interface LostEnds {
   bottomClipping: number;
 }
 
-/** Relative margin on the clipping bound: far above the rounding of sums of 65536 terms. */
-const SAFE = 1 - 1e-9;
-
 /**
  * Expected squared quantization error of the histogram on one grid, each bin's values taken as
  * spread uniformly over the bin: below the grid a value costs (x - min)², above it (x - max)²,
@@ -144,9 +146,10 @@ function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number, lost: Lost
   // The bins beyond the grid's top end are a suffix (rights ascend), those below its bottom end a prefix.
   let above = m;
   let aboveClipping = 0;
-  let threshold = limit;
-  if (limit < Number.POSITIVE_INFINITY) {
-    threshold = limit + 2e-15 * scale * scale * (bins.spread + 8 * scale * bins.density);
+  const cap = boundLimit(limit);
+  let threshold = cap;
+  if (cap < Number.POSITIVE_INFINITY) {
+    threshold = cap + 2e-15 * scale * scale * (bins.spread + 8 * scale * bins.density);
     // A lower top end clips more of every bin above it (and a higher bottom end, below it).
     if (max <= lost.top && lost.topClipping * SAFE > threshold) return Number.POSITIVE_INFINITY;
     if (min >= lost.bottom && lost.bottomClipping * SAFE > threshold) return Number.POSITIVE_INFINITY;

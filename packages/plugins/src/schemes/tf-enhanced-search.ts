@@ -10,14 +10,16 @@
  * - a cost is abandoned once a lower bound of it exceeds the best so far: the ascending partial
  *   sum (the terms are ≥ 0, so partial sums of floats only grow), and the terms of the clipped
  *   bins at the top summed first, which are the same floats as in the full sum but added in another
- *   order, so that bound is trusted only with the margin {@link SAFE} (a sum of m ≥ 0 floats is
+ *   order, so that bound is trusted only with the margin SAFE (a sum of m ≥ 0 floats is
  *   within a relative m·2^-53 of the exact sum, whatever the order, and m ≤ 65536 bins).
  */
 import { roundHalfAway, roundHalfEven } from '@quantsim/core';
 import type { CompactBins } from './compact-bins.js';
+import { BOUND_MARGIN, boundLimit } from './search-bounds.js';
 
-/** Relative margin on bounds summed in another order than the cost: far above 65536 · 2^-52. */
-export const SAFE = 1 - 1e-9;
+// A module-level copy: some loaders turn each read of an import into a getter call, which the
+// hot loops would pay for on every bin.
+const SAFE = BOUND_MARGIN;
 
 /** A candidate grid: x̂ = Δ·(q + offset). */
 export interface Candidate {
@@ -142,6 +144,7 @@ export function cheapest(
  * `v2Cost` of the reference does; abandoned (+∞) once it is sure to exceed `limit`.
  */
 export function v2CostBelow(s: SearchBins, delta: number, offset: number, n: number, limit: number): number {
+  const cap = boundLimit(limit);
   const { mids, counts } = s.bins;
   const weights = s.clippedWeights;
   const m = mids.length;
@@ -155,7 +158,7 @@ export function v2CostBelow(s: SearchBins, delta: number, offset: number, n: num
     top--;
     const e = hiEnd - x;
     high += (weights[top] as number) * e * e;
-    if (high * SAFE > limit) return Number.POSITIVE_INFINITY;
+    if (high * SAFE > cap) return Number.POSITIVE_INFINITY;
   }
   let cost = 0;
   for (let i = 0; i < top; i++) {
@@ -168,7 +171,7 @@ export function v2CostBelow(s: SearchBins, delta: number, offset: number, n: num
     } else weight = counts[i] as number;
     const e = delta * (q + offset) - x;
     cost += weight * e * e;
-    if ((cost + high) * SAFE > limit) return Number.POSITIVE_INFINITY;
+    if ((cost + high) * SAFE > cap) return Number.POSITIVE_INFINITY;
   }
   for (let i = top; i < m; i++) {
     const e = hiEnd - (mids[i] as number);
@@ -194,6 +197,7 @@ function firstAtOrAbove(index: Int32Array, bin: number): number {
  * summed as `v1Cost` of the reference does; abandoned (+∞) once it is sure to exceed `limit`.
  */
 export function v1CostBelow(s: SearchBins, bins: number, delta: number, offset: number, steps: number, limit: number): number {
+  const cap = boundLimit(limit);
   const h = s.bins;
   const { mids, counts, index } = h;
   const gamma = s.gamma;
@@ -210,19 +214,19 @@ export function v1CostBelow(s: SearchBins, bins: number, delta: number, offset: 
   let high = 0;
   for (let j = m - 1; j >= highStart; j--) {
     high += (counts[j] as number) * ((mids[j] as number) - maxMid) ** 2;
-    if (gamma * high * SAFE > limit) return Number.POSITIVE_INFINITY;
+    if (gamma * high * SAFE > cap) return Number.POSITIVE_INFINITY;
   }
   let saturation = 0;
   let quantization = 0;
   for (let j = 0; j < lowEnd; j++) {
     saturation += (counts[j] as number) * ((mids[j] as number) - minMid) ** 2;
-    if (gamma * (saturation + high) * SAFE > limit) return Number.POSITIVE_INFINITY;
+    if (gamma * (saturation + high) * SAFE > cap) return Number.POSITIVE_INFINITY;
   }
   for (let j = lowEnd; j < highStart; j++) {
     const x = mids[j] as number;
     const q = roundHalfAway(x / delta - offset);
     quantization += (counts[j] as number) * (x - delta * (q + offset)) ** 2;
-    if ((gamma * (saturation + high) + quantization) * SAFE > limit) return Number.POSITIVE_INFINITY;
+    if ((gamma * (saturation + high) + quantization) * SAFE > cap) return Number.POSITIVE_INFINITY;
   }
   for (let j = highStart; j < m; j++) saturation += (counts[j] as number) * ((mids[j] as number) - maxMid) ** 2;
   return gamma * saturation + quantization;
