@@ -34,6 +34,10 @@
  * histograms merged by re-binning; 1.x: 512 bins over three times the first batch's range, values
  * outside dropped, per-batch probabilities averaged); unsigned symmetric grids in v2 search the
  * 1.x unsigned candidates (AIMET 2.x has no unsigned case in this analyzer).
+ *
+ * The search (tf-enhanced-search.ts) finds the same candidate as costing every one in order would,
+ * with the same floats (test/reference/tf-enhanced.ts is that plain search), but finishes the cost
+ * only of candidates that can still win.
  */
 import {
   type ChannelEncoding,
@@ -47,14 +51,10 @@ import {
   roundHalfEven,
   type TensorStats,
 } from '@quantsim/core';
-import { type CompactBins, compactBins } from './compact-bins.js';
+import { compactBins } from './compact-bins.js';
 import { readOptions } from './options.js';
 import { degenerateEncoding, requireHistogram } from './special-cases.js';
-
-interface Candidate {
-  readonly delta: number;
-  readonly offset: number;
-}
+import { type Candidate, cheapest, searchBins, v1CostBelow, v2CostBelow } from './tf-enhanced-search.js';
 
 /** float32 epsilon: aimet_torch v2's `_MINIMUM_SCALE`. */
 const MINIMUM_SCALE = 2 ** -23;
@@ -133,52 +133,6 @@ function v1SymmetricCandidates(minVal: number, maxVal: number, n: number): Candi
   return candidates;
 }
 
-/** aimet_torch v2's cost: every bin at its midpoint, clipped bins weighted by gamma. */
-function v2Cost(h: CompactBins, delta: number, offset: number, n: number, gamma: number): number {
-  let cost = 0;
-  const { mids, counts } = h;
-  for (let i = 0; i < mids.length; i++) {
-    const x = mids[i] as number;
-    let q = roundHalfEven(x / delta - offset);
-    let weight = counts[i] as number;
-    if (q < 0) {
-      q = 0;
-      weight *= gamma;
-    } else if (q > n) {
-      q = n;
-      weight *= gamma;
-    }
-    const e = delta * (q + offset) - x;
-    cost += weight * e * e;
-  }
-  return cost;
-}
-
-/** libpymo's cost: saturation measured from the midpoint of the bin that holds each grid end. */
-function v1Cost(h: CompactBins, bins: number, delta: number, offset: number, steps: number, gamma: number): number {
-  const min = delta * offset;
-  const max = delta * (offset + steps);
-  const clampBin = (i: number) => Math.min(Math.max(0, i), bins - 1);
-  const minInd = clampBin(Math.floor((min - h.lo) / h.width));
-  const maxInd = clampBin(Math.floor((max - h.lo) / h.width));
-  const minMid = h.lo + minInd * h.width + h.width / 2;
-  const maxMid = h.lo + maxInd * h.width + h.width / 2;
-  let saturation = 0;
-  let quantization = 0;
-  for (let j = 0; j < h.index.length; j++) {
-    const i = h.index[j] as number;
-    const x = h.mids[j] as number;
-    const c = h.counts[j] as number;
-    if (i < minInd) saturation += c * (x - minMid) ** 2;
-    else if (i >= maxInd) saturation += c * (x - maxMid) ** 2;
-    else {
-      const q = roundHalfAway(x / delta - offset);
-      quantization += c * (x - delta * (q + offset)) ** 2;
-    }
-  }
-  return gamma * saturation + quantization;
-}
-
 /** Reads `variant` ('v2' or 'v1'); the other options are numbers. */
 function readVariant(options: Readonly<Record<string, unknown>> | undefined): {
   variant: 'v1' | 'v2';
@@ -231,35 +185,27 @@ export const tfEnhancedScheme: EncodingScheme = Object.freeze({
 
     const minVal = Math.min(stats.min, 0);
     const unsigned = spec.symmetric && spec.unsignedSymmetric && minVal === 0;
-    let candidates: Candidate[];
-    let cost: (c: Candidate) => number;
+    const s = searchBins(h, bins, gamma);
+    let best: Candidate;
     if (variant === 'v2') {
       const maxVal = Math.max(Math.max(stats.max, 0), minVal + MINIMUM_SCALE * n);
-      candidates = unsigned
+      const candidates = unsigned
         ? unsignedCandidates(maxVal, n)
         : spec.symmetric
           ? v2SymmetricCandidates(minVal, maxVal, n)
           : v2AsymmetricCandidates(minVal, maxVal, n);
-      cost = (c) => v2Cost(h, c.delta, c.offset, n, gamma);
+      const i = cheapest(s, candidates, n, (c, limit) => v2CostBelow(s, c.delta, c.offset, n, limit));
+      best = candidates[i] as Candidate;
     } else {
       const maxVal = Math.max(Math.max(stats.max, 0), minVal + MIN_ENCODING_RANGE);
-      candidates = unsigned
+      const candidates = unsigned
         ? unsignedCandidates(maxVal, n)
         : spec.symmetric
           ? v1SymmetricCandidates(minVal, maxVal, n)
           : v1AsymmetricCandidates(minVal, maxVal, n);
       const steps = 2 ** spec.bitwidth - 1;
-      cost = (c) => v1Cost(h, bins, c.delta, c.offset, steps, gamma);
-    }
-
-    let best = candidates[0] as Candidate;
-    let bestCost = Number.POSITIVE_INFINITY;
-    for (const candidate of candidates) {
-      const c = cost(candidate);
-      if (c < bestCost) {
-        bestCost = c;
-        best = candidate;
-      }
+      const i = cheapest(s, candidates, steps, (c, limit) => v1CostBelow(s, bins, c.delta, c.offset, steps, limit));
+      best = candidates[i] as Candidate;
     }
     const offset = Math.min(0, Math.max(-n, best.offset)) + 0;
     return { min: best.delta * offset + 0, max: best.delta * (offset + n), scale: best.delta, offset };
