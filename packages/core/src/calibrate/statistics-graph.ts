@@ -28,10 +28,11 @@ export interface StatisticsOutputs {
   readonly tensor: string;
   /**
    * Where the tensor's reductions sit in the packed outputs (`packed` of
-   * {@link buildStatisticsGraph}'s result): its minimum is `stats[index]`, its maximum
-   * `stats[count + index]`, its sum (the non-finite check) `stats[2 · count + index]` and its
-   * element count `sizes[index]`. Absent when the whole tensor crosses into JavaScript (`values`
-   * with stride 1), which gives all of them exactly.
+   * {@link buildStatisticsGraph}'s result): its minimum is `stats[4 · index]`, its maximum
+   * `stats[4 · index + 1]`, its sum (the non-finite check) `stats[4 · index + 2]` (then its
+   * element count as a float, which only orders the graph) and its exact element count
+   * `sizes[index]`. Absent when the whole tensor crosses into JavaScript (`values` with stride 1),
+   * which gives all of them exactly.
    */
   readonly index?: number;
   /** Former per-tensor scalar outputs; no longer produced (the reductions are packed). */
@@ -53,13 +54,21 @@ const PACKED_SIZES = 'quantsim::sizes';
  * Builds the statistics graph: the model plus in-graph reductions for each requested tensor, or
  * the tensor itself as an output when its histogram needs every element. Each reduced tensor is
  * flattened (a Reshape, which ONNX Runtime aliases) and reduced by ReduceMin, ReduceMax and
- * ReduceSum to one element each, and its element count taken with Shape. One Concat packs every
- * minimum, maximum and sum into a single float32 output and another every count into a single
- * int64 output (`packed`: `stats`, float32 `[3 · count]`, every minimum, then every maximum, then
- * every sum; `sizes`, int64 `[count]`), so that a run returns two tensors however many
- * activations are observed (each graph output costs a run a fixed overhead). The reductions are
- * placed right after the node that computes their tensor, so that they read it while it is
- * recent. ReduceSum is the cheap non-finite check: the sum is NaN or infinite exactly when the
+ * ReduceSum to one element each, and its element count taken with Shape. The results are packed
+ * into a single float32 output (`packed.stats`, four values per tensor: minimum, maximum, sum,
+ * element count as a float) and the counts into a single int64 output (`packed.sizes`), so that
+ * a run returns two tensors however many activations are observed (each graph output costs a run
+ * a fixed overhead).
+ *
+ * The float pack is a chain of Concats, one per tensor in the order the model computes them,
+ * each appending its tensor's four values to the previous one, and the model's own outputs are
+ * not outputs of this graph. ONNX Runtime orders a run by a depth-first search from the graph's
+ * outputs that visits a node's inputs from the last-added node first: from one Concat over every
+ * reduction it would run the whole model before the first reduction, keeping every activation
+ * alive (about 3× the plain model's run time and memory on the PaddleOCR recognizer). The chain
+ * makes it reduce each tensor before computing the next one, so that activations are freed and
+ * reused as in the plain model. The float count ties each Shape into the chain for the same
+ * reason. ReduceSum is the cheap non-finite check: the sum is NaN or infinite exactly when the
  * tensor holds a NaN or infinity (barring overflow).
  */
 export function buildStatisticsGraph(
@@ -75,10 +84,7 @@ export function buildStatisticsGraph(
   const existing = new Set(graph.output.map((o) => o.name));
   const outputs: StatisticsOutputs[] = [];
   const added = new Map<string, NodeProto[]>();
-  const mins: string[] = [];
-  const maxs: string[] = [];
-  const sums: string[] = [];
-  const sizes: string[] = [];
+  const reduced: { tensor: string; values: string[]; size: string }[] = [];
   const initializers = new Set<string>();
   const constant = (name: string, dims: number[], values: number[]) => {
     if (initializers.has(name)) return name;
@@ -112,12 +118,10 @@ export function buildStatisticsGraph(
       node('ReduceMax', [name('flat')], name('max'), keep),
       node('ReduceSum', [name('flat')], name('sum'), keep),
       node('Shape', [name('flat')], name('size')),
+      node('Cast', [name('size')], name('size_f'), [makeAttribute('to', 1)]),
     ];
-    mins.push(name('min'));
-    maxs.push(name('max'));
-    sums.push(name('sum'));
-    sizes.push(name('size'));
-    const stats = { tensor: r.tensor, index: outputs.filter((o) => o.index !== undefined).length, stride };
+    reduced.push({ tensor: r.tensor, values: [name('min'), name('max'), name('sum'), name('size_f')], size: name('size') });
+    const stats = { tensor: r.tensor, stride };
     if (r.full) {
       // Every stride-th element: a 1-D MaxPool of kernel 1 over the flattened tensor picks them,
       // at any opset and any size, without knowing the shape in advance.
@@ -133,23 +137,54 @@ export function buildStatisticsGraph(
     } else outputs.push(stats);
     added.set(r.tensor, [...(added.get(r.tensor) ?? []), ...nodes]);
   }
-  if (mins.length === 0) return { model: copy, outputs };
+  if (reduced.length === 0) return { model: copy, outputs };
   // Each tensor's reductions go right after its producer (graph inputs and initializers: first).
   const produced = new Set(graph.node.flatMap((n) => n.output));
   const ordered: NodeProto[] = [];
-  for (const [tensor, nodes] of added) if (!produced.has(tensor)) ordered.push(...nodes);
+  const position = new Map<string, number>();
+  const place = (tensor: string) => {
+    for (const n of added.get(tensor) ?? []) ordered.push(n);
+    position.set(tensor, position.size);
+  };
+  for (const tensor of added.keys()) if (!produced.has(tensor)) place(tensor);
   for (const n of graph.node) {
     ordered.push(n);
-    for (const o of n.output) ordered.push(...(added.get(o) ?? []));
+    for (const o of n.output) if (added.has(o)) place(o);
   }
+  // The pack in the order the model computes the tensors (see the function's comment).
+  reduced.sort((a, b) => (position.get(a.tensor) as number) - (position.get(b.tensor) as number));
+  const index = new Map(reduced.map((r, i) => [r.tensor, i]));
   const axis0 = [makeAttribute('axis', 0)];
-  ordered.push(node('Concat', [...mins, ...maxs, ...sums], PACKED_STATS, axis0), node('Concat', sizes, PACKED_SIZES, axis0));
-  graph.node = ordered;
-  graph.output.push(
-    makeValueInfo(PACKED_STATS, 'float32', [3 * mins.length]),
-    makeValueInfo(PACKED_SIZES, 'int64', [mins.length]),
+  ordered.push(
+    node(
+      'Concat',
+      reduced.map((r) => r.size),
+      PACKED_SIZES,
+      axis0,
+    ),
   );
-  return { model: copy, outputs, packed: { stats: PACKED_STATS, sizes: PACKED_SIZES, count: mins.length } };
+  let chain: string | undefined;
+  for (const [i, r] of reduced.entries()) {
+    const out = i === reduced.length - 1 ? PACKED_STATS : `quantsim::stats_${i}`;
+    ordered.push(node('Concat', [...(chain ? [chain] : []), ...r.values], out, axis0));
+    chain = out;
+  }
+  graph.node = ordered;
+  // The model's outputs stay out (ONNX Runtime would run the whole model for them first), except
+  // those that are the requested tensors themselves.
+  const kept = new Set(outputs.flatMap((o) => (o.values ? [o.values] : [])));
+  graph.output = graph.output.filter((o) => kept.has(o.name));
+  graph.output.push(
+    makeValueInfo(PACKED_STATS, 'float32', [4 * reduced.length]),
+    makeValueInfo(PACKED_SIZES, 'int64', [reduced.length]),
+  );
+  return {
+    model: copy,
+    outputs: outputs.map((o) =>
+      index.has(o.tensor) && !(o.values && o.stride === 1) ? { ...o, index: index.get(o.tensor) } : o,
+    ),
+    packed: { stats: PACKED_STATS, sizes: PACKED_SIZES, count: reduced.length },
+  };
 }
 
 /**
