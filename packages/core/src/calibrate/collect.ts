@@ -92,9 +92,9 @@ export async function collectStats(
             continue;
           }
           const i = o.index as number;
-          const lo = element(reduced, 4 * i);
-          const hi = element(reduced, 4 * i + 1);
-          const sum = element(reduced, 4 * i + 2);
+          const lo = element(reduced, 3 * i);
+          const hi = element(reduced, 3 * i + 1);
+          const sum = element(reduced, 3 * i + 2);
           if (!Number.isFinite(sum) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
             flagged.push(o);
             continue;

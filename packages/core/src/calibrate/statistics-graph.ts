@@ -5,6 +5,7 @@ import { bodiesOf, bodyProto, twinNodes } from '../graph/scopes.js';
 import type { Model } from '../model/model.js';
 import { makeAttribute, makeNode, makeTensor, makeValueInfo } from '../onnx/factory.js';
 import { definedNames, uniqueNames } from '../onnx/graph-edit.js';
+import { sameCountGroups } from './same-count.js';
 
 /** What calibration gathers for one tensor. */
 export interface TensorRequest {
@@ -28,11 +29,10 @@ export interface StatisticsOutputs {
   readonly tensor: string;
   /**
    * Where the tensor's reductions sit in the packed outputs (`packed` of
-   * {@link buildStatisticsGraph}'s result): its minimum is `stats[4 · index]`, its maximum
-   * `stats[4 · index + 1]`, its sum (the non-finite check) `stats[4 · index + 2]` (then its
-   * element count as a float, which only orders the graph) and its exact element count
-   * `sizes[index]`. Absent when the whole tensor crosses into JavaScript (`values` with stride 1),
-   * which gives all of them exactly.
+   * {@link buildStatisticsGraph}'s result): its minimum is `stats[3 · index]`, its maximum
+   * `stats[3 · index + 1]`, its sum (the non-finite check) `stats[3 · index + 2]` and its
+   * element count `sizes[index]`. Absent when the whole tensor crosses into JavaScript (`values`
+   * with stride 1), which gives all of them exactly.
    */
   readonly index?: number;
   /** Former per-tensor scalar outputs; no longer produced (the reductions are packed). */
@@ -54,11 +54,12 @@ const PACKED_SIZES = 'quantsim::sizes';
  * Builds the statistics graph: the model plus in-graph reductions for each requested tensor, or
  * the tensor itself as an output when its histogram needs every element. Each reduced tensor is
  * flattened (a Reshape, which ONNX Runtime aliases) and reduced by ReduceMin, ReduceMax and
- * ReduceSum to one element each, and its element count taken with Shape. The results are packed
- * into a single float32 output (`packed.stats`, four values per tensor: minimum, maximum, sum,
- * element count as a float) and the counts into a single int64 output (`packed.sizes`), so that
- * a run returns two tensors however many activations are observed (each graph output costs a run
- * a fixed overhead).
+ * ReduceSum to one element each, and its element count taken with Shape (once for tensors that
+ * provably have the same count, such as the input and output of a Relu). The results are packed
+ * into a single float32 output (`packed.stats`: minimum, maximum and sum of each tensor, then
+ * each count as a float, which only orders the run) and the counts into a single int64 output
+ * (`packed.sizes`), so that a run returns two tensors however many activations are observed
+ * (each graph output costs a run a fixed overhead).
  *
  * ONNX Runtime orders a run by a depth-first search from the graph's outputs that visits a node's
  * inputs from the last-added node first. So the reductions are added after the model, those of
@@ -68,8 +69,9 @@ const PACKED_SIZES = 'quantsim::sizes';
  * the reductions after their producers, it would run the whole model before the first reduction
  * and keep every activation alive (about 3× the plain model's CPU time and 2.5× its memory on the
  * PaddleOCR recognizer). The float copy of each count ties its Shape into the same search, for
- * the same reason. ReduceSum is the cheap non-finite check: the sum is NaN or infinite exactly when the
- * tensor holds a NaN or infinity (barring overflow).
+ * the same reason. ReduceSum is the cheap non-finite check: the sum is NaN or infinite exactly
+ * when the tensor holds a NaN or infinity (barring overflow). ONNX Runtime's CPU ReduceMin and
+ * ReduceMax skip NaN, so they cannot do it.
  */
 export function buildStatisticsGraph(
   model: Model,
@@ -85,6 +87,7 @@ export function buildStatisticsGraph(
   const outputs: StatisticsOutputs[] = [];
   const added = new Map<string, NodeProto[]>();
   const reduced: { tensor: string; values: string[]; size: string }[] = [];
+  const ties: string[] = [];
   const initializers = new Set<string>();
   const constant = (name: string, dims: number[], values: number[]) => {
     if (initializers.has(name)) return name;
@@ -117,10 +120,8 @@ export function buildStatisticsGraph(
       node('ReduceMin', [name('flat')], name('min'), keep),
       node('ReduceMax', [name('flat')], name('max'), keep),
       node('ReduceSum', [name('flat')], name('sum'), keep),
-      node('Shape', [name('flat')], name('size')),
-      node('Cast', [name('size')], name('size_f'), [makeAttribute('to', 1)]),
     ];
-    reduced.push({ tensor: r.tensor, values: [name('min'), name('max'), name('sum'), name('size_f')], size: name('size') });
+    reduced.push({ tensor: r.tensor, values: [name('min'), name('max'), name('sum')], size: name('size') });
     const stats = { tensor: r.tensor, stride };
     if (r.full) {
       // Every stride-th element: a 1-D MaxPool of kernel 1 over the flattened tensor picks them,
@@ -145,6 +146,22 @@ export function buildStatisticsGraph(
   for (const n of graph.node) for (const o of n.output) if (added.has(o)) position.set(o, position.size);
   reduced.sort((a, b) => (position.get(a.tensor) as number) - (position.get(b.tensor) as number));
   const index = new Map(reduced.map((r, i) => [r.tensor, i]));
+  // One Shape per group of tensors that have the same element count (the first one computed).
+  const groups = sameCountGroups(graph);
+  const counted = new Map<string, string>();
+  for (const r of reduced) {
+    const group = groups.get(r.tensor) ?? r.tensor;
+    const size = counted.get(group);
+    if (size !== undefined) {
+      r.size = size;
+      continue;
+    }
+    counted.set(group, r.size);
+    const flat = `${r.tensor}::quantsim_flat`;
+    const tie = `${r.tensor}::quantsim_size_f`;
+    added.get(r.tensor)?.push(node('Shape', [flat], r.size), node('Cast', [r.size], tie, [makeAttribute('to', 1)]));
+    ties.push(tie);
+  }
   // The reductions after the model, the last-computed tensor's first (see the function's comment).
   const ordered = [...graph.node];
   for (const tensor of [...added.keys()].sort((a, b) => (position.get(b) as number) - (position.get(a) as number)))
@@ -157,12 +174,7 @@ export function buildStatisticsGraph(
       PACKED_SIZES,
       axis0,
     ),
-    node(
-      'Concat',
-      reduced.flatMap((r) => r.values),
-      PACKED_STATS,
-      axis0,
-    ),
+    node('Concat', [...reduced.flatMap((r) => r.values), ...ties], PACKED_STATS, axis0),
   );
   graph.node = ordered;
   // The model's outputs stay out (ONNX Runtime would run the whole model for them first), except
@@ -170,7 +182,7 @@ export function buildStatisticsGraph(
   const kept = new Set(outputs.flatMap((o) => (o.values ? [o.values] : [])));
   graph.output = graph.output.filter((o) => kept.has(o.name));
   graph.output.push(
-    makeValueInfo(PACKED_STATS, 'float32', [4 * reduced.length]),
+    makeValueInfo(PACKED_STATS, 'float32', [3 * reduced.length + ties.length]),
     makeValueInfo(PACKED_SIZES, 'int64', [reduced.length]),
   );
   return {
