@@ -5,9 +5,11 @@
 //   tsx --conditions=@quantsim/source bench/stats-run-probe.ts <variant,...> [batch] [runs] [profile]
 //
 // Variants: plain, original (the model file as shipped), stats (buildStatisticsGraph), and stats
-// with nodes stripped: nosize, nosum, nosumsize; axes (reductions with axes: [0]). `batch` stacks
+// with nodes stripped: nosize, nosum, nosumsize; axes (reductions with axes: [0]); twostage (each
+// reduction over the tensor's last axis first, then over the rest). `batch` stacks
 // that many samples along the batch axis. Environment: PROBE_THREADS (intra-op threads),
-// PROBE_LEVEL (graph optimisation level), PROBE_NOSPIN=1 (session.intra_op.allow_spinning = 0).
+// PROBE_LEVEL (graph optimisation level), PROBE_NOSPIN=1 (session.intra_op.allow_spinning = 0),
+// PROBE_PARALLEL=<inter-op threads> (executionMode 'parallel').
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +48,32 @@ const bytesOf = (v: string): Uint8Array => {
   g.node = g.node.filter((n) => !gone(n.output[0] as string));
   for (const n of g.node) if (n.opType === 'Concat') n.input = n.input.filter((i) => !gone(i));
   g.output = g.output.filter((o) => !gone(o.name));
+  if (v === 'twostage') {
+    // Reduce the last axis of the tensor itself first (ONNX Runtime splits that over threads),
+    // then the rest.
+    const out: typeof g.node = [];
+    for (const n of g.node) {
+      const input = n.input[0] as string;
+      if (!n.opType.startsWith('Reduce') || !input.endsWith('::quantsim_flat')) {
+        out.push(n);
+        continue;
+      }
+      const o = n.output[0] as string;
+      const tensor = input.slice(0, -'::quantsim_flat'.length);
+      const first = structuredClone(n);
+      first.input = [tensor];
+      first.output = [`${o}::stage1`];
+      (first as unknown as { attribute: unknown[] }).attribute.push(makeAttribute('axes', [-1]));
+      const reshape = structuredClone(n);
+      reshape.opType = 'Reshape';
+      reshape.input = [`${o}::stage1`, 'quantsim::flat_N'];
+      reshape.output = [`${o}::stage1f`];
+      (reshape as unknown as { attribute: unknown[] }).attribute = [];
+      n.input = [`${o}::stage1f`];
+      out.push(first, reshape, n);
+    }
+    g.node = out;
+  }
   if (v === 'axes')
     for (const n of g.node)
       if (n.opType.startsWith('Reduce') && n.output[0]?.includes('::quantsim_'))
@@ -60,6 +88,9 @@ for (const v of variantsArg.split(',')) {
     logSeverityLevel: 3,
     ...threads,
     ...(profile ? { enableProfiling: true, profileFilePrefix: path.join(profiles, v) } : {}),
+    ...(process.env.PROBE_PARALLEL
+      ? { executionMode: 'parallel' as const, interOpNumThreads: Number(process.env.PROBE_PARALLEL) }
+      : {}),
     ...(process.env.PROBE_NOSPIN ? { extra: { session: { 'intra_op.allow_spinning': '0' } } } : {}),
   });
   const created = performance.now() - c0;
