@@ -1,7 +1,8 @@
+import { CpuBackend } from '@quantsim/backends';
 import { describe, expect, it } from 'vitest';
 import { samples, WORKLOADS } from '../../../bench/workloads.js';
 import { buildDetectorHead, detectorImages } from '../../../examples/detector-head/detector-head-model.js';
-import { type CalibrationStats, quant } from '../src/index.js';
+import { buildStatisticsGraph, type CalibrationStats, type FeedsLike, loadModel, quant } from '../src/index.js';
 
 /** Range, count and non-finite count of every tensor. */
 function ranges(stats: CalibrationStats): Record<string, number[]> {
@@ -34,4 +35,58 @@ describe('packed in-graph statistics', () => {
       await a.release();
       await b.release();
     }, 120_000);
+
+  it('give exactly the range and count of every element on the PaddleOCR recognizer, and the same minmax encodings', async () => {
+    // The reductions run in an order of their own (after the model in the graph, the last
+    // tensor's first; see buildStatisticsGraph): check them on the largest model against every
+    // element of every tensor, computed here from a session that outputs the tensors themselves.
+    const data = [...samples(WORKLOADS.recognizer as never, 2)] as FeedsLike[];
+    const minmax = quant(WORKLOADS.recognizer?.model as string).scheme('minmax');
+    const reduced = await minmax.collectStats(data);
+    const job = await minmax.statisticsJob();
+    const model = await loadModel(job.model);
+    const whole = buildStatisticsGraph(
+      model,
+      job.requests.map((r) => ({ tensor: r.tensor, full: true })),
+    );
+    expect(whole.packed).toBeUndefined();
+    const session = await new CpuBackend().createSession(whole.model.toBytes({ inlineExternal: true }), { mode: 'float' });
+    const expected: Record<string, [number, number, number, number]> = {};
+    try {
+      for (const feeds of data) {
+        const computed = job.requests.map((r) => r.tensor).filter((t) => !(t in feeds));
+        const typed = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, { type: 'float32' as const, ...v }]));
+        const out = await session.run(typed as never, computed);
+        for (const r of job.requests) {
+          const values = (out[r.tensor] ?? (feeds[r.tensor] as { data: Float32Array })).data as Float32Array;
+          let [min, max, count, nonFinite] = expected[r.tensor] ?? [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, 0];
+          for (let i = 0; i < values.length; i++) {
+            const v = values[i] as number;
+            if (!Number.isFinite(v)) nonFinite++;
+            else {
+              if (v < min) min = v;
+              if (v > max) max = v;
+              count++;
+            }
+          }
+          expected[r.tensor] = [min, max, count, nonFinite];
+        }
+      }
+    } finally {
+      await session.release();
+    }
+    expect(job.requests.length).toBeGreaterThan(300);
+    expect(ranges(reduced)).toEqual(expected);
+    const stats: CalibrationStats = {
+      samples: reduced.samples,
+      tensors: Object.fromEntries(
+        Object.entries(expected).map(([t, [min, max, count, nonFinite]]) => [t, { min, max, count, nonFinite }]),
+      ) as CalibrationStats['tensors'],
+    };
+    const a = await minmax.biasCorrection(false).fromStats(reduced);
+    const b = await minmax.biasCorrection(false).fromStats(stats);
+    expect([...a.encodings]).toEqual([...b.encodings]);
+    await a.release();
+    await b.release();
+  }, 240_000);
 });

@@ -85,7 +85,6 @@ export async function collectStats(
       if (session) {
         const result = await session.run(feeds, fetches);
         const flagged: StatisticsOutputs[] = [];
-        const k = packed?.count ?? 0;
         const reduced = packed ? floatData(result[packed.stats], packed.stats) : new Float32Array(0);
         const sizes = packed ? result[packed.sizes]?.data : undefined;
         // The values of this sample that histograms take, all tensors together (the binning thread's budget).
@@ -98,9 +97,9 @@ export async function collectStats(
             continue;
           }
           const i = o.index as number;
-          const lo = element(reduced, i);
-          const hi = element(reduced, k + i);
-          const sum = element(reduced, 2 * k + i);
+          const lo = element(reduced, 3 * i);
+          const hi = element(reduced, 3 * i + 1);
+          const sum = element(reduced, 3 * i + 2);
           if (!Number.isFinite(sum) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
             flagged.push(o);
             continue;

@@ -5,6 +5,7 @@ import { bodiesOf, bodyProto, twinNodes } from '../graph/scopes.js';
 import type { Model } from '../model/model.js';
 import { makeAttribute, makeNode, makeTensor, makeValueInfo } from '../onnx/factory.js';
 import { definedNames, uniqueNames } from '../onnx/graph-edit.js';
+import { sameCountGroups } from './same-count.js';
 
 /** What calibration gathers for one tensor. */
 export interface TensorRequest {
@@ -28,8 +29,8 @@ export interface StatisticsOutputs {
   readonly tensor: string;
   /**
    * Where the tensor's reductions sit in the packed outputs (`packed` of
-   * {@link buildStatisticsGraph}'s result): its minimum is `stats[index]`, its maximum
-   * `stats[count + index]`, its sum (the non-finite check) `stats[2 · count + index]` and its
+   * {@link buildStatisticsGraph}'s result): its minimum is `stats[3 · index]`, its maximum
+   * `stats[3 · index + 1]`, its sum (the non-finite check) `stats[3 · index + 2]` and its
    * element count `sizes[index]`. Absent when the whole tensor crosses into JavaScript (`values`
    * with stride 1), which gives all of them exactly.
    */
@@ -53,14 +54,24 @@ const PACKED_SIZES = 'quantsim::sizes';
  * Builds the statistics graph: the model plus in-graph reductions for each requested tensor, or
  * the tensor itself as an output when its histogram needs every element. Each reduced tensor is
  * flattened (a Reshape, which ONNX Runtime aliases) and reduced by ReduceMin, ReduceMax and
- * ReduceSum to one element each, and its element count taken with Shape. One Concat packs every
- * minimum, maximum and sum into a single float32 output and another every count into a single
- * int64 output (`packed`: `stats`, float32 `[3 · count]`, every minimum, then every maximum, then
- * every sum; `sizes`, int64 `[count]`), so that a run returns two tensors however many
- * activations are observed (each graph output costs a run a fixed overhead). The reductions are
- * placed right after the node that computes their tensor, so that they read it while it is
- * recent. ReduceSum is the cheap non-finite check: the sum is NaN or infinite exactly when the
- * tensor holds a NaN or infinity (barring overflow).
+ * ReduceSum to one element each, and its element count taken with Shape (once for tensors that
+ * provably have the same count, such as the input and output of a Relu). The results are packed
+ * into a single float32 output (`packed.stats`: minimum, maximum and sum of each tensor, then
+ * each count as a float, which only orders the run) and the counts into a single int64 output
+ * (`packed.sizes`), so that a run returns two tensors however many activations are observed
+ * (each graph output costs a run a fixed overhead).
+ *
+ * ONNX Runtime orders a run by a depth-first search from the graph's outputs that visits a node's
+ * inputs from the last-added node first. So the reductions are added after the model, those of
+ * the tensor computed last first, and the model's own outputs are left out of this graph: the
+ * search then reaches the first tensor's reductions first, and reduces each tensor before it
+ * computes the next one, so that activations are freed and reused as in the plain model. With
+ * the reductions after their producers, it would run the whole model before the first reduction
+ * and keep every activation alive (about 3× the plain model's CPU time and 2.5× its memory on the
+ * PaddleOCR recognizer). The float copy of each count ties its Shape into the same search, for
+ * the same reason. ReduceSum is the cheap non-finite check: the sum is NaN or infinite exactly
+ * when the tensor holds a NaN or infinity (barring overflow). ONNX Runtime's CPU ReduceMin and
+ * ReduceMax skip NaN, so they cannot do it.
  */
 export function buildStatisticsGraph(
   model: Model,
@@ -75,10 +86,8 @@ export function buildStatisticsGraph(
   const existing = new Set(graph.output.map((o) => o.name));
   const outputs: StatisticsOutputs[] = [];
   const added = new Map<string, NodeProto[]>();
-  const mins: string[] = [];
-  const maxs: string[] = [];
-  const sums: string[] = [];
-  const sizes: string[] = [];
+  const reduced: { tensor: string; values: string[]; size: string }[] = [];
+  const ties: string[] = [];
   const initializers = new Set<string>();
   const constant = (name: string, dims: number[], values: number[]) => {
     if (initializers.has(name)) return name;
@@ -111,13 +120,9 @@ export function buildStatisticsGraph(
       node('ReduceMin', [name('flat')], name('min'), keep),
       node('ReduceMax', [name('flat')], name('max'), keep),
       node('ReduceSum', [name('flat')], name('sum'), keep),
-      node('Shape', [name('flat')], name('size')),
     ];
-    mins.push(name('min'));
-    maxs.push(name('max'));
-    sums.push(name('sum'));
-    sizes.push(name('size'));
-    const stats = { tensor: r.tensor, index: outputs.filter((o) => o.index !== undefined).length, stride };
+    reduced.push({ tensor: r.tensor, values: [name('min'), name('max'), name('sum')], size: name('size') });
+    const stats = { tensor: r.tensor, stride };
     if (r.full) {
       // Every stride-th element: a 1-D MaxPool of kernel 1 over the flattened tensor picks them,
       // at any opset and any size, without knowing the shape in advance.
@@ -133,23 +138,60 @@ export function buildStatisticsGraph(
     } else outputs.push(stats);
     added.set(r.tensor, [...(added.get(r.tensor) ?? []), ...nodes]);
   }
-  if (mins.length === 0) return { model: copy, outputs };
-  // Each tensor's reductions go right after its producer (graph inputs and initializers: first).
+  if (reduced.length === 0) return { model: copy, outputs };
+  // The order in which the model computes the tensors (graph inputs and initializers: first).
   const produced = new Set(graph.node.flatMap((n) => n.output));
-  const ordered: NodeProto[] = [];
-  for (const [tensor, nodes] of added) if (!produced.has(tensor)) ordered.push(...nodes);
-  for (const n of graph.node) {
-    ordered.push(n);
-    for (const o of n.output) ordered.push(...(added.get(o) ?? []));
+  const position = new Map<string, number>();
+  for (const tensor of added.keys()) if (!produced.has(tensor)) position.set(tensor, position.size);
+  for (const n of graph.node) for (const o of n.output) if (added.has(o)) position.set(o, position.size);
+  reduced.sort((a, b) => (position.get(a.tensor) as number) - (position.get(b.tensor) as number));
+  const index = new Map(reduced.map((r, i) => [r.tensor, i]));
+  // One Shape per group of tensors that have the same element count (the first one computed).
+  const groups = sameCountGroups(graph);
+  const counted = new Map<string, string>();
+  for (const r of reduced) {
+    const group = groups.get(r.tensor) ?? r.tensor;
+    const size = counted.get(group);
+    if (size !== undefined) {
+      r.size = size;
+      continue;
+    }
+    counted.set(group, r.size);
+    const flat = `${r.tensor}::quantsim_flat`;
+    const tie = `${r.tensor}::quantsim_size_f`;
+    added.get(r.tensor)?.push(node('Shape', [flat], r.size), node('Cast', [r.size], tie, [makeAttribute('to', 1)]));
+    ties.push(tie);
   }
+  // The reductions after the model, the last-computed tensor's first (see the function's comment).
+  const ordered = [...graph.node];
+  for (const tensor of [...added.keys()].sort((a, b) => (position.get(b) as number) - (position.get(a) as number)))
+    ordered.push(...(added.get(tensor) ?? []));
   const axis0 = [makeAttribute('axis', 0)];
-  ordered.push(node('Concat', [...mins, ...maxs, ...sums], PACKED_STATS, axis0), node('Concat', sizes, PACKED_SIZES, axis0));
-  graph.node = ordered;
-  graph.output.push(
-    makeValueInfo(PACKED_STATS, 'float32', [3 * mins.length]),
-    makeValueInfo(PACKED_SIZES, 'int64', [mins.length]),
+  ordered.push(
+    node(
+      'Concat',
+      reduced.map((r) => r.size),
+      PACKED_SIZES,
+      axis0,
+    ),
+    node('Concat', [...reduced.flatMap((r) => r.values), ...ties], PACKED_STATS, axis0),
   );
-  return { model: copy, outputs, packed: { stats: PACKED_STATS, sizes: PACKED_SIZES, count: mins.length } };
+  graph.node = ordered;
+  // The model's outputs stay out (ONNX Runtime would run the whole model for them first), except
+  // those that are the requested tensors themselves.
+  const kept = new Set(outputs.flatMap((o) => (o.values ? [o.values] : [])));
+  graph.output = graph.output.filter((o) => kept.has(o.name));
+  graph.output.push(
+    makeValueInfo(PACKED_STATS, 'float32', [3 * reduced.length + ties.length]),
+    makeValueInfo(PACKED_SIZES, 'int64', [reduced.length]),
+  );
+  return {
+    model: copy,
+    outputs: outputs.map((o) =>
+      index.has(o.tensor) && !(o.values && o.stride === 1) ? { ...o, index: index.get(o.tensor) } : o,
+    ),
+    packed: { stats: PACKED_STATS, sizes: PACKED_SIZES, count: reduced.length },
+  };
 }
 
 /**
