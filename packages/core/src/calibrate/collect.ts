@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Backend, BackendSession } from '../contracts/backend.js';
 import type { CalibrateOptions, CalibrationStats } from '../contracts/calibration.js';
 import type { EncodingScheme } from '../contracts/scheme.js';
@@ -77,13 +78,19 @@ export async function collectStats(
   let samples = 0;
   const tensors: Record<string, TensorStats> = {};
   try {
-    if (outputs.length > 0) session = await backend.createSession(model.toBytes({ inlineExternal: true }), { mode: 'float' });
+    // With histograms binned on a second thread, the session leaves it a core (recognizer,
+    // percentile, 40 samples on 2 cores: 10.6 s with both cores for the session, 9.7 s with one).
+    const binning = offloadBinning && outputs.some((o) => o.values !== undefined);
+    const threads = binning ? { intraOpThreads: Math.max(1, os.availableParallelism() - 1) } : {};
+    if (outputs.length > 0)
+      session = await backend.createSession(model.toBytes({ inlineExternal: true }), { mode: 'float', ...threads });
     for await (const item of iterateData(data)) {
       if (samples >= limit) break;
       if (options.signal?.aborted) throw aborted(samples);
       const feeds = checkFeeds(item, graph, `calibration sample ${samples}`);
       if (session) {
         const result = await session.run(feeds, fetches);
+        await binner.settle();
         const flagged: StatisticsOutputs[] = [];
         const reduced = packed ? floatData(result[packed.stats], packed.stats) : new Float32Array(0);
         const sizes = packed ? result[packed.sizes]?.data : undefined;

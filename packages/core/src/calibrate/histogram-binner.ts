@@ -103,6 +103,14 @@ export class HistogramBinner {
     return acc.nonFinite - before;
   }
 
+  /**
+   * Lets the thread's acknowledgements in (they are events, and a run of the session may end
+   * without one passing), so that the next sample is shared by its true backlog.
+   */
+  async settle(): Promise<void> {
+    if (this.#worker) await new Promise((resolve) => setImmediate(resolve));
+  }
+
   /** Every tensor's statistics, this thread's and the binning thread's merged; ends the thread. */
   async finish(): Promise<Map<string, TensorStats>> {
     const out = new Map<string, TensorStats>();
