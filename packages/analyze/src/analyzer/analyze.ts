@@ -25,6 +25,10 @@ import { screenBlocks, screeningPays } from './screening.js';
 
 /** Layers per first block of the screening. */
 const SCREENING_BLOCK = 8;
+/** A screened block this far (dB of output SQNR) above the worst layer alone is not split. */
+const NEGLIGIBLE_DB = 20;
+/** For a user metric: a block with at most this share of the worst layer's loss is not split. */
+const NEGLIGIBLE_SHARE = 0.01;
 
 /** Progress of {@link analyze}: configurations measured so far. */
 export interface AnalyzeProgress {
@@ -72,7 +76,8 @@ export interface AnalyzeOptions {
   /**
    * How "only this layer quantized" is found. `'screened'` (default): layers are first quantized
    * in blocks of 8 neighbours, and only the blocks that come out worst are split, until the
-   * `detailedLayers` worst are measured alone (a block's score bounds its layers' to the extent
+   * `detailedLayers` worst are measured alone (blocks 20 dB of output SQNR better than the worst
+   * layer alone, or with 1 % of its loss for a user metric, are not split) (a block's score bounds its layers' to the extent
    * that quantization noises add: on the test's deep model, 74 of 77); so are the `detailedLayers` that leaving in float helps most and those a finding
    * looks at. The others keep their block's score, marked in {@link LayerAnalysis.screened}.
    * "Everything but this layer" is measured for every layer either way. Models too small for the
@@ -261,6 +266,12 @@ export async function analyze(given: QuantBuilder, options: AnalyzeOptions): Pro
         blockSize: SCREENING_BLOCK,
         keep,
         interest: bad,
+        // A block 20 dB above the worst layer alone (1 % of its noise), or with 1 % of its loss
+        // for a user metric, holds no layer that matters next to it: it is not split.
+        negligible: (block, worst) =>
+          options.metric
+            ? lossOf(scorer, model.float, block) <= NEGLIGIBLE_SHARE * lossOf(scorer, model.float, worst)
+            : bad(worst) - bad(block) >= NEGLIGIBLE_DB,
         measure: (blocks) =>
           measureAll(
             blocks.map((b) => ({ step: `only ${blockLabel(b)} quantized`, setting: set((g) => (within(b)(g) ? 0 : undefined)) })),

@@ -27,11 +27,20 @@ export interface ScreeningOptions<U> {
   readonly interest: (score: number) => number;
   /** Scores of blocks, in order; called with every block of one round at once. */
   readonly measure: (blocks: readonly (readonly U[])[]) => Promise<number[]>;
+  /**
+   * Whether a block's score is too small to matter next to the most interesting unit measured
+   * alone (`worst`): such a block is not split, even among the first `keep`. Without it, a
+   * long tail of about equally small noises is split down to single units, since a block of
+   * them always bounds worse than one of them (385 layers, 5 bad: 721 configurations).
+   */
+  readonly negligible?: (score: number, worst: number) => boolean;
 }
 
 /**
- * Whether screening costs fewer configurations than one per unit, in the worst case: the first
- * blocks, then two halves per split, `log2(blockSize)` splits for each unit kept.
+ * Whether screening is expected to cost fewer configurations than one per unit: the first blocks,
+ * then two halves per split, `log2(blockSize)` splits for each unit kept. Not a bound: blocks
+ * whose scores come near the kept units' must be split too (when many layers are about equally
+ * bad, screening measures most of them alone, after their blocks: up to about twice one per unit).
  */
 export function screeningPays(units: number, blockSize: number, keep: number): boolean {
   if (blockSize < 2 || units <= blockSize) return false;
@@ -40,7 +49,8 @@ export function screeningPays(units: number, blockSize: number, keep: number): b
 
 /**
  * Measures the units in blocks of `blockSize`, then repeatedly splits in halves every block
- * that ranks among the first `keep` by interest, until those first `keep` are single units:
+ * that ranks among the first `keep` by interest (and is not `negligible`), until those first
+ * `keep` are single units or negligible blocks:
  * each of them is then more interesting than every block left (and so, by the bound, than every
  * unit in one). Returns the final blocks, a partition of the units; single units are exact.
  */
@@ -55,7 +65,11 @@ export async function screenBlocks<U>(options: ScreeningOptions<U>): Promise<Scr
   let order = blocks.length;
   for (;;) {
     const ranked = [...blocks].sort((a, b) => rank(interest(b.score)) - rank(interest(a.score)) || a.order - b.order);
-    const split = ranked.slice(0, options.keep).filter((b) => b.units.length > 1);
+    const worst = ranked.find((b) => b.units.length === 1);
+    const negligible = options.negligible;
+    const split = ranked
+      .slice(0, options.keep)
+      .filter((b) => b.units.length > 1 && !(worst && negligible?.(b.score, worst.score)));
     if (split.length === 0) break;
     const halves = split.flatMap((b) => {
       const mid = Math.ceil(b.units.length / 2);
