@@ -118,9 +118,21 @@ export class HistogramBinner {
     const worker = this.#worker;
     if (!worker) return out;
     try {
+      // While its histograms are awaited, the thread keeps the process alive (it is unref'd
+      // otherwise), and a thread that fails or exits ends the wait with an error: never a hang.
+      worker.ref();
       const remote = await new Promise<Readonly<Record<string, TensorStats>>>((resolve, reject) => {
         this.#finished = resolve;
-        worker.once('error', reject);
+        worker.once('error', () => reject(this.#failure));
+        worker.once('exit', (code) =>
+          reject(
+            new CalibrationError(
+              'CALIBRATION',
+              `The histogram binning thread exited (code ${code}) before it returned the histograms.`,
+              'Report this as a bug; calibrate({ workers: 2 }) bins on calibration threads instead.',
+            ),
+          ),
+        );
         worker.postMessage({ type: 'finish' } satisfies BinnerRequest);
       });
       if (this.#failure) throw this.#failure;
