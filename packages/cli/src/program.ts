@@ -33,6 +33,21 @@ const bundledHelp = Object.entries(BUNDLED_MODELS)
 
 const formatsHelp = `export formats, comma-separated: ${EXPORT_FORMATS.join(', ')} (default ${DEFAULT_CLI_FORMATS.join(',')})`;
 
+/** `--metric` of `analyze`, `sensitivity` and `amp`. */
+function metricOption(): Option {
+  return new Option(
+    '--metric <name>',
+    'sqnr: output SQNR vs float (dB); top1: top-1 agreement with float (%); cer: paddleocr-rec CER on the shipped lines (%)',
+  )
+    .choices(['sqnr', 'top1', 'cer'])
+    .default('sqnr');
+}
+
+/** `--workers`: a positive integer or `auto` (undefined when not given). */
+function workersFlag(value: string | undefined): number | 'auto' | undefined {
+  return value === 'auto' ? 'auto' : positiveInteger('--workers', value);
+}
+
 interface QuantizeFlags extends QuantPlanOptions {
   calib: string;
   out: string;
@@ -167,14 +182,7 @@ export function createProgram(io: CliIO): Command {
       .argument('<model>', 'an .onnx file, or a bundled model name')
       .option('--calib <path>', 'calibration .npy data (optional for paddleocr-rec: the shipped lines)')
       .option('--eval <path>', '.npy samples every configuration is scored on (default: the first calibration samples)')
-      .addOption(
-        new Option(
-          '--metric <name>',
-          'sqnr: output SQNR vs float; top1: top-1 agreement with float; cer: paddleocr-rec CER on the shipped lines',
-        )
-          .choices(['sqnr', 'top1', 'cer'])
-          .default('sqnr'),
-      )
+      .addOption(metricOption())
       .option('--eval-samples <n>', 'evaluation samples (default 8; 16 for cer)')
       .option('--samples <n>', 'calibrate on at most n samples')
       .addOption(
@@ -205,13 +213,14 @@ export function createProgram(io: CliIO): Command {
         );
     const evalSamples = positiveInteger('--eval-samples', evalText);
     const samples = positiveInteger('--samples', samplesText);
+    const threads = workersFlag(workers);
     await analyzeCommand(
       model,
       {
         ...rest,
         ...(evalSamples === undefined ? {} : { evalSamples }),
         ...(samples === undefined ? {} : { samples }),
-        ...(workers === undefined ? {} : { workers: workers === 'auto' ? 'auto' : positiveInteger('--workers', workers) }),
+        ...(threads === undefined ? {} : { workers: threads }),
       },
       commandIO,
     );
@@ -226,14 +235,7 @@ export function createProgram(io: CliIO): Command {
       .argument('<model>', 'an .onnx file, or a bundled model name')
       .option('--calib <path>', 'calibration .npy data (optional for paddleocr-rec: the shipped lines)')
       .option('--eval <path>', '.npy samples the metric runs on (default: the first calibration samples)')
-      .addOption(
-        new Option(
-          '--metric <name>',
-          'sqnr: output SQNR vs float; top1: top-1 agreement with float; cer: paddleocr-rec CER on the shipped lines',
-        )
-          .choices(['sqnr', 'top1', 'cer'])
-          .default('sqnr'),
-      )
+      .addOption(metricOption())
       .option('--eval-samples <n>', 'samples per measurement (default 4; 16 for cer)')
       .option('--samples <n>', 'calibrate on at most n samples')
       .option('--layers <regex>', 'analyze only the layers matching this, one by one (default all quantized layers)')
@@ -271,14 +273,7 @@ export function createProgram(io: CliIO): Command {
       .argument('<model>', 'an .onnx file, or a bundled model name')
       .option('--calib <path>', 'calibration .npy data (optional for paddleocr-rec: the shipped lines)')
       .option('--eval <path>', '.npy samples the metric runs on (default: the first calibration samples)')
-      .addOption(
-        new Option(
-          '--metric <name>',
-          'sqnr: output SQNR vs float (dB); top1: top-1 agreement with float (%); cer: paddleocr-rec CER on the shipped lines (%)',
-        )
-          .choices(['sqnr', 'top1', 'cer'])
-          .default('sqnr'),
-      )
+      .addOption(metricOption())
       .option('--allowed-drop <x>', 'largest acceptable drop from the float score, in the metric unit')
       .option('--target <x>', 'or the score to reach')
       .option(
@@ -302,7 +297,7 @@ export function createProgram(io: CliIO): Command {
       evalSamples: positiveInteger('--eval-samples', evalSamples),
       phase1Samples: positiveInteger('--phase1-samples', phase1Samples),
       samples: positiveInteger('--samples', samples),
-      workers: workers === 'auto' ? 'auto' : positiveInteger('--workers', workers),
+      workers: workersFlag(workers),
     };
     const drop = finiteNumber('--allowed-drop', allowedDrop);
     const goal = finiteNumber('--target', target);
