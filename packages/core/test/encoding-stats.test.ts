@@ -323,24 +323,38 @@ describe('the histogram accumulator, batch after batch', () => {
     console.log(`histogram accumulator: ${runs} random batch sequences checked`);
   });
 
-  it('the same with batches large enough for the paired counters (≥ 4 values per bin), ReLU-like zeros included', () => {
+  it('the same with batches large enough for the four-value loop (≥ 8 values per bin), ReLU-like zeros, one value out of range or non-finite', () => {
     const value = fc.oneof(
       { weight: 4, arbitrary: fc.constant(0) },
       { weight: 4, arbitrary: fc.integer({ min: -300, max: 300 }).map((k) => k / 64) },
       { weight: 1, arbitrary: fc.float({ min: -8, max: 8, noNaN: true }) },
-      { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -0) },
+      { weight: 1, arbitrary: fc.constant(-0) },
+    );
+    // At most one value that ends the four-value loop early (NaN, infinity, or outside the range
+    // the first batch set), anywhere in any batch, so that the loop runs long stretches and stops
+    // at every offset within its group of four.
+    const poison = fc.option(
+      fc.tuple(fc.nat(), fc.nat(), fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, 1000, -1000, 8.5)),
     );
     let runs = 0;
     fc.assert(
       fc.property(
-        fc.array(fc.array(value, { minLength: 17_000, maxLength: 20_000 }), { minLength: 2, maxLength: 3 }),
-        (batches) => {
+        fc.array(fc.array(value, { minLength: 33_000, maxLength: 36_000 }), { minLength: 2, maxLength: 3 }),
+        poison,
+        (batches, bad) => {
           runs++;
+          if (bad) {
+            const batch = batches[bad[0] % batches.length] as number[];
+            batch[bad[1] % batch.length] = bad[2];
+          }
           const acc = createStatsAccumulator({ histogram: true });
           for (const b of batches) acc.add(Float32Array.from(b));
           const stats = acc.toStats();
           const finite = batches.flat().filter((v) => Number.isFinite(v));
           expect(stats.count).toBe(finite.length);
+          expect(stats.nonFinite).toBe(batches.flat().length - finite.length);
+          expect(stats.min).toBe(Math.min(...finite) + 0);
+          expect(stats.max).toBe(Math.max(...finite) + 0);
           const h = stats.histogram as NonNullable<typeof stats.histogram>;
           const want = new Float64Array(h.counts.length);
           for (const v of finite) {
@@ -350,7 +364,7 @@ describe('the histogram accumulator, batch after batch', () => {
           expect(Array.from(h.counts)).toEqual(Array.from(want));
         },
       ),
-      { numRuns: 12, seed: 20261203, endOnFailure: true }, // shrinking 20 000-value arrays takes minutes
+      { numRuns: 24, seed: 20261203, endOnFailure: true }, // shrinking 35 000-value arrays takes minutes
     );
     console.log(`histogram accumulator, large batches: ${runs} random batch sequences checked`);
   });

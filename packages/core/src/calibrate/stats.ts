@@ -125,11 +125,84 @@ function normaliseAxis(axis: number, rank: number, where: string): number {
  * of the data and merged with {@link mergeTensorStats} give exactly what one accumulator fed
  * everything gives.
  */
-/** Two zeroed integer count arrays of at least `length`, reused by every accumulator (JS runs one add at a time). */
-let scratch: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
-function scratchCounts(length: number): [Int32Array, Int32Array] {
-  if (scratch[0].length < length) scratch = [new Int32Array(length), new Int32Array(length)];
+/** Zeroed integer counts, four per bin, reused by every accumulator (JS runs one add at a time). */
+let scratch = new Int32Array(0);
+function scratchCounts(length: number): Int32Array {
+  if (scratch.length < 4 * length) scratch = new Int32Array(4 * length);
   return scratch;
+}
+
+/** Minimum and maximum of the values {@link binInside} binned, reused by every call. */
+const extremes = new Float64Array(2);
+
+/**
+ * The one-pass hot loop: bins `values` into `counts` (bin `floor(v * inv) - first`) and takes their
+ * range into `extremes`, until the first value outside the histogram (or NaN, ±Infinity). Returns
+ * how many values it binned. A small function of its own, so that V8 optimises it whole from its
+ * first calls instead of entering it mid-loop (on-stack replacement) and leaving it at every
+ * return for lack of feedback on the code after the loop, which made the binning about 4× slower.
+ */
+function binInside(values: Float32Array, counts: Float64Array, inv: number, first: number, out: Float64Array): number {
+  const length = counts.length;
+  let mn = Number.POSITIVE_INFINITY;
+  let mx = Number.NEGATIVE_INFINITY;
+  let i = 0;
+  if (values.length >= 8 * length) {
+    // Four values a step, each with its own counter per bin (bin k's are 4k … 4k+3): the loop
+    // runs about twice as fast as one value a step (V8 on x86-64), and runs of one value do not
+    // wait on the same counter's last store. Added into `counts` afterwards.
+    const c = scratchCounts(length);
+    const n = values.length - 3;
+    for (; i < n; i += 4) {
+      const v0 = values[i] as number;
+      const v1 = values[i + 1] as number;
+      const v2 = values[i + 2] as number;
+      const v3 = values[i + 3] as number;
+      const k0 = Math.floor(v0 * inv) - first;
+      const k1 = Math.floor(v1 * inv) - first;
+      const k2 = Math.floor(v2 * inv) - first;
+      const k3 = Math.floor(v3 * inv) - first;
+      if (!(k0 >= 0 && k0 < length && k1 >= 0 && k1 < length && k2 >= 0 && k2 < length && k3 >= 0 && k3 < length)) break;
+      c[4 * k0] = (c[4 * k0] as number) + 1;
+      c[4 * k1 + 1] = (c[4 * k1 + 1] as number) + 1;
+      c[4 * k2 + 2] = (c[4 * k2 + 2] as number) + 1;
+      c[4 * k3 + 3] = (c[4 * k3 + 3] as number) + 1;
+      if (v0 < mn) mn = v0;
+      if (v0 > mx) mx = v0;
+      if (v1 < mn) mn = v1;
+      if (v1 > mx) mx = v1;
+      if (v2 < mn) mn = v2;
+      if (v2 > mx) mx = v2;
+      if (v3 < mn) mn = v3;
+      if (v3 > mx) mx = v3;
+    }
+    for (let b = 0; b < length; b++) {
+      const sum = (c[4 * b] as number) + (c[4 * b + 1] as number) + (c[4 * b + 2] as number) + (c[4 * b + 3] as number);
+      if (sum !== 0) counts[b] = (counts[b] as number) + sum;
+    }
+    c.fill(0, 0, 4 * length);
+  }
+  // The rest, one at a time: up to the first value outside the histogram exactly.
+  for (; i < values.length; i++) {
+    const v = values[i] as number;
+    const k = Math.floor(v * inv) - first;
+    if (!(k >= 0 && k < length)) break;
+    counts[k] = (counts[k] as number) + 1;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  out[0] = mn;
+  out[1] = mx;
+  return i;
+}
+
+// Every branch of binInside runs here, so that its optimised code has feedback for all of them
+// (the four-value loop, its break, the one-value loop and its break) and is not thrown away when a
+// calibration first takes one of them. V8 allocates a function's feedback only after its first
+// few calls, hence the repetitions.
+for (let r = 0; r < 16; r++) {
+  binInside(new Float32Array([0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]), new Float64Array(1), 1, 0, extremes);
+  binInside(new Float32Array(24).fill(1.5).fill(0.5, 16, 19).fill(-1, 21, 22), new Float64Array(3), 1, 0, extremes);
 }
 
 export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsAccumulator {
@@ -204,41 +277,9 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
         const inv = pow2(-state.log2Width);
         const first = state.first;
         const length = counts.length;
-        let mn = Number.POSITIVE_INFINITY;
-        let mx = Number.NEGATIVE_INFINITY;
-        let i = 0;
-        if (values.length >= 4 * length) {
-          // Two integer count arrays, even and odd elements: runs of one value (ReLU's zeros) then
-          // do not wait on the same counter's last store. Added into `counts` afterwards.
-          const [even, odd] = scratchCounts(length);
-          for (; i + 1 < values.length; i += 2) {
-            const v = values[i] as number;
-            const w = values[i + 1] as number;
-            const k = Math.floor(v * inv) - first;
-            const j = Math.floor(w * inv) - first;
-            if (!(k >= 0 && k < length && j >= 0 && j < length)) break;
-            even[k] = (even[k] as number) + 1;
-            odd[j] = (odd[j] as number) + 1;
-            if (v < mn) mn = v;
-            if (v > mx) mx = v;
-            if (w < mn) mn = w;
-            if (w > mx) mx = w;
-          }
-          for (let b = 0; b < length; b++) {
-            const n = (even[b] as number) + (odd[b] as number);
-            if (n !== 0) counts[b] = (counts[b] as number) + n;
-          }
-          even.fill(0, 0, length);
-          odd.fill(0, 0, length);
-        }
-        for (; i < values.length; i++) {
-          const v = values[i] as number;
-          const k = Math.floor(v * inv) - first;
-          if (!(k >= 0 && k < length)) break;
-          counts[k] = (counts[k] as number) + 1;
-          if (v < mn) mn = v;
-          if (v > mx) mx = v;
-        }
+        const i = length > 0 ? binInside(values, counts, inv, first, extremes) : 0;
+        const mn = extremes[0] as number;
+        const mx = extremes[1] as number;
         if (i > 0) {
           state.count += i;
           if (mn + 0 < state.min) state.min = mn + 0;
