@@ -369,3 +369,58 @@ describe('the histogram accumulator, batch after batch', () => {
     console.log(`histogram accumulator, large batches: ${runs} random batch sequences checked`);
   });
 });
+
+describe('the histogram accumulator with the exact range of each batch (from a backend)', () => {
+  const exactRange = (b: Float32Array) => {
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const v of b) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    return { min, max };
+  };
+
+  it('gives bit for bit the statistics of the checked path, and falls back to it when a range is too narrow (fast-check)', () => {
+    const value = fc.oneof(
+      { weight: 4, arbitrary: fc.constant(0) },
+      { weight: 4, arbitrary: fc.integer({ min: -300, max: 300 }).map((k) => k / 64) },
+      { weight: 2, arbitrary: fc.float({ min: -8, max: 8, noNaN: true }) },
+      { weight: 1, arbitrary: fc.float({ min: -3e4, max: 3e4, noNaN: true }) },
+      { weight: 1, arbitrary: fc.constant(-0) },
+    );
+    let runs = 0;
+    let narrowed = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(value, { minLength: 1, maxLength: 40_000 }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        (batches, narrow) => {
+          runs++;
+          const checked = createStatsAccumulator({ histogram: true });
+          const ranged = createStatsAccumulator({ histogram: true });
+          batches.forEach((b, i) => {
+            const values = Float32Array.from(b);
+            checked.add(values);
+            const r = exactRange(values);
+            // A range that leaves out the largest value: the accumulator must notice and bin the checked way.
+            const wrong = narrow[i] && r.max > r.min;
+            if (wrong) narrowed++;
+            ranged.add(values, undefined, wrong ? { min: r.min, max: r.min } : r);
+          });
+          const a = checked.toStats();
+          const b = ranged.toStats();
+          expect(b.count).toBe(a.count);
+          expect(b.min).toBe(a.min);
+          expect(b.max).toBe(a.max);
+          expect(b.histogram?.log2Width).toBe(a.histogram?.log2Width);
+          expect(b.histogram?.first).toBe(a.histogram?.first);
+          expect(Array.from(b.histogram?.counts ?? [])).toEqual(Array.from(a.histogram?.counts ?? []));
+        },
+      ),
+      { numRuns: 60, seed: 20261204, endOnFailure: true },
+    );
+    console.log(`ranged histogram accumulator: ${runs} batch sequences, ${narrowed} batches with a too-narrow range`);
+    expect(narrowed).toBeGreaterThan(0);
+  });
+});

@@ -99,7 +99,15 @@ export async function collectStats(
         for (const o of outputs) if (o.values) sampleElements += result[o.values]?.data.length ?? 0;
         for (const o of outputs) {
           if (whole(o)) {
-            const found = binner.add(o.tensor, floatData(result[o.values as string], o.tensor), samples, sampleElements);
+            // Its reductions give the exact range when every value is finite (a finite sum), which
+            // lets the histogram bin in one pass; otherwise the checked pass counts the non-finite.
+            const i = o.index;
+            const lo = i === undefined ? Number.NaN : element(reduced, 3 * i);
+            const hi = i === undefined ? Number.NaN : element(reduced, 3 * i + 1);
+            const finite =
+              i !== undefined && Number.isFinite(element(reduced, 3 * i + 2)) && Number.isFinite(lo) && Number.isFinite(hi);
+            const values = floatData(result[o.values as string], o.tensor);
+            const found = binner.add(o.tensor, values, samples, sampleElements, finite ? { min: lo, max: hi } : undefined);
             if (found > 0 && policy === 'error') throw nonFiniteError(o.tensor, samples);
             continue;
           }

@@ -21,7 +21,7 @@ port.on('message', (request: BinnerRequest) => {
       accumulators.set(request.tensor, acc);
     }
     const before = acc.nonFinite;
-    acc.add(request.values);
+    acc.add(request.values, undefined, request.range);
     port.postMessage({
       type: 'added',
       tensor: request.tensor,

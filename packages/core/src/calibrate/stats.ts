@@ -24,14 +24,23 @@ export interface StatsAccumulator {
    * @param values - the tensor's elements.
    * @param dims - its shape, for per-channel statistics when it differs from the creation-time
    *   `dims` (for example another batch size); the channel count must not change.
+   * @param range - the exact minimum and maximum of `values`, all of which are finite (from a
+   *   backend's reductions): per-tensor histograms then bin in one pass without range checks.
+   *   Values outside it are caught and the batch is binned again the checked way.
    */
-  add(values: Float32Array, dims?: readonly number[]): void;
+  add(values: Float32Array, dims?: readonly number[], range?: KnownRange): void;
   /** The statistics so far, as plain data (copies: later `add` calls do not change them). */
   toStats(): TensorStats;
   /** Finite values seen so far, over all channels. */
   readonly count: number;
   /** NaN and infinite values seen so far, over all channels (to stop calibration on the first). */
   readonly nonFinite: number;
+}
+
+/** The exact extremes of a batch of values known to be all finite (see {@link StatsAccumulator.add}). */
+export interface KnownRange {
+  readonly min: number;
+  readonly max: number;
 }
 
 /** Options of {@link statsFromValues}. */
@@ -136,23 +145,31 @@ function scratchCounts(length: number): Int32Array {
 const extremes = new Float64Array(2);
 
 /**
- * The one-pass hot loop: bins `values` into `counts` (bin `floor(v * inv) - first`) and takes their
+ * The one-pass hot loop: bins `values[start … end)` into `counts` (bin `floor(v * inv) - first`) and takes their
  * range into `extremes`, until the first value outside the histogram (or NaN, ±Infinity). Returns
  * how many values it binned. A small function of its own, so that V8 optimises it whole from its
  * first calls instead of entering it mid-loop (on-stack replacement) and leaving it at every
  * return for lack of feedback on the code after the loop, which made the binning about 4× slower.
  */
-function binInside(values: Float32Array, counts: Float64Array, inv: number, first: number, out: Float64Array): number {
+function binInside(
+  values: Float32Array,
+  start: number,
+  end: number,
+  counts: Float64Array,
+  inv: number,
+  first: number,
+  out: Float64Array,
+): number {
   const length = counts.length;
   let mn = Number.POSITIVE_INFINITY;
   let mx = Number.NEGATIVE_INFINITY;
-  let i = 0;
-  if (values.length >= 8 * length) {
+  let i = start;
+  if (end - start >= 8 * length) {
     // Four values a step, each with its own counter per bin (bin k's are 4k … 4k+3): the loop
     // runs about twice as fast as one value a step (V8 on x86-64), and runs of one value do not
     // wait on the same counter's last store. Added into `counts` afterwards.
     const c = scratchCounts(length);
-    const n = values.length - 3;
+    const n = end - 3;
     for (; i < n; i += 4) {
       const v0 = values[i] as number;
       const v1 = values[i + 1] as number;
@@ -183,7 +200,7 @@ function binInside(values: Float32Array, counts: Float64Array, inv: number, firs
     c.fill(0, 0, 4 * length);
   }
   // The rest, one at a time: up to the first value outside the histogram exactly.
-  for (; i < values.length; i++) {
+  for (; i < end; i++) {
     const v = values[i] as number;
     const k = Math.floor(v * inv) - first;
     if (!(k >= 0 && k < length)) break;
@@ -196,13 +213,57 @@ function binInside(values: Float32Array, counts: Float64Array, inv: number, firs
   return i;
 }
 
+/**
+ * Bins values that are known to lie inside the histogram (their exact range was added to it
+ * first): no range check and no extremes, four values a step as in {@link binInside}. Returns
+ * false, leaving `counts` as it was, when the counts do not add up to the number of values,
+ * that is when the range was wrong and some value fell outside.
+ */
+function binKnown(values: Float32Array, counts: Float64Array, inv: number, first: number): boolean {
+  const length = counts.length;
+  const c = scratchCounts(length);
+  const n = values.length - 3;
+  let i = 0;
+  for (; i < n; i += 4) {
+    const k0 = Math.floor((values[i] as number) * inv) - first;
+    const k1 = Math.floor((values[i + 1] as number) * inv) - first;
+    const k2 = Math.floor((values[i + 2] as number) * inv) - first;
+    const k3 = Math.floor((values[i + 3] as number) * inv) - first;
+    c[4 * k0] = (c[4 * k0] as number) + 1;
+    c[4 * k1 + 1] = (c[4 * k1 + 1] as number) + 1;
+    c[4 * k2 + 2] = (c[4 * k2 + 2] as number) + 1;
+    c[4 * k3 + 3] = (c[4 * k3 + 3] as number) + 1;
+  }
+  for (; i < values.length; i++) {
+    const k = Math.floor((values[i] as number) * inv) - first;
+    c[4 * k] = (c[4 * k] as number) + 1;
+  }
+  // Values outside the histogram were either dropped (indices outside the scratch, which typed
+  // arrays ignore) or counted past its 4·length counters: either way the first 4·length do not
+  // add up to the number of values. All of the scratch is cleared, as such strays may lie anywhere.
+  let binned = 0;
+  for (let b = 0; b < 4 * length; b++) binned += c[b] as number;
+  if (binned === values.length) {
+    for (let b = 0; b < length; b++) {
+      const sum = (c[4 * b] as number) + (c[4 * b + 1] as number) + (c[4 * b + 2] as number) + (c[4 * b + 3] as number);
+      if (sum !== 0) counts[b] = (counts[b] as number) + sum;
+    }
+    c.fill(0, 0, 4 * length);
+    return true;
+  }
+  c.fill(0);
+  return false;
+}
+
 // Every branch of binInside runs here, so that its optimised code has feedback for all of them
 // (the four-value loop, its break, the one-value loop and its break) and is not thrown away when a
 // calibration first takes one of them. V8 allocates a function's feedback only after its first
 // few calls, hence the repetitions.
 for (let r = 0; r < 16; r++) {
-  binInside(new Float32Array([0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]), new Float64Array(1), 1, 0, extremes);
-  binInside(new Float32Array(24).fill(1.5).fill(0.5, 16, 19).fill(-1, 21, 22), new Float64Array(3), 1, 0, extremes);
+  binInside(new Float32Array([0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]), 0, 14, new Float64Array(1), 1, 0, extremes);
+  binInside(new Float32Array(25).fill(1.5).fill(0.5, 17, 20).fill(-1, 22, 23), 1, 25, new Float64Array(3), 1, 0, extremes);
+  binKnown(new Float32Array([0.5, 1.5, 2.5, 0, 1, 2, 0]), new Float64Array(3), 1, 0);
+  binKnown(new Float32Array([0.5, 1.5, 2.5, 0, 1, 2, 3]), new Float64Array(3), 1, 0);
 }
 
 export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsAccumulator {
@@ -227,7 +288,7 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
   let batchMin = new Float64Array(0);
   let batchMax = new Float64Array(0);
 
-  const add = (values: Float32Array, dims?: readonly number[]): void => {
+  const add = (values: Float32Array, dims?: readonly number[], range?: KnownRange): void => {
     if (!(values instanceof Float32Array)) {
       throw new InvalidArgumentError(`StatsAccumulator.add takes a Float32Array, received ${describeValue(values)}.`, {
         hint: 'Convert other element types first, for example with tensorToFloat32.',
@@ -270,6 +331,27 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
     // range has settled): bin and take the range together; the first value outside it (or NaN,
     // ±Infinity) hands the rest of the batch to the two passes below.
     let from = 0;
+    if (range !== undefined && withHistogram && channels === 1 && outer === 1 && values.length > 0) {
+      const lo = range.min + 0;
+      const hi = range.max + 0;
+      if (Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi) {
+        const state = all[0] as ChannelState;
+        const before = { log2Width: state.log2Width, first: state.first, counts: state.counts };
+        state.extend(lo, hi);
+        const counts = state.counts as Float64Array;
+        if (binKnown(values, counts, pow2(-state.log2Width), state.first)) {
+          state.count += values.length;
+          if (lo < state.min) state.min = lo;
+          if (hi > state.max) state.max = hi;
+          return;
+        }
+        // A value outside the range it came with (a backend bug): undo the extension (extend
+        // leaves the old counts untouched) and bin the batch the checked way below.
+        state.log2Width = before.log2Width;
+        state.first = before.first;
+        state.counts = before.counts;
+      }
+    }
     if (withHistogram && channels === 1 && outer === 1) {
       const state = all[0] as ChannelState;
       const counts = state.counts;
@@ -277,7 +359,7 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
         const inv = pow2(-state.log2Width);
         const first = state.first;
         const length = counts.length;
-        const i = length > 0 ? binInside(values, counts, inv, first, extremes) : 0;
+        const i = length > 0 ? binInside(values, 0, values.length, counts, inv, first, extremes) : 0;
         const mn = extremes[0] as number;
         const mx = extremes[1] as number;
         if (i > 0) {
@@ -341,13 +423,19 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
         if (counts === undefined) continue;
         const inv = pow2(-state.log2Width);
         const first = state.first;
-        const start = (o * channels + c) * inner + from;
         const end = (o * channels + c) * inner + inner;
-        for (let i = start; i < end; i++) {
-          const v = values[i] as number;
-          if (v - v === 0) {
-            const k = Math.floor(v * inv) - first;
-            counts[k] = (counts[k] as number) + 1;
+        // Every finite value now lies inside the histogram, so the fast loop bins all of them and
+        // stops only at a NaN or infinity, which is skipped (it was counted in pass 1).
+        let i = (o * channels + c) * inner + from;
+        while (i < end) {
+          i = binInside(values, i, end, counts, inv, first, extremes);
+          if (i < end) {
+            const v = values[i] as number;
+            if (v - v === 0) {
+              const k = Math.floor(v * inv) - first;
+              counts[k] = (counts[k] as number) + 1;
+            }
+            i++;
           }
         }
       }
