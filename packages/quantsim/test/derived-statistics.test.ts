@@ -98,7 +98,7 @@ async function everyElement(
     tensors.map((tensor) => ({ tensor, full: true })),
   );
   const session = await new CpuBackend().createSession(whole.model.toBytes(), { mode: 'float' });
-  const expected: Record<string, number[]> = {};
+  const expected: Record<string, [number, number, number, number]> = {};
   try {
     for (const feeds of data) {
       const computed = tensors.filter((t) => t !== 'x');
@@ -114,7 +114,7 @@ async function everyElement(
             count++;
           }
         }
-        expected[t] = [min as number, max as number, count as number, nonFinite as number];
+        expected[t] = [min, max, count, nonFinite];
       }
     }
   } finally {
