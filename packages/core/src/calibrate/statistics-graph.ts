@@ -82,7 +82,12 @@ const PACKED_SIZES = 'quantsim::sizes';
  * A reduced tensor that a monotone elementwise op with scalar constants computes from another
  * reduced (or itself derived) request, such as `x + 3` or `Clip(x, 0, 6)`, gets no reductions of
  * its own: its output's `derived` says how `collectStats` computes its statistics from the
- * source's (see {@link DerivedRange}). `derive: false` reduces every tensor (for tests).
+ * source's (see {@link DerivedRange}). `derive: false` reduces every tensor (for tests). Only
+ * derived tensors lose consumers; each source keeps its reductions, so ONNX Runtime cannot fuse a
+ * source into its producer because of this (on the PaddleOCR classifier, recognizer and detector
+ * the optimised graph has the same model ops either way, and the statistics are bit-identical).
+ * One difference: a derived tensor whose elements are finite but whose sum would overflow is no
+ * longer flagged as non-finite (the sum was a false alarm there).
  */
 export function buildStatisticsGraph(
   model: Model,
