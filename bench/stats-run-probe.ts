@@ -4,7 +4,8 @@
 //
 //   tsx --conditions=@quantsim/source bench/stats-run-probe.ts <variant,...> [batch] [runs] [profile]
 //
-// Variants: plain, original (the model file as shipped), stats (buildStatisticsGraph), and stats
+// Variants: plain, original (the model file as shipped), stats (buildStatisticsGraph), reduceall
+// (buildStatisticsGraph with derive: false, every tensor reduced as before derivation), and stats
 // with nodes stripped: nosize, nosum, nosumsize; axes (reductions with axes: [0]); twostage (each
 // reduction over the tensor's last axis first, then over the rest). `batch` stacks
 // that many samples along the batch axis. Environment: PROBE_THREADS (intra-op threads),
@@ -34,8 +35,8 @@ const level = (process.env.PROBE_LEVEL ?? 'all') as 'all';
 const bytesOf = (v: string): Uint8Array => {
   if (v === 'plain') return job.model;
   if (v === 'original') return readFileSync(w.model);
-  const built = buildStatisticsGraph(prepared, job.requests).model;
-  if (v === 'stats') return built.toBytes({ inlineExternal: true });
+  const built = buildStatisticsGraph(prepared, job.requests, { derive: v !== 'reduceall' }).model;
+  if (v === 'stats' || v === 'reduceall') return built.toBytes({ inlineExternal: true });
   const g = built.proto.graph as { node: { opType: string; input: string[]; output: string[] }[]; output: { name: string }[] };
   // Variants: strip the nodes whose output ends with these suffixes (and their uses in the pack).
   const strip: Record<string, string[]> = {

@@ -43,7 +43,13 @@ export {
   type TensorLike,
   typeOfArray,
 } from './calibrate/feeds.js';
-export { buildStatisticsGraph, type StatisticsOutputs, type TensorRequest } from './calibrate/statistics-graph.js';
+export {
+  buildStatisticsGraph,
+  type DerivedRange,
+  deriveRange,
+  type StatisticsOutputs,
+  type TensorRequest,
+} from './calibrate/statistics-graph.js';
 export {
   openStatisticsJob,
   type StatisticsJob,

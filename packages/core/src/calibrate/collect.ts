@@ -13,7 +13,13 @@ export type { CalibrateOptions, CalibrationProgress, CalibrationStats } from '..
 
 import { CalibrationError } from '../errors/calibration-error.js';
 import { type CalibrationData, checkFeeds, iterateData } from './feeds.js';
-import { buildStatisticsGraph, type StatisticsOutputs, type TensorRequest } from './statistics-graph.js';
+import {
+  buildStatisticsGraph,
+  type DerivedRange,
+  deriveRange,
+  type StatisticsOutputs,
+  type TensorRequest,
+} from './statistics-graph.js';
 
 export { CalibrationError } from '../errors/calibration-error.js';
 
@@ -68,6 +74,20 @@ export async function collectStats(
   for (const o of outputs) {
     if (!whole(o)) ranges.set(o.tensor, { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, nonFinite: 0 });
   }
+  // Derived tensors after their sources (a source may itself be derived).
+  const derivedOrder: StatisticsOutputs[] = [];
+  {
+    const byTensor = new Map(outputs.map((o) => [o.tensor, o]));
+    const placed = new Set<string>();
+    const place = (o: StatisticsOutputs) => {
+      if (!o.derived || placed.has(o.tensor)) return;
+      placed.add(o.tensor);
+      const source = byTensor.get(o.derived.from);
+      if (source) place(source);
+      derivedOrder.push(o);
+    };
+    for (const o of outputs) place(o);
+  }
   // Every reduced tensor's statistics come in the two packed outputs; values one output each.
   const fetches = [...(packed ? [packed.stats, packed.sizes] : []), ...outputs.flatMap((o) => (o.values ? [o.values] : []))];
   const limit = options.samples ?? Number.POSITIVE_INFINITY;
@@ -97,6 +117,27 @@ export async function collectStats(
         // The values of this sample that histograms take, all tensors together (the binning thread's budget).
         let sampleElements = 0;
         for (const o of outputs) if (o.values) sampleElements += result[o.values]?.data.length ?? 0;
+        // This sample's range of each reduced tensor (undefined: flagged), then of derived ones.
+        const sample = new Map<string, { count: number; lo: number; hi: number } | undefined>();
+        for (const o of outputs) {
+          if (whole(o) || o.index === undefined) continue;
+          const i = o.index;
+          const lo = element(reduced, 3 * i);
+          const hi = element(reduced, 3 * i + 1);
+          const sum = element(reduced, 3 * i + 2);
+          const finite = Number.isFinite(sum) && Number.isFinite(lo) && Number.isFinite(hi);
+          sample.set(o.tensor, finite ? { count: element(sizes, i), lo, hi } : undefined);
+        }
+        for (const o of derivedOrder) {
+          const d = o.derived as DerivedRange;
+          const source = sample.get(d.from);
+          const [lo, hi] = source ? deriveRange(d, source.lo, source.hi) : [Number.NaN, Number.NaN];
+          // Flagged with its source, or when the derived range overflows.
+          sample.set(
+            o.tensor,
+            source && Number.isFinite(lo) && Number.isFinite(hi) ? { count: source.count, lo, hi } : undefined,
+          );
+        }
         for (const o of outputs) {
           if (whole(o)) {
             // Its reductions give the exact range when every value is finite (a finite sum), which
@@ -111,16 +152,14 @@ export async function collectStats(
             if (found > 0 && policy === 'error') throw nonFiniteError(o.tensor, samples);
             continue;
           }
-          const i = o.index as number;
-          const lo = element(reduced, 3 * i);
-          const hi = element(reduced, 3 * i + 1);
-          const sum = element(reduced, 3 * i + 2);
-          if (!Number.isFinite(sum) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
+          const s = sample.get(o.tensor);
+          if (!s) {
             flagged.push(o);
             continue;
           }
+          const { lo, hi } = s;
           const m = ranges.get(o.tensor) as Range;
-          m.count += element(sizes, i);
+          m.count += s.count;
           if (lo < m.min) m.min = lo;
           if (hi > m.max) m.max = hi;
           // A strided sample feeds the histogram; the exact range comes from the reductions.

@@ -1,10 +1,11 @@
 import { create } from '@bufbuild/protobuf';
-import { type GraphProto, type NodeProto, NodeProtoSchema } from 'onnx-buf';
-import type { GraphView } from '../graph/graph-view.js';
+import { type GraphProto, type NodeProto, NodeProtoSchema, type TensorProto } from 'onnx-buf';
+import { constantValue, type GraphView } from '../graph/graph-view.js';
 import { bodiesOf, bodyProto, twinNodes } from '../graph/scopes.js';
 import type { Model } from '../model/model.js';
 import { makeAttribute, makeNode, makeTensor, makeValueInfo } from '../onnx/factory.js';
 import { definedNames, uniqueNames } from '../onnx/graph-edit.js';
+import { tensorToFloat32 } from '../onnx/tensor-values.js';
 import { sameCountGroups } from './same-count.js';
 
 /** What calibration gathers for one tensor. */
@@ -45,6 +46,11 @@ export interface StatisticsOutputs {
   readonly values?: string;
   /** The stride of `values`; 1 when they are the whole tensor. */
   readonly stride: number;
+  /**
+   * Set when the tensor has no reductions (no `index`) because its range, count and non-finite
+   * check follow from those of another requested tensor (see {@link DerivedRange}).
+   */
+  readonly derived?: DerivedRange;
 }
 
 /** Output names of the packed statistics. */
@@ -73,10 +79,21 @@ const PACKED_SIZES = 'quantsim::sizes';
  * the same reason. ReduceSum is the cheap non-finite check: the sum is NaN or infinite exactly
  * when the tensor holds a NaN or infinity (barring overflow). ONNX Runtime's CPU ReduceMin and
  * ReduceMax skip NaN, so they cannot do it.
+ *
+ * A reduced tensor that a monotone elementwise op with scalar constants computes from another
+ * reduced (or itself derived) request, such as `x + 3` or `Clip(x, 0, 6)`, gets no reductions of
+ * its own: its output's `derived` says how `collectStats` computes its statistics from the
+ * source's (see {@link DerivedRange}). `derive: false` reduces every tensor (for tests). Only
+ * derived tensors lose consumers; each source keeps its reductions, so ONNX Runtime cannot fuse a
+ * source into its producer because of this (on the PaddleOCR classifier, recognizer and detector
+ * the optimised graph has the same model ops either way, and the statistics are bit-identical).
+ * One difference: a derived tensor whose elements are finite but whose sum would overflow is no
+ * longer flagged as non-finite (the sum was a false alarm there).
  */
 export function buildStatisticsGraph(
   model: Model,
   requests: readonly TensorRequest[],
+  { derive = true }: { readonly derive?: boolean } = {},
 ): {
   model: Model;
   outputs: StatisticsOutputs[];
@@ -105,8 +122,14 @@ export function buildStatisticsGraph(
       outputs.push({ tensor, values: local, stride: 1 });
     }
   }
+  const derived = derive ? derivations(model, requests) : new Map<string, DerivedRange>();
   for (const r of requests) {
     if (r.scope !== undefined) continue;
+    const how = derived.get(r.tensor);
+    if (how) {
+      outputs.push({ tensor: r.tensor, stride: 1, derived: how });
+      continue;
+    }
     const stride = r.full ? Math.max(1, Math.floor(r.stride ?? 1)) : 1;
     const whole = r.full && stride === 1;
     if (whole) {
@@ -252,4 +275,175 @@ function exposeFromBranches(model: Model, copy: Model, requests: readonly Tensor
     return items;
   };
   return expose(view, main);
+}
+
+/**
+ * How a tensor's range follows from that of another requested tensor, without reductions of its
+ * own: the tensor is `f(from)` elementwise for a monotone `f` (see {@link deriveRange}), so its
+ * minimum and maximum are `f` of the source's (swapped when `f` decreases), its element count is
+ * the source's, and it holds no NaN or infinity when the source holds none and the derived range
+ * is finite. `constant` is the scalar operand of `add`, `sub`, `rsub` (`constant − x`), `mul` and
+ * `div` (`x / constant`); `lo` and `hi` the bounds of `clip` (absent: none). `relu` is `clip`
+ * with `lo` 0; `identity` stands for pure data movement (Identity, Reshape, Flatten, Squeeze,
+ * Unsqueeze, Transpose).
+ */
+export interface DerivedRange {
+  readonly from: string;
+  readonly op: 'identity' | 'add' | 'sub' | 'rsub' | 'mul' | 'div' | 'clip' | 'relu';
+  readonly constant?: number;
+  readonly lo?: number;
+  readonly hi?: number;
+}
+
+/**
+ * The range of a derived tensor from its source's range `[lo, hi]` (finite float32 values), as
+ * float32 IEEE arithmetic gives it elementwise: rounding is monotone, so the extremes of `f(x)`
+ * are `f` of the extremes of `x`; `Math.fround` of a double sum, difference, product or quotient
+ * of two float32 values is the float32 result. A zero result is +0.
+ */
+export function deriveRange(d: DerivedRange, lo: number, hi: number): [number, number] {
+  const c = d.constant ?? 0;
+  let a: number;
+  let b: number;
+  switch (d.op) {
+    case 'identity':
+      [a, b] = [lo, hi];
+      break;
+    case 'add':
+      [a, b] = [Math.fround(lo + c), Math.fround(hi + c)];
+      break;
+    case 'sub':
+      [a, b] = [Math.fround(lo - c), Math.fround(hi - c)];
+      break;
+    case 'rsub':
+      [a, b] = [Math.fround(c - hi), Math.fround(c - lo)];
+      break;
+    case 'mul':
+      [a, b] = c > 0 ? [Math.fround(lo * c), Math.fround(hi * c)] : [Math.fround(hi * c), Math.fround(lo * c)];
+      break;
+    case 'div':
+      [a, b] = c > 0 ? [Math.fround(lo / c), Math.fround(hi / c)] : [Math.fround(hi / c), Math.fround(lo / c)];
+      break;
+    case 'relu':
+      [a, b] = [Math.max(lo, 0), Math.max(hi, 0)];
+      break;
+    case 'clip': {
+      const clip = (v: number) => Math.min(Math.max(v, d.lo ?? Number.NEGATIVE_INFINITY), d.hi ?? Number.POSITIVE_INFINITY);
+      [a, b] = [clip(lo), clip(hi)];
+      break;
+    }
+  }
+  return [a + 0, b + 0];
+}
+
+/** Ops that only move data: their output holds the same multiset of values as their first input. */
+const DATA_MOVEMENT = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose']);
+
+/**
+ * For each request that can be derived from another one (see {@link DerivedRange}), how. A
+ * request is derivable when it is reduced (not `full`, not in a branch), its producer in the main
+ * graph is one of the monotone ops of {@link DerivedRange} whose other operands are float32
+ * constants of one element (initializers that are no graph input, or Constant nodes), and its
+ * monotone input is a requested tensor with reductions of its own or itself derived.
+ */
+function derivations(model: Model, requests: readonly TensorRequest[]): Map<string, DerivedRange> {
+  const graph = model.proto.graph as GraphProto;
+  const inputs = new Set(graph.input.map((i) => i.name));
+  const scalars = new Map<string, number>();
+  const scalar = (t: TensorProto | undefined): number | undefined => {
+    if (t?.dataType !== 1 || !t.dims.every((d) => d === 1n) || t.dataLocation === 1) return undefined;
+    try {
+      const v = tensorToFloat32(t);
+      return v.length === 1 ? (v[0] as number) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const t of graph.initializer) {
+    const v = inputs.has(t.name) ? undefined : scalar(t);
+    if (v !== undefined) scalars.set(t.name, v);
+  }
+  const producer = new Map<string, NodeProto>();
+  for (const n of graph.node) {
+    if (n.opType === 'Constant' && n.domain === '' && n.output[0]) {
+      const v = scalar(constantValue(n));
+      if (v !== undefined) scalars.set(n.output[0], v);
+    }
+    for (const o of n.output) if (o !== '') producer.set(o, n);
+  }
+  const requested = new Map<string, TensorRequest>();
+  for (const r of requests) if (r.scope === undefined) requested.set(r.tensor, r);
+  const opset = model.opset;
+  // How a tensor follows from its producer's monotone input, if it does.
+  const candidate = (tensor: string): DerivedRange | undefined => {
+    const n = producer.get(tensor);
+    if (n?.domain !== '' || n.output[0] !== tensor) return undefined;
+    const [a = '', b = ''] = n.input;
+    if (DATA_MOVEMENT.has(n.opType)) return a ? { from: a, op: 'identity' } : undefined;
+    if (n.opType === 'Relu') return a ? { from: a, op: 'relu' } : undefined;
+    const finite = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
+    if (n.opType === 'Add' || n.opType === 'Sub' || n.opType === 'Mul' || n.opType === 'Div') {
+      if (n.input.length !== 2 || !a || !b) return undefined;
+      const ca = scalars.get(a);
+      const cb = scalars.get(b);
+      if (ca !== undefined && cb !== undefined) return undefined;
+      if (n.opType === 'Add') {
+        if (finite(cb)) return { from: a, op: 'add', constant: cb };
+        if (finite(ca)) return { from: b, op: 'add', constant: ca };
+        return undefined;
+      }
+      if (n.opType === 'Sub') {
+        if (finite(cb)) return { from: a, op: 'sub', constant: cb };
+        if (finite(ca)) return { from: b, op: 'rsub', constant: ca };
+        return undefined;
+      }
+      const nonzero = (v: number | undefined): v is number => finite(v) && v !== 0;
+      if (n.opType === 'Mul') {
+        if (nonzero(cb)) return { from: a, op: 'mul', constant: cb };
+        if (nonzero(ca)) return { from: b, op: 'mul', constant: ca };
+        return undefined;
+      }
+      return nonzero(cb) ? { from: a, op: 'div', constant: cb } : undefined;
+    }
+    if (n.opType === 'Clip' && a) {
+      let lo: number | undefined;
+      let hi: number | undefined;
+      if (opset < 11) {
+        if (n.input.length > 1) return undefined;
+        const attr = (name: string) => n.attribute.find((x) => x.name === name)?.f;
+        lo = attr('min');
+        hi = attr('max');
+      } else {
+        if (n.input.length > 3) return undefined;
+        if (b) {
+          lo = scalars.get(b);
+          if (lo === undefined) return undefined;
+        }
+        const c = n.input[2] ?? '';
+        if (c) {
+          hi = scalars.get(c);
+          if (hi === undefined) return undefined;
+        }
+      }
+      if (Number.isNaN(lo) || Number.isNaN(hi) || (lo !== undefined && hi !== undefined && lo > hi)) return undefined;
+      return { from: a, op: 'clip', ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}) };
+    }
+    return undefined;
+  };
+  const derived = new Map<string, DerivedRange>();
+  const decided = new Map<string, boolean>();
+  // Whether a request's range is available: its own reductions or a derivation.
+  const available = (tensor: string): boolean => {
+    const r = requested.get(tensor);
+    if (!r) return false;
+    if (r.full) return (r.stride ?? 1) > 1;
+    const known = decided.get(tensor);
+    if (known !== undefined) return true;
+    decided.set(tensor, false);
+    const d = candidate(tensor);
+    if (d && d.from !== tensor && available(d.from)) derived.set(tensor, d);
+    return true;
+  };
+  for (const r of requested.values()) available(r.tensor);
+  return derived;
 }

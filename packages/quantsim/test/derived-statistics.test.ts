@@ -1,0 +1,178 @@
+import { CpuBackend } from '@quantsim/backends';
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../test-support/random.js';
+import { buildStatisticsGraph, type CalibrationStats, float, loadModel, ModelBuilder, quant } from '../src/index.js';
+
+/**
+ * Chains of monotone ops with scalar constants (derived in the statistics graph) and ops that are
+ * not (reduced): the decomposed hardswish, Sub both ways, Mul by a negative constant first, Relu,
+ * Transpose, Div, Clip with one bound or none, a Mul that overflows to infinity, and operands that
+ * rule derivation out (two activations, a zero, a two-element constant, c / x, Sigmoid).
+ */
+function chain(opset: number) {
+  const b = new ModelBuilder({ opset });
+  b.input('x', 'float32', [2, 3, 8]);
+  b.initializer('three', [1], [3]);
+  b.constant('six', [], [6]);
+  b.constant('zero', [], [0]);
+  b.initializer('half', [1, 1, 1], [0.5]);
+  b.initializer('neg2', [], [-2]);
+  b.initializer('negThird', [1], [-1 / 3]);
+  b.initializer('one', [1], [1]);
+  b.initializer('huge', [1], [1e37]);
+  b.initializer('pair', [2, 1, 1], [1, 2]);
+  b.initializer('shape', [2], [6, 8], 'int64');
+  b.node('Add', ['x', 'three'], { outputs: ['plus3'] });
+  if (opset >= 11) b.node('Clip', ['plus3', 'zero', 'six'], { outputs: ['clipped'] });
+  else b.node('Clip', ['plus3'], { outputs: ['clipped'], attrs: { min: float(0), max: float(6) } });
+  b.node('Div', ['clipped', 'six'], { outputs: ['gate'] });
+  b.node('Mul', ['x', 'gate'], { outputs: ['hswish'] }); // two activations: reduced
+  b.node('Sub', ['hswish', 'half'], { outputs: ['minusHalf'] });
+  b.node('Sub', ['one', 'minusHalf'], { outputs: ['oneMinus'] });
+  b.node('Mul', ['neg2', 'oneMinus'], { outputs: ['times'] });
+  b.node('Relu', ['times'], { outputs: ['relu'] });
+  b.node('Transpose', ['relu'], { outputs: ['moved'], attrs: { perm: [2, 0, 1] } });
+  b.node('Div', ['moved', 'negThird'], { outputs: ['divided'] });
+  b.node('Sigmoid', ['divided'], { outputs: ['sig'] }); // not monotone-derivable: reduced
+  b.node('Add', ['sig', 'moved'], { outputs: ['sum'] }); // two activations: reduced
+  b.node('Reshape', ['sum', 'shape'], { outputs: ['flat'] });
+  b.node('Mul', ['x', 'huge'], { outputs: ['overflow'] }); // infinite where |x| > 34
+  b.node('Div', ['overflow', 'six'], { outputs: ['overflowScaled'] });
+  b.node('Mul', ['x', 'zero'], { outputs: ['zeroed'] }); // a zero constant: reduced
+  b.node('Add', ['x', 'pair'], { outputs: ['paired'] }); // two elements: reduced
+  b.node('Div', ['six', 'sum'], { outputs: ['inverse'] }); // c / x: reduced
+  if (opset >= 11) {
+    b.node('Clip', ['x', 'zero'], { outputs: ['lower'] });
+    b.node('Clip', ['x', '', 'six'], { outputs: ['upper'] });
+  } else {
+    b.node('Clip', ['x'], { outputs: ['lower'], attrs: { min: float(0) } });
+    b.node('Clip', ['x'], { outputs: ['upper'], attrs: { max: float(6) } });
+  }
+  for (const o of ['flat', 'overflowScaled', 'zeroed', 'paired', 'inverse', 'lower', 'upper']) b.output(o);
+  return b.build();
+}
+
+const DERIVED = ['plus3', 'clipped', 'gate', 'minusHalf', 'oneMinus', 'times', 'relu', 'moved', 'divided', 'flat'];
+const DERIVED_OVERFLOW = ['overflow', 'overflowScaled', 'lower', 'upper'];
+const REDUCED = ['hswish', 'sig', 'sum', 'zeroed', 'paired', 'inverse'];
+
+/**
+ * Random samples with negatives, zeros of both signs and tiny values; with `huge`, values near the
+ * float32 limits too (which overflow to infinity in several tensors); NaN in sample `nan`.
+ */
+function samples(count: number, seed: number, { huge = false, nan = -1 } = {}) {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, (_, s) => {
+    const data = new Float32Array(48);
+    for (let i = 0; i < data.length; i++) {
+      const r = random();
+      data[i] =
+        r < 0.1
+          ? -0
+          : r < 0.15
+            ? 0
+            : r < 0.2 && huge
+              ? (random() - 0.5) * 6.8e38
+              : r < 0.25
+                ? (random() - 0.5) * 1e-40
+                : (random() - 0.5) * 8 * (1 + s / 2);
+    }
+    if (s === nan) data[7] = Number.NaN;
+    return { x: { data, dims: [2, 3, 8] } };
+  });
+}
+
+/** Count, range and non-finite count of every tensor, with -0 as +0. */
+function ranges(stats: CalibrationStats): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(stats.tensors).map(([t, s]) => [t, [s.min + 0, s.max + 0, s.count, s.nonFinite]]));
+}
+
+/** The same, computed here from every element of every requested tensor. */
+async function everyElement(
+  model: ReturnType<typeof chain>,
+  tensors: readonly string[],
+  data: ReturnType<typeof samples>,
+): Promise<Record<string, number[]>> {
+  const whole = buildStatisticsGraph(
+    model,
+    tensors.map((tensor) => ({ tensor, full: true })),
+  );
+  const session = await new CpuBackend().createSession(whole.model.toBytes(), { mode: 'float' });
+  const expected: Record<string, [number, number, number, number]> = {};
+  try {
+    for (const feeds of data) {
+      const computed = tensors.filter((t) => t !== 'x');
+      const out = await session.run({ x: { type: 'float32', ...feeds.x } } as never, computed);
+      for (const t of tensors) {
+        const values = (t === 'x' ? feeds.x.data : out[t]?.data) as Float32Array;
+        let [min, max, count, nonFinite] = expected[t] ?? [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, 0];
+        for (const v of values) {
+          if (!Number.isFinite(v)) nonFinite++;
+          else {
+            if (v < min) min = v + 0;
+            if (v > max) max = v + 0;
+            count++;
+          }
+        }
+        expected[t] = [min, max, count, nonFinite];
+      }
+    }
+  } finally {
+    await session.release();
+  }
+  return expected;
+}
+
+describe('derived statistics (monotone ops with scalar constants)', () => {
+  for (const opset of [9, 13])
+    it(`the statistics graph reduces only what it cannot derive (opset ${opset})`, async () => {
+      const model = chain(opset);
+      const tensors = [...DERIVED, ...DERIVED_OVERFLOW, ...REDUCED];
+      const requests = ['x', ...tensors].map((tensor) => ({ tensor, full: false }));
+      const built = buildStatisticsGraph(model, requests);
+      const plain = buildStatisticsGraph(model, requests, { derive: false });
+      const derived = new Map(built.outputs.map((o) => [o.tensor, o.derived]));
+      for (const t of [...DERIVED, ...DERIVED_OVERFLOW]) expect(derived.get(t), t).toBeDefined();
+      for (const t of ['x', ...REDUCED]) expect(derived.get(t), t).toBeUndefined();
+      expect(derived.get('oneMinus')).toEqual({ from: 'minusHalf', op: 'rsub', constant: 1 });
+      expect(derived.get('times')).toEqual({ from: 'oneMinus', op: 'mul', constant: -2 });
+      expect(derived.get('lower')).toEqual({ from: 'x', op: 'clip', lo: 0 });
+      const reductions = (m: typeof built) => (m.model.proto.graph?.node ?? []).filter((n) => n.opType === 'ReduceMin').length;
+      expect(built.packed?.count).toBe(1 + REDUCED.length);
+      expect(reductions(built)).toBe(1 + REDUCED.length);
+      expect(reductions(plain)).toBe(requests.length);
+      // A tensor that is not requested breaks the chain: its consumers are reduced.
+      const partial = buildStatisticsGraph(
+        model,
+        ['x', 'clipped', 'gate'].map((tensor) => ({ tensor, full: false })),
+      );
+      expect(partial.outputs.map((o) => o.derived?.from)).toEqual([undefined, undefined, 'clipped']);
+    });
+
+  for (const opset of [9, 13])
+    it(`calibration gives the range, count and non-finite count of every element (opset ${opset})`, async () => {
+      const model = chain(opset);
+      const job = await quant(model).scheme('minmax').statisticsJob();
+      const requested = job.requests.map((r) => r.tensor);
+      const built = buildStatisticsGraph(await loadModel(job.model), job.requests);
+      expect(built.outputs.filter((o) => o.derived).length).toBeGreaterThan(5);
+      const clean = samples(6, 11 + opset);
+      const stats = await quant(model).scheme('minmax').collectStats(clean);
+      expect(ranges(stats)).toEqual(await everyElement(model, requested, clean));
+      expect(stats.tensors.overflow?.nonFinite).toBe(0);
+      // Values near the float32 limits: infinities where a product overflows, counted with 'ignore'.
+      const huge = samples(6, 3 + opset, { huge: true });
+      const overflowed = await quant(model).scheme('minmax').collectStats(huge, { nonFinite: 'ignore' });
+      expect(ranges(overflowed)).toEqual(await everyElement(model, requested, huge));
+      expect(overflowed.tensors.overflow?.nonFinite).toBeGreaterThan(0);
+      expect(overflowed.tensors.overflowScaled?.nonFinite).toBe(overflowed.tensors.overflow?.nonFinite);
+      // A NaN in one sample: counted with 'ignore', reported with 'error'.
+      const bad = samples(4, 5 + opset, { nan: 2 });
+      const ignored = await quant(model).scheme('minmax').collectStats(bad, { nonFinite: 'ignore' });
+      expect(ranges(ignored)).toEqual(await everyElement(model, requested, bad));
+      expect(ignored.tensors.gate?.nonFinite).toBe(1);
+      await expect(quant(model).scheme('minmax').collectStats(bad)).rejects.toThrow(
+        /holds NaN or infinite values in calibration sample 2/,
+      );
+    });
+});
