@@ -1,7 +1,16 @@
 import { CpuBackend } from '@quantsim/backends';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../test-support/random.js';
-import { buildStatisticsGraph, type CalibrationStats, float, loadModel, ModelBuilder, quant } from '../src/index.js';
+import {
+  buildStatisticsGraph,
+  type CalibrationStats,
+  createStatsAccumulator,
+  float,
+  loadModel,
+  ModelBuilder,
+  quant,
+  type TensorStats,
+} from '../src/index.js';
 
 /**
  * Chains of monotone ops with scalar constants (derived in the statistics graph) and ops that are
@@ -123,6 +132,49 @@ async function everyElement(
   return expected;
 }
 
+/** Every requested tensor's statistics with histograms, binned here the checked way from every element. */
+async function everyHistogram(
+  model: ReturnType<typeof chain>,
+  tensors: readonly string[],
+  data: ReturnType<typeof samples>,
+): Promise<Record<string, TensorStats>> {
+  const whole = buildStatisticsGraph(
+    model,
+    tensors.map((tensor) => ({ tensor, full: true })),
+    { derive: false },
+  );
+  const session = await new CpuBackend().createSession(whole.model.toBytes(), { mode: 'float' });
+  const accumulators = new Map(tensors.map((t) => [t, createStatsAccumulator({ histogram: true })]));
+  try {
+    for (const feeds of data) {
+      const out = await session.run(
+        { x: { type: 'float32', ...feeds.x } } as never,
+        tensors.filter((t) => t !== 'x'),
+      );
+      for (const t of tensors) accumulators.get(t)?.add((t === 'x' ? feeds.x.data : out[t]?.data) as Float32Array);
+    }
+  } finally {
+    await session.release();
+  }
+  return Object.fromEntries([...accumulators].map(([t, a]) => [t, a.toStats()]));
+}
+
+/** Statistics as plain comparable data: -0 as +0, histograms as arrays. */
+function plain(tensors: Readonly<Record<string, TensorStats>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(tensors).map(([t, s]) => [
+      t,
+      {
+        count: s.count,
+        min: s.min + 0,
+        max: s.max + 0,
+        nonFinite: s.nonFinite,
+        histogram: s.histogram && { ...s.histogram, counts: Array.from(s.histogram.counts) },
+      },
+    ]),
+  );
+}
+
 describe('derived statistics (monotone ops with scalar constants)', () => {
   for (const opset of [9, 13])
     it(`the statistics graph reduces only what it cannot derive (opset ${opset})`, async () => {
@@ -174,5 +226,25 @@ describe('derived statistics (monotone ops with scalar constants)', () => {
       await expect(quant(model).scheme('minmax').collectStats(bad)).rejects.toThrow(
         /holds NaN or infinite values in calibration sample 2/,
       );
+    });
+
+  for (const opset of [9, 13])
+    it(`histogram schemes bin whole tensors within derived ranges and get the histograms of every element (opset ${opset})`, async () => {
+      const model = chain(opset);
+      const job = await quant(model).scheme('percentile').statisticsJob();
+      const requested = job.requests.map((r) => r.tensor);
+      expect(job.requests.every((r) => r.full)).toBe(true);
+      const built = buildStatisticsGraph(await loadModel(job.model), job.requests);
+      const derived = built.outputs.filter((o) => o.derived);
+      expect(derived.length).toBeGreaterThan(5);
+      expect(derived.every((o) => o.values === o.tensor && o.index === undefined)).toBe(true);
+      for (const [data, options] of [
+        [samples(6, 21 + opset), {}],
+        [samples(6, 23 + opset, { huge: true }), { nonFinite: 'ignore' as const }],
+        [samples(4, 25 + opset, { nan: 2 }), { nonFinite: 'ignore' as const }],
+      ] as const) {
+        const stats = await quant(model).scheme('percentile').collectStats(data, options);
+        expect(plain(stats.tensors)).toEqual(plain(await everyHistogram(model, requested, data)));
+      }
     });
 });

@@ -120,7 +120,7 @@ export async function collectStats(
         // This sample's range of each reduced tensor (undefined: flagged), then of derived ones.
         const sample = new Map<string, { count: number; lo: number; hi: number } | undefined>();
         for (const o of outputs) {
-          if (whole(o) || o.index === undefined) continue;
+          if (o.index === undefined) continue;
           const i = o.index;
           const lo = element(reduced, 3 * i);
           const hi = element(reduced, 3 * i + 1);
@@ -140,15 +140,12 @@ export async function collectStats(
         }
         for (const o of outputs) {
           if (whole(o)) {
-            // Its reductions give the exact range when every value is finite (a finite sum), which
-            // lets the histogram bin in one pass; otherwise the checked pass counts the non-finite.
-            const i = o.index;
-            const lo = i === undefined ? Number.NaN : element(reduced, 3 * i);
-            const hi = i === undefined ? Number.NaN : element(reduced, 3 * i + 1);
-            const finite =
-              i !== undefined && Number.isFinite(element(reduced, 3 * i + 2)) && Number.isFinite(lo) && Number.isFinite(hi);
+            // Its reductions (or its source's, when derived) give the exact range when every value
+            // is finite, which lets the histogram bin in one pass; otherwise (flagged, or a branch
+            // tensor without reductions) the checked pass counts the non-finite values.
+            const s = sample.get(o.tensor);
             const values = floatData(result[o.values as string], o.tensor);
-            const found = binner.add(o.tensor, values, samples, sampleElements, finite ? { min: lo, max: hi } : undefined);
+            const found = binner.add(o.tensor, values, samples, sampleElements, s ? { min: s.lo, max: s.hi } : undefined);
             if (found > 0 && policy === 'error') throw nonFiniteError(o.tensor, samples);
             continue;
           }

@@ -125,16 +125,17 @@ export function buildStatisticsGraph(
   const derived = derive ? derivations(model, requests) : new Map<string, DerivedRange>();
   for (const r of requests) {
     if (r.scope !== undefined) continue;
-    const how = derived.get(r.tensor);
-    if (how) {
-      outputs.push({ tensor: r.tensor, stride: 1, derived: how });
-      continue;
-    }
     const stride = r.full ? Math.max(1, Math.floor(r.stride ?? 1)) : 1;
     const whole = r.full && stride === 1;
     if (whole) {
       if (!existing.has(r.tensor)) graph.output.push(makeValueInfo(r.tensor, 'float32'));
       existing.add(r.tensor);
+    }
+    const how = derived.get(r.tensor);
+    if (how) {
+      // A whole tensor still crosses into JavaScript; only its range is derived.
+      outputs.push({ tensor: r.tensor, stride: 1, derived: how, ...(whole ? { values: r.tensor } : {}) });
+      continue;
     }
     const name = (k: string) => `${r.tensor}::quantsim_${k}`;
     const keep = [makeAttribute('keepdims', 1)];
@@ -341,7 +342,7 @@ const DATA_MOVEMENT = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Uns
 
 /**
  * For each request that can be derived from another one (see {@link DerivedRange}), how. A
- * request is derivable when it is reduced (not `full`, not in a branch), its producer in the main
+ * request is derivable when it is reduced or whole (not strided, not in a branch), its producer in the main
  * graph is one of the monotone ops of {@link DerivedRange} whose other operands are float32
  * constants of one element (initializers that are no graph input, or Constant nodes), and its
  * monotone input is a requested tensor with reductions of its own or itself derived.
@@ -432,11 +433,13 @@ function derivations(model: Model, requests: readonly TensorRequest[]): Map<stri
   };
   const derived = new Map<string, DerivedRange>();
   const decided = new Map<string, boolean>();
-  // Whether a request's range is available: its own reductions or a derivation.
+  // Whether a request's range is available: its own reductions or a derivation. Whole tensors
+  // (full, stride 1) are reduced too, for the range their histograms bin in; strided ones keep
+  // their reductions (they need the graph's sample anyway).
   const available = (tensor: string): boolean => {
     const r = requested.get(tensor);
     if (!r) return false;
-    if (r.full) return (r.stride ?? 1) > 1;
+    if (r.full && Math.max(1, Math.floor(r.stride ?? 1)) > 1) return true;
     const known = decided.get(tensor);
     if (known !== undefined) return true;
     decided.set(tensor, false);
