@@ -34,6 +34,7 @@ export {
   mergeCalibrationStats,
   statisticsRequests,
 } from './calibrate/collect.js';
+export { computeDerived } from './calibrate/derived-values.js';
 export { dryRunShapes } from './calibrate/dry-run-shapes.js';
 export {
   type CalibrationData,

@@ -21,6 +21,8 @@ async function everyElement(
   const whole = buildStatisticsGraph(
     model,
     job.requests.map((r) => ({ tensor: r.tensor, full: true })),
+
+    { derive: false },
   );
   expect(whole.outputs.every((o) => o.values === o.tensor && o.stride === 1)).toBe(true);
   const session = await new CpuBackend().createSession(whole.model.toBytes({ inlineExternal: true }), { mode: 'float' });

@@ -4,6 +4,7 @@ import { seededRandom } from '../../../test-support/random.js';
 import {
   buildStatisticsGraph,
   type CalibrationStats,
+  computeDerived,
   createStatsAccumulator,
   float,
   loadModel,
@@ -105,6 +106,8 @@ async function everyElement(
   const whole = buildStatisticsGraph(
     model,
     tensors.map((tensor) => ({ tensor, full: true })),
+
+    { derive: false },
   );
   const session = await new CpuBackend().createSession(whole.model.toBytes(), { mode: 'float' });
   const expected: Record<string, [number, number, number, number]> = {};
@@ -229,15 +232,18 @@ describe('derived statistics (monotone ops with scalar constants)', () => {
     });
 
   for (const opset of [9, 13])
-    it(`histogram schemes bin whole tensors within derived ranges and get the histograms of every element (opset ${opset})`, async () => {
+    it(`histogram schemes compute derived whole tensors from their sources and bin within derived ranges: the histograms of every element (opset ${opset})`, async () => {
       const model = chain(opset);
       const job = await quant(model).scheme('percentile').statisticsJob();
       const requested = job.requests.map((r) => r.tensor);
       expect(job.requests.every((r) => r.full)).toBe(true);
       const built = buildStatisticsGraph(await loadModel(job.model), job.requests);
-      const derived = built.outputs.filter((o) => o.derived);
-      expect(derived.length).toBeGreaterThan(5);
-      expect(derived.every((o) => o.values === o.tensor && o.index === undefined)).toBe(true);
+      // Whole tensors derived from whole tensors: computed in JavaScript, neither outputs nor reduced.
+      const computed = built.outputs.filter((o) => o.computed);
+      expect(computed.length).toBeGreaterThan(5);
+      expect(computed.every((o) => o.derived && o.values === undefined && o.index === undefined)).toBe(true);
+      const outputs = new Set((built.model.proto.graph?.output ?? []).map((o) => o.name));
+      for (const o of computed) expect(outputs.has(o.tensor), o.tensor).toBe(false);
       for (const [data, options] of [
         [samples(6, 21 + opset), {}],
         [samples(6, 23 + opset, { huge: true }), { nonFinite: 'ignore' as const }],
@@ -246,5 +252,47 @@ describe('derived statistics (monotone ops with scalar constants)', () => {
         const stats = await quant(model).scheme('percentile').collectStats(data, options);
         expect(plain(stats.tensors)).toEqual(plain(await everyHistogram(model, requested, data)));
       }
+    });
+
+  for (const opset of [9, 13])
+    it(`computes derived values exactly as ONNX Runtime's float32 ops do, element by element (opset ${opset})`, async () => {
+      const model = chain(opset);
+      const job = await quant(model).scheme('percentile').statisticsJob();
+      const built = buildStatisticsGraph(await loadModel(job.model), job.requests);
+      const computed = built.outputs.filter((o) => o.computed);
+      const tensors = [...new Set(computed.flatMap((o) => [o.tensor, o.derived?.from as string]))];
+      const exposed = buildStatisticsGraph(
+        model,
+        tensors.map((tensor) => ({ tensor, full: true })),
+        { derive: false },
+      );
+      const session = await new CpuBackend().createSession(exposed.model.toBytes(), { mode: 'float' });
+      let compared = 0;
+      try {
+        for (const feeds of [...samples(4, 31 + opset), ...samples(4, 37 + opset, { huge: true })]) {
+          const out = await session.run(
+            { x: { type: 'float32', ...feeds.x } } as never,
+            tensors.filter((t) => t !== 'x'),
+          );
+          const value = (t: string) => (t === 'x' ? feeds.x.data : out[t]?.data) as Float32Array;
+          for (const o of computed) {
+            const how = o.derived as NonNullable<typeof o.derived>;
+            const want = value(o.tensor);
+            const got = new Float32Array(want.length);
+            if (how.op === 'identity') continue; // the same multiset, reordered (no arithmetic)
+            computeDerived(how, value(how.from), got);
+            // Bit for bit, but for the sign of zero (one histogram bin either way).
+            for (let i = 0; i < want.length; i++) {
+              const a = (want[i] as number) + 0;
+              const b = (got[i] as number) + 0;
+              if (!Object.is(a, b)) expect(`${o.tensor}[${i}] = ${b}`).toBe(`${o.tensor}[${i}] = ${a}`);
+            }
+            compared += want.length;
+          }
+        }
+      } finally {
+        await session.release();
+      }
+      expect(compared).toBeGreaterThan(1000);
     });
 });

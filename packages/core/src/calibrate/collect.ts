@@ -72,7 +72,8 @@ export async function collectStats(
   const ranges = new Map<string, Range>();
   const whole = (o: StatisticsOutputs) => o.values !== undefined && o.stride === 1;
   for (const o of outputs) {
-    if (!whole(o)) ranges.set(o.tensor, { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, nonFinite: 0 });
+    if (!whole(o) && !o.computed)
+      ranges.set(o.tensor, { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, nonFinite: 0 });
   }
   // Derived tensors after their sources (a source may itself be derived).
   const derivedOrder: StatisticsOutputs[] = [];
@@ -88,6 +89,17 @@ export async function collectStats(
     };
     for (const o of outputs) place(o);
   }
+  // The tensors whose values are computed from each fetched whole tensor's, in dependency order.
+  const computedFrom = new Map<string, StatisticsOutputs[]>();
+  {
+    const byTensor = new Map(outputs.map((o) => [o.tensor, o]));
+    for (const o of derivedOrder) {
+      if (!o.computed) continue;
+      let root = o;
+      while (root.computed) root = byTensor.get((root.derived as DerivedRange).from) as StatisticsOutputs;
+      computedFrom.set(root.tensor, [...(computedFrom.get(root.tensor) ?? []), o]);
+    }
+  }
   // Every reduced tensor's statistics come in the two packed outputs; values one output each.
   const fetches = [...(packed ? [packed.stats, packed.sizes] : []), ...outputs.flatMap((o) => (o.values ? [o.values] : []))];
   const limit = options.samples ?? Number.POSITIVE_INFINITY;
@@ -97,6 +109,16 @@ export async function collectStats(
   let slowSession: BackendSession | undefined;
   let samples = 0;
   const tensors: Record<string, TensorStats> = {};
+  // A second session exposes the tensors that are not outputs of the first (reduced or computed
+  // ones) themselves; made only when a sample with NaN or infinities needs it.
+  const exposingSession = () => {
+    const exposed = buildStatisticsGraph(
+      resolved.prepared.model,
+      outputs.filter((o) => !whole(o)).map((o) => ({ tensor: o.tensor, full: true })),
+      { derive: false },
+    );
+    return backend.createSession(exposed.model.toBytes({ inlineExternal: true }), { mode: 'float' });
+  };
   try {
     // With histograms binned on a second thread, the session leaves it a core (recognizer,
     // percentile, 40 samples on 2 cores: 10.6 s with both cores for the session, 9.7 s with one).
@@ -116,7 +138,8 @@ export async function collectStats(
         const sizes = packed ? result[packed.sizes]?.data : undefined;
         // The values of this sample that histograms take, all tensors together (the binning thread's budget).
         let sampleElements = 0;
-        for (const o of outputs) if (o.values) sampleElements += result[o.values]?.data.length ?? 0;
+        for (const o of outputs)
+          if (o.values) sampleElements += (result[o.values]?.data.length ?? 0) * (1 + (computedFrom.get(o.tensor)?.length ?? 0));
         // This sample's range of each reduced tensor (undefined: flagged), then of derived ones.
         const sample = new Map<string, { count: number; lo: number; hi: number } | undefined>();
         for (const o of outputs) {
@@ -138,15 +161,34 @@ export async function collectStats(
             source && Number.isFinite(lo) && Number.isFinite(hi) ? { count: source.count, lo, hi } : undefined,
           );
         }
+        // Computed tensors of a source with NaN or infinities in this sample: fetched instead.
+        const fetchComputed: StatisticsOutputs[] = [];
         for (const o of outputs) {
+          if (o.computed) continue;
           if (whole(o)) {
             // Its reductions (or its source's, when derived) give the exact range when every value
             // is finite, which lets the histogram bin in one pass; otherwise (flagged, or a branch
-            // tensor without reductions) the checked pass counts the non-finite values.
+            // tensor without reductions) the checked pass counts the non-finite values. The values
+            // of the tensors computed from it are computed then, from finite values only.
             const s = sample.get(o.tensor);
             const values = floatData(result[o.values as string], o.tensor);
-            const found = binner.add(o.tensor, values, samples, sampleElements, s ? { min: s.lo, max: s.hi } : undefined);
-            if (found > 0 && policy === 'error') throw nonFiniteError(o.tensor, samples);
+            const children = computedFrom.get(o.tensor) ?? [];
+            if (!s) fetchComputed.push(...children);
+            const derived = !s
+              ? []
+              : children.map((c) => {
+                  const r = sample.get(c.tensor);
+                  return { tensor: c.tensor, how: c.derived as DerivedRange, ...(r ? { range: { min: r.lo, max: r.hi } } : {}) };
+                });
+            const found = binner.add(
+              o.tensor,
+              values,
+              samples,
+              sampleElements,
+              s ? { min: s.lo, max: s.hi } : undefined,
+              derived,
+            );
+            if (found !== undefined && policy === 'error') throw nonFiniteError(found, samples);
             continue;
           }
           const s = sample.get(o.tensor);
@@ -162,19 +204,21 @@ export async function collectStats(
           // A strided sample feeds the histogram; the exact range comes from the reductions.
           if (o.values) binner.add(o.tensor, floatData(result[o.values], o.tensor), samples, sampleElements);
         }
+        if (fetchComputed.length > 0) {
+          // Reached only with nonFinite 'ignore' (the source's NaN or infinities stop 'error' above).
+          slowSession ??= await exposingSession();
+          const full = await slowSession.run(
+            feeds,
+            fetchComputed.map((o) => o.tensor),
+          );
+          for (const o of fetchComputed) binner.add(o.tensor, floatData(full[o.tensor], o.tensor), samples, 0);
+        }
         if (flagged.length > 0) {
           // Slow path, only for samples with non-finite values: fetch the tensors themselves.
           if (policy === 'error') throw nonFiniteError((flagged[0] as StatisticsOutputs).tensor, samples);
           // Graph inputs are not outputs of the session: their values are in the feeds.
           const computed = flagged.filter((o) => !(o.tensor in feeds)).map((o) => o.tensor);
-          if (computed.length > 0 && !slowSession) {
-            // A second session exposes the tensors themselves; made only when a sample needs it.
-            const exposed = buildStatisticsGraph(
-              resolved.prepared.model,
-              outputs.filter((o) => !whole(o)).map((o) => ({ tensor: o.tensor, full: true })),
-            );
-            slowSession = await backend.createSession(exposed.model.toBytes({ inlineExternal: true }), { mode: 'float' });
-          }
+          if (computed.length > 0) slowSession ??= await exposingSession();
           const full = computed.length > 0 && slowSession ? await slowSession.run(feeds, computed) : {};
           for (const o of flagged) {
             const values = floatData(full[o.tensor] ?? feeds[o.tensor], o.tensor);
@@ -208,7 +252,8 @@ export async function collectStats(
     const late = binner.nonFiniteSeen;
     if (late && policy === 'error') throw nonFiniteError(late.tensor, late.sample);
     for (const o of outputs)
-      if (o.values) tensors[o.tensor] = histograms.get(o.tensor) ?? createStatsAccumulator({ histogram: true }).toStats();
+      if (o.values || o.computed)
+        tensors[o.tensor] = histograms.get(o.tensor) ?? createStatsAccumulator({ histogram: true }).toStats();
   } finally {
     await binner.release();
     await session?.release();

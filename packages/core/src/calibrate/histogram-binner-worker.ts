@@ -3,10 +3,19 @@
 import { parentPort } from 'node:worker_threads';
 import type { TensorStats } from '../contracts/stats.js';
 import { InvalidArgumentError } from '../errors/quantsim-error.js';
+import { binWithDerived } from './derived-values.js';
 import type { BinnerReply, BinnerRequest } from './histogram-binner.js';
 import { createStatsAccumulator, type StatsAccumulator } from './stats.js';
 
 const accumulators = new Map<string, StatsAccumulator>();
+const accumulator = (tensor: string): StatsAccumulator => {
+  let acc = accumulators.get(tensor);
+  if (!acc) {
+    acc = createStatsAccumulator({ histogram: true });
+    accumulators.set(tensor, acc);
+  }
+  return acc;
+};
 const port = parentPort;
 if (!port)
   throw new InvalidArgumentError('histogram-binner-worker runs as a worker thread of HistogramBinner, not on its own.', {
@@ -15,19 +24,13 @@ if (!port)
 
 port.on('message', (request: BinnerRequest) => {
   if (request.type === 'add') {
-    let acc = accumulators.get(request.tensor);
-    if (!acc) {
-      acc = createStatsAccumulator({ histogram: true });
-      accumulators.set(request.tensor, acc);
-    }
-    const before = acc.nonFinite;
-    acc.add(request.values, undefined, request.range);
+    const nonFinite = binWithDerived(accumulator, request.tensor, request.values, request.range, request.derived);
     port.postMessage({
       type: 'added',
       tensor: request.tensor,
       sample: request.sample,
-      elements: request.values.length,
-      nonFinite: acc.nonFinite - before,
+      elements: request.work,
+      ...(nonFinite !== undefined ? { nonFinite } : {}),
     } satisfies BinnerReply);
     return;
   }

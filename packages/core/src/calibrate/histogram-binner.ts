@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { TensorStats } from '../contracts/stats.js';
 import { CalibrationError } from '../errors/calibration-error.js';
+import { binWithDerived, type DerivedValues } from './derived-values.js';
 import { mergeTensorStats } from './merge-stats.js';
 import { createStatsAccumulator, type KnownRange, type StatsAccumulator } from './stats.js';
 
@@ -13,6 +14,10 @@ export type BinnerRequest =
       readonly values: Float32Array;
       /** The values' exact range, when the backend reduced them and they are all finite. */
       readonly range?: KnownRange;
+      /** Tensors whose values are computed from these (see {@link binWithDerived}). */
+      readonly derived: readonly DerivedValues[];
+      /** Values to bin, these and the derived tensors' together (the backlog it adds). */
+      readonly work: number;
     }
   | { readonly type: 'finish' };
 
@@ -22,8 +27,10 @@ export type BinnerReply =
       readonly type: 'added';
       readonly tensor: string;
       readonly sample: number;
+      /** The request's `work`. */
       readonly elements: number;
-      readonly nonFinite: number;
+      /** The first tensor (the request's or a derived one) that held NaN or infinite values. */
+      readonly nonFinite?: string;
     }
   | { readonly type: 'stats'; readonly tensors: Readonly<Record<string, TensorStats>> };
 
@@ -70,47 +77,59 @@ export class HistogramBinner {
     this.#offload = offload;
   }
 
-  /** Values sent to the binning thread so far (for tests and logs). */
+  /** Values sent to the binning thread so far, derived ones included (for tests and logs). */
   get offloaded(): number {
     return this.#offloaded;
   }
 
-  /** The first non-finite value the thread has reported (this thread's own are thrown by `add`). */
+  /** The first non-finite value the thread has reported (this thread's own `add` returns). */
   get nonFiniteSeen(): NonFiniteHit | undefined {
     return this.#firstNonFinite;
   }
 
   /**
-   * Bins one sample's values of `tensor`. `sampleElements` is the size of all the sample's
-   * histogram values (for the thread's budget). Returns the non-finite values found here (0 when
-   * the values went to the thread, which reports them through {@link nonFiniteSeen}).
-   * The values must not be used afterwards: they may be transferred to the thread. `range`, the
-   * exact extremes of values known to be all finite, lets them bin in one unchecked pass.
+   * Bins one sample's values of `tensor`, and those of the tensors `derived` computes from them.
+   * `sampleElements` is the size of all the sample's histogram values, derived ones included (for
+   * the thread's budget). Returns the first tensor found here to hold NaN or infinite values
+   * (undefined when the values went to the thread, which reports them through
+   * {@link nonFiniteSeen}). The values must not be used afterwards: they may be transferred to
+   * the thread. `range`, the exact extremes of values known to be all finite, lets them bin in
+   * one unchecked pass.
    */
-  add(tensor: string, values: Float32Array, sample: number, sampleElements: number, range?: KnownRange): number {
+  add(
+    tensor: string,
+    values: Float32Array,
+    sample: number,
+    sampleElements: number,
+    range?: KnownRange,
+    derived: readonly DerivedValues[] = [],
+  ): string | undefined {
     if (this.#failure) throw this.#failure;
+    const work = values.length * (1 + derived.length);
     if (this.#offload && sampleElements >= MIN_ELEMENTS) {
       this.#limit = Math.max(this.#limit, sampleElements);
-      if (this.#pending + values.length <= this.#limit) {
+      if (this.#pending + work <= this.#limit) {
         const worker = this.#thread();
         const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
         const sent = whole ? values : values.slice();
-        this.#pending += values.length;
-        this.#offloaded += values.length;
-        const request: BinnerRequest = { type: 'add', tensor, sample, values: sent, ...(range ? { range } : {}) };
+        this.#pending += work;
+        this.#offloaded += work;
+        const request: BinnerRequest = { type: 'add', tensor, sample, values: sent, derived, work, ...(range ? { range } : {}) };
         worker.postMessage(request, [sent.buffer as ArrayBuffer]);
-        return 0;
+        return undefined;
       }
     }
+    return binWithDerived(this.#accumulator, tensor, values, range, derived);
+  }
+
+  readonly #accumulator = (tensor: string): StatsAccumulator => {
     let acc = this.#local.get(tensor);
     if (!acc) {
       acc = createStatsAccumulator({ histogram: true });
       this.#local.set(tensor, acc);
     }
-    const before = acc.nonFinite;
-    acc.add(values, undefined, range);
-    return acc.nonFinite - before;
-  }
+    return acc;
+  };
 
   /**
    * Lets the thread's acknowledgements in (they are events, and a run of the session may end
@@ -170,7 +189,8 @@ export class HistogramBinner {
     worker.on('message', (reply: BinnerReply) => {
       if (reply.type === 'added') {
         this.#pending -= reply.elements;
-        if (reply.nonFinite > 0 && !this.#firstNonFinite) this.#firstNonFinite = { tensor: reply.tensor, sample: reply.sample };
+        if (reply.nonFinite !== undefined && !this.#firstNonFinite)
+          this.#firstNonFinite = { tensor: reply.nonFinite, sample: reply.sample };
       } else this.#finished?.(reply.tensors);
     });
     worker.on('error', (e) => {

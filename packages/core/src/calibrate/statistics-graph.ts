@@ -51,6 +51,13 @@ export interface StatisticsOutputs {
    * check follow from those of another requested tensor (see {@link DerivedRange}).
    */
   readonly derived?: DerivedRange;
+  /**
+   * With `derived`, for a tensor whose histogram needs every element and whose source's values
+   * cross into JavaScript whole too: its values are no output of the graph either; JavaScript
+   * computes them from the source's exactly as the float32 op does (see `computeDerived`), which
+   * saves copying them out of the backend (three quarters of the PaddleOCR recognizer's).
+   */
+  readonly computed?: boolean;
 }
 
 /** Output names of the packed statistics. */
@@ -89,6 +96,11 @@ const PACKED_SIZES = 'quantsim::sizes';
  * the optimised graph has the same model ops either way, and the statistics are bit-identical).
  * One difference: a derived tensor whose elements are finite but whose sum would overflow is no
  * longer flagged as non-finite (the sum was a false alarm there).
+ *
+ * Whole tensors (histograms) are reduced too: the exact range lets JavaScript bin them in one
+ * unchecked pass. A whole tensor derived from another whole one is not even an output: its values
+ * are computed in JavaScript from its source's (`computed`; three quarters of the PaddleOCR
+ * recognizer's activation values), which is cheaper than copying them out of the backend.
  */
 export function buildStatisticsGraph(
   model: Model,
@@ -123,17 +135,27 @@ export function buildStatisticsGraph(
     }
   }
   const derived = derive ? derivations(model, requests) : new Map<string, DerivedRange>();
+  const wholeRequests = new Set(
+    requests.filter((r) => r.scope === undefined && r.full && Math.max(1, Math.floor(r.stride ?? 1)) === 1).map((r) => r.tensor),
+  );
+  const wholeRequest = (tensor: string) => wholeRequests.has(tensor);
   for (const r of requests) {
     if (r.scope !== undefined) continue;
     const stride = r.full ? Math.max(1, Math.floor(r.stride ?? 1)) : 1;
     const whole = r.full && stride === 1;
+    const how = derived.get(r.tensor);
+    if (how && whole && wholeRequest(how.from)) {
+      // Its source crosses into JavaScript whole (or is computed there): so are its values.
+      outputs.push({ tensor: r.tensor, stride: 1, derived: how, computed: true });
+      continue;
+    }
     if (whole) {
       if (!existing.has(r.tensor)) graph.output.push(makeValueInfo(r.tensor, 'float32'));
       existing.add(r.tensor);
     }
-    const how = derived.get(r.tensor);
     if (how) {
-      // A whole tensor still crosses into JavaScript; only its range is derived.
+      // A whole tensor whose source is only reduced still crosses into JavaScript; only its
+      // range is derived.
       outputs.push({ tensor: r.tensor, stride: 1, derived: how, ...(whole ? { values: r.tensor } : {}) });
       continue;
     }
