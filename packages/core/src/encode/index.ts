@@ -10,6 +10,7 @@ export {
 } from '../calibrate/histogram.js';
 export {
   createStatsAccumulator,
+  type KnownRange,
   mergeTensorStats,
   type StatsAccumulator,
   type StatsAccumulatorOptions,
