@@ -76,9 +76,9 @@ export async function collectStats(
       ranges.set(o.tensor, { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, nonFinite: 0 });
   }
   // Derived tensors after their sources (a source may itself be derived).
+  const byTensor = new Map(outputs.map((o) => [o.tensor, o]));
   const derivedOrder: StatisticsOutputs[] = [];
   {
-    const byTensor = new Map(outputs.map((o) => [o.tensor, o]));
     const placed = new Set<string>();
     const place = (o: StatisticsOutputs) => {
       if (!o.derived || placed.has(o.tensor)) return;
@@ -91,14 +91,13 @@ export async function collectStats(
   }
   // The tensors whose values are computed from each fetched whole tensor's, in dependency order.
   const computedFrom = new Map<string, StatisticsOutputs[]>();
-  {
-    const byTensor = new Map(outputs.map((o) => [o.tensor, o]));
-    for (const o of derivedOrder) {
-      if (!o.computed) continue;
-      let root = o;
-      while (root.computed) root = byTensor.get((root.derived as DerivedRange).from) as StatisticsOutputs;
-      computedFrom.set(root.tensor, [...(computedFrom.get(root.tensor) ?? []), o]);
-    }
+  for (const o of derivedOrder) {
+    if (!o.computed) continue;
+    let root = o;
+    while (root.computed) root = byTensor.get((root.derived as DerivedRange).from) as StatisticsOutputs;
+    const list = computedFrom.get(root.tensor) ?? [];
+    list.push(o);
+    computedFrom.set(root.tensor, list);
   }
   // Every reduced tensor's statistics come in the two packed outputs; values one output each.
   const fetches = [...(packed ? [packed.stats, packed.sizes] : []), ...outputs.flatMap((o) => (o.values ? [o.values] : []))];
@@ -205,7 +204,8 @@ export async function collectStats(
           if (o.values) binner.add(o.tensor, floatData(result[o.values], o.tensor), samples, sampleElements);
         }
         if (fetchComputed.length > 0) {
-          // Reached only with nonFinite 'ignore' (the source's NaN or infinities stop 'error' above).
+          // Their source held NaN or infinities (under 'error' only when the binning thread has
+          // not reported them yet), or its sum overflowed: fetch the exact values.
           slowSession ??= await exposingSession();
           const full = await slowSession.run(
             feeds,

@@ -60,6 +60,11 @@ export interface StatisticsOutputs {
   readonly computed?: boolean;
 }
 
+/** The stride of a request's `values`: at least 1, and 1 for requests that are only reduced. */
+function strideOf(r: TensorRequest): number {
+  return r.full ? Math.max(1, Math.floor(r.stride ?? 1)) : 1;
+}
+
 /** Output names of the packed statistics. */
 const PACKED_STATS = 'quantsim::stats';
 const PACKED_SIZES = 'quantsim::sizes';
@@ -136,12 +141,12 @@ export function buildStatisticsGraph(
   }
   const derived = derive ? derivations(model, requests) : new Map<string, DerivedRange>();
   const wholeRequests = new Set(
-    requests.filter((r) => r.scope === undefined && r.full && Math.max(1, Math.floor(r.stride ?? 1)) === 1).map((r) => r.tensor),
+    requests.filter((r) => r.scope === undefined && r.full && strideOf(r) === 1).map((r) => r.tensor),
   );
   const wholeRequest = (tensor: string) => wholeRequests.has(tensor);
   for (const r of requests) {
     if (r.scope !== undefined) continue;
-    const stride = r.full ? Math.max(1, Math.floor(r.stride ?? 1)) : 1;
+    const stride = strideOf(r);
     const whole = r.full && stride === 1;
     const how = derived.get(r.tensor);
     if (how && whole && wholeRequest(how.from)) {
@@ -461,7 +466,7 @@ function derivations(model: Model, requests: readonly TensorRequest[]): Map<stri
   const available = (tensor: string): boolean => {
     const r = requested.get(tensor);
     if (!r) return false;
-    if (r.full && Math.max(1, Math.floor(r.stride ?? 1)) > 1) return true;
+    if (strideOf(r) > 1) return true;
     const known = decided.get(tensor);
     if (known !== undefined) return true;
     decided.set(tensor, false);

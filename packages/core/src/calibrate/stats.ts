@@ -128,17 +128,21 @@ function normaliseAxis(axis: number, rank: number, where: string): number {
   return axis < 0 ? axis + rank : axis;
 }
 
-/**
- * Creates a statistics accumulator for one tensor, per tensor or per channel. The histogram it
- * builds depends only on the multiset of finite values added, so accumulators fed different shards
- * of the data and merged with {@link mergeTensorStats} give exactly what one accumulator fed
- * everything gives.
- */
 /** Zeroed integer counts, four per bin, reused by every accumulator (JS runs one add at a time). */
 let scratch = new Int32Array(0);
 function scratchCounts(length: number): Int32Array {
   if (scratch.length < 4 * length) scratch = new Int32Array(4 * length);
   return scratch;
+}
+
+/** Adds the four counters of each bin in `c` into `counts` and zeroes them. */
+function addScratch(c: Int32Array, counts: Float64Array): void {
+  const length = counts.length;
+  for (let b = 0; b < length; b++) {
+    const sum = (c[4 * b] as number) + (c[4 * b + 1] as number) + (c[4 * b + 2] as number) + (c[4 * b + 3] as number);
+    if (sum !== 0) counts[b] = (counts[b] as number) + sum;
+  }
+  c.fill(0, 0, 4 * length);
 }
 
 /** Minimum and maximum of the values {@link binInside} binned, reused by every call. */
@@ -193,11 +197,7 @@ function binInside(
       if (v3 < mn) mn = v3;
       if (v3 > mx) mx = v3;
     }
-    for (let b = 0; b < length; b++) {
-      const sum = (c[4 * b] as number) + (c[4 * b + 1] as number) + (c[4 * b + 2] as number) + (c[4 * b + 3] as number);
-      if (sum !== 0) counts[b] = (counts[b] as number) + sum;
-    }
-    c.fill(0, 0, 4 * length);
+    addScratch(c, counts);
   }
   // The rest, one at a time: up to the first value outside the histogram exactly.
   for (; i < end; i++) {
@@ -244,11 +244,7 @@ function binKnown(values: Float32Array, counts: Float64Array, inv: number, first
   let binned = 0;
   for (let b = 0; b < 4 * length; b++) binned += c[b] as number;
   if (binned === values.length) {
-    for (let b = 0; b < length; b++) {
-      const sum = (c[4 * b] as number) + (c[4 * b + 1] as number) + (c[4 * b + 2] as number) + (c[4 * b + 3] as number);
-      if (sum !== 0) counts[b] = (counts[b] as number) + sum;
-    }
-    c.fill(0, 0, 4 * length);
+    addScratch(c, counts);
     return true;
   }
   c.fill(0);
@@ -266,6 +262,12 @@ for (let r = 0; r < 16; r++) {
   binKnown(new Float32Array([0.5, 1.5, 2.5, 0, 1, 2, 3]), new Float64Array(3), 1, 0);
 }
 
+/**
+ * Creates a statistics accumulator for one tensor, per tensor or per channel. The histogram it
+ * builds depends only on the multiset of finite values added, so accumulators fed different shards
+ * of the data and merged with {@link mergeTensorStats} give exactly what one accumulator fed
+ * everything gives.
+ */
 export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsAccumulator {
   if (typeof options !== 'object' || options === null || typeof options.histogram !== 'boolean') {
     throw new InvalidArgumentError(
