@@ -6,12 +6,15 @@ import { promisify } from 'node:util';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
 
+/** Peak RSS (MiB) and time of one calibration in a fresh process, and one sample's activations (MiB as float32). */
+export interface CalibrationRss {
+  readonly maxRssMiB: number;
+  readonly seconds: number;
+  readonly sampleMiB: number;
+}
+
 /** Runs calibration in a fresh process and returns its peak RSS (MiB) and time. */
-export async function calibrationRss(
-  workload: string,
-  scheme: string,
-  count: number,
-): Promise<{ maxRssMiB: number; seconds: number }> {
+export async function calibrationRss(workload: string, scheme: string, count: number): Promise<CalibrationRss> {
   const tsx = path.join(here, '..', 'node_modules', '.bin', 'tsx');
   const { stdout } = await run(
     tsx,
@@ -22,7 +25,7 @@ export async function calibrationRss(
     },
   );
   const last = stdout.trim().split('\n').pop() ?? '{}';
-  return JSON.parse(last) as { maxRssMiB: number; seconds: number };
+  return JSON.parse(last) as CalibrationRss;
 }
 
 /** The median of a list of numbers. */
