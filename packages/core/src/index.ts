@@ -36,6 +36,7 @@ export {
 } from './calibrate/collect.js';
 export { computeDerived } from './calibrate/derived-values.js';
 export { dryRunShapes } from './calibrate/dry-run-shapes.js';
+export { wasmKernelsStatus } from './calibrate/kernels.js';
 export {
   type CalibrationData,
   checkFeeds,

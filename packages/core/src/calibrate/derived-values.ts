@@ -1,4 +1,5 @@
 import { CalibrationError } from '../errors/calibration-error.js';
+import { type KernelMap, reserveFloats, wasmClamp, wasmMap } from './kernels.js';
 import type { DerivedRange } from './statistics-graph.js';
 import type { KnownRange, StatsAccumulator } from './stats.js';
 
@@ -149,6 +150,7 @@ export function binWithDerived(
     acc.add(v, undefined, r);
     if (acc.nonFinite > before && nonFinite === undefined) nonFinite = t;
   };
+  if (derived.length > 0 && binWithDerivedWasm(add, tensor, values, range, derived)) return nonFinite;
   add(tensor, values, range);
   if (derived.length === 0) return nonFinite;
   const live = new Map<string, Float32Array>([[tensor, values]]);
@@ -156,12 +158,7 @@ export function binWithDerived(
   try {
     for (const d of derived) {
       const src = live.get(d.how.from);
-      if (!src)
-        throw new CalibrationError(
-          'CALIBRATION',
-          `The values of '${d.tensor}' derive from '${d.how.from}', which was not binned before it.`,
-          'This is a bug in quantsim; report it with the model.',
-        );
+      if (!src) throw notBinnedBefore(d);
       // Data movement keeps the multiset of values, which is all a histogram sees.
       const out = d.how.op === 'identity' ? src : (pool.get(src.length)?.pop() ?? new Float32Array(src.length));
       if (out !== src) {
@@ -180,4 +177,84 @@ export function binWithDerived(
     }
   }
   return nonFinite;
+}
+
+/** The kernel op and constant that compute `how` in float32, or undefined where it has none. */
+function kernelOp(how: DerivedRange): { op: KernelMap | 'clamp'; c: number; lo: number; hi: number } | undefined {
+  const c = how.constant ?? 0;
+  const f32 = (x: number) => Math.fround(x) === x || Number.isNaN(x);
+  switch (how.op) {
+    case 'add':
+    case 'sub':
+    case 'rsub':
+    case 'mul':
+    case 'div':
+      // computeDerived rounds the double result of two float32 operands, which is the float32 op
+      // only when the constant is a float32 value.
+      if (!f32(c)) return undefined;
+      return { op: how.op === 'sub' ? 'add' : how.op, c: how.op === 'sub' ? -c : c, lo: 0, hi: 0 };
+    case 'relu':
+      return { op: 'clamp', c: 0, lo: 0, hi: Number.POSITIVE_INFINITY };
+    case 'clip': {
+      const lo = how.lo ?? Number.NEGATIVE_INFINITY;
+      const hi = how.hi ?? Number.POSITIVE_INFINITY;
+      if (!f32(lo) || !f32(hi) || Number.isNaN(lo) || Number.isNaN(hi)) return undefined;
+      return { op: 'clamp', c: 0, lo, hi };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * {@link binWithDerived} with the values and every derived tensor in the WebAssembly kernels'
+ * memory, computed there: nothing is copied but the source. Returns false, having binned nothing,
+ * when the kernels cannot take the chain (off, no memory, a constant that is not a float32 value).
+ */
+function binWithDerivedWasm(
+  add: (t: string, v: Float32Array, r: KnownRange | undefined) => void,
+  tensor: string,
+  values: Float32Array,
+  range: KnownRange | undefined,
+  derived: readonly DerivedValues[],
+): boolean {
+  const ops = derived.map((d) => (d.how.op === 'identity' ? 'identity' : kernelOp(d.how)));
+  if (ops.some((o) => o === undefined)) return false;
+  const n = values.length;
+  const slots = 1 + ops.filter((o) => o !== 'identity').length;
+  const region = reserveFloats(slots * n);
+  if (region === undefined) return false;
+  // Views only after the reservation (a grow detaches them); no kernel grows the memory after it.
+  const source = region.subarray(0, n);
+  source.set(values);
+  const known = new Set([tensor]);
+  for (const d of derived) {
+    if (!known.has(d.how.from)) throw notBinnedBefore(d);
+    known.add(d.tensor);
+  }
+  const live = new Map<string, Float32Array>([[tensor, source]]);
+  add(tensor, source, range);
+  let slot = 1;
+  derived.forEach((d, j) => {
+    const src = live.get(d.how.from) as Float32Array;
+    const o = ops[j] as Exclude<(typeof ops)[number], undefined>;
+    let out = src;
+    if (o !== 'identity') {
+      out = region.subarray(slot * n, slot * n + n);
+      slot++;
+      const done = o.op === 'clamp' ? wasmClamp(src, out, o.lo, o.hi) : wasmMap(o.op, src, out, o.c);
+      if (!done) computeDerived(d.how, src, out);
+    }
+    live.set(d.tensor, out);
+    add(d.tensor, out, d.range);
+  });
+  return true;
+}
+
+function notBinnedBefore(d: DerivedValues): CalibrationError {
+  return new CalibrationError(
+    'CALIBRATION',
+    `The values of '${d.tensor}' derive from '${d.how.from}', which was not binned before it.`,
+    'This is a bug in quantsim; report it with the model.',
+  );
 }

@@ -1,6 +1,7 @@
 import type { HistogramData, TensorStats } from '../contracts/stats.js';
 import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
 import { canonicalLog2Width, emptyHistogram } from './histogram.js';
+import { wasmBinKnown } from './kernels.js';
 import { pow2 } from './pow2.js';
 
 /** Options of {@link createStatsAccumulator}. */
@@ -220,6 +221,14 @@ function binInside(
  * that is when the range was wrong and some value fell outside.
  */
 function binKnown(values: Float32Array, counts: Float64Array, inv: number, first: number): boolean {
+  // The WebAssembly SIMD kernel when it can take the batch (about twice as fast), else the loop below.
+  const done = wasmBinKnown(values, counts, inv, first);
+  if (done !== undefined) return done;
+  return binKnownJs(values, counts, inv, first);
+}
+
+/** {@link binKnown} in JavaScript, the reference for the WebAssembly kernel. */
+export function binKnownJs(values: Float32Array, counts: Float64Array, inv: number, first: number): boolean {
   const length = counts.length;
   const c = scratchCounts(length);
   const n = values.length - 3;
@@ -258,8 +267,8 @@ function binKnown(values: Float32Array, counts: Float64Array, inv: number, first
 for (let r = 0; r < 16; r++) {
   binInside(new Float32Array([0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]), 0, 14, new Float64Array(1), 1, 0, extremes);
   binInside(new Float32Array(25).fill(1.5).fill(0.5, 17, 20).fill(-1, 22, 23), 1, 25, new Float64Array(3), 1, 0, extremes);
-  binKnown(new Float32Array([0.5, 1.5, 2.5, 0, 1, 2, 0]), new Float64Array(3), 1, 0);
-  binKnown(new Float32Array([0.5, 1.5, 2.5, 0, 1, 2, 3]), new Float64Array(3), 1, 0);
+  binKnownJs(new Float32Array([0.5, 1.5, 2.5, 0, 1, 2, 0]), new Float64Array(3), 1, 0);
+  binKnownJs(new Float32Array([0.5, 1.5, 2.5, 0, 1, 2, 3]), new Float64Array(3), 1, 0);
 }
 
 /**

@@ -1,0 +1,160 @@
+import { HISTOGRAM_MAX_BINS } from './histogram.js';
+import { KERNELS_WASM_BASE64 } from './wasm/kernels-wasm.js';
+
+/** The part of WebAssembly's JavaScript API used here (the project's types leave out the DOM's). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object) => { readonly exports: unknown };
+}
+
+/** The exports of kernels.wat (byte offsets and element counts in `memory`). */
+interface KernelExports {
+  readonly memory: WasmMemory;
+  bin(src: number, n: number, counters: number, length: number, inv: number, first: number): void;
+  add(src: number, out: number, n: number, c: number): void;
+  rsub(src: number, out: number, n: number, c: number): void;
+  mul(src: number, out: number, n: number, c: number): void;
+  div(src: number, out: number, n: number, c: number): void;
+  clamp(src: number, out: number, n: number, lo: number, hi: number): void;
+}
+
+/** The elementwise ops the kernels compute, `out = f(src)` with a float32 constant. */
+export type KernelMap = 'add' | 'rsub' | 'mul' | 'div';
+
+/**
+ * Memory layout: four i32 counters per bin for up to {@link HISTOGRAM_MAX_BINS} bins plus the
+ * stray bin from byte 0, then the values from {@link DATA}, which grows on demand.
+ */
+const COUNTERS = 0;
+const DATA = 131072;
+const PAGE = 65536;
+/** The most bytes of values the module takes; larger batches stay in JavaScript. */
+const MAX_DATA_BYTES = 1024 * 1024 * 1024;
+
+function decode(base64: string): Uint8Array {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+let kernels: KernelExports | undefined;
+/** Why the kernels are not in use, when they are not. */
+let unavailable: string | undefined;
+if (typeof process !== 'undefined' && process.env?.QUANTSIM_NO_WASM) {
+  unavailable = 'turned off by QUANTSIM_NO_WASM';
+} else {
+  try {
+    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    kernels = new wasm.Instance(new wasm.Module(decode(KERNELS_WASM_BASE64))).exports as KernelExports;
+  } catch (e) {
+    unavailable = `this JavaScript engine does not run WebAssembly with SIMD (${e instanceof Error ? e.message : String(e)})`;
+  }
+}
+
+/**
+ * Whether the WebAssembly SIMD kernels are in use (binning and derived values then run there;
+ * otherwise in JavaScript, with the same results), and if not, why. Setting the environment
+ * variable `QUANTSIM_NO_WASM` before quantsim loads turns them off.
+ */
+export function wasmKernelsStatus(): { readonly available: boolean; readonly reason?: string } {
+  return kernels === undefined ? { available: false, reason: unavailable ?? 'not loaded' } : { available: true };
+}
+
+let buffer: ArrayBuffer | undefined;
+let counters = new Int32Array(0);
+let floats = new Float32Array(0);
+
+/** Views of the memory as it is now (a grow detaches the old ones). */
+function views(k: KernelExports): void {
+  const now = k.memory.buffer;
+  if (buffer !== now) {
+    buffer = now;
+    counters = new Int32Array(now, COUNTERS, 4 * (HISTOGRAM_MAX_BINS + 1));
+    floats = new Float32Array(now);
+  }
+}
+
+/**
+ * Makes room for `n` float32 values from the start of the data region and returns a view of them,
+ * or undefined when the kernels are off or the memory cannot grow that far. Growing detaches every
+ * earlier view of the memory: reserve first, then take views.
+ */
+export function reserveFloats(n: number): Float32Array | undefined {
+  const k = kernels;
+  if (k === undefined || 4 * n > MAX_DATA_BYTES) return undefined;
+  const need = DATA + 4 * n;
+  const have = k.memory.buffer.byteLength;
+  if (need > have) {
+    try {
+      k.memory.grow(Math.ceil((need - have) / PAGE));
+    } catch {
+      return undefined;
+    }
+  }
+  views(k);
+  return floats.subarray(DATA / 4, DATA / 4 + n);
+}
+
+/** Whether `values` lie in the kernels' memory (a view that {@link reserveFloats} returned). */
+function inMemory(k: KernelExports, values: Float32Array): boolean {
+  return values.buffer === k.memory.buffer && values.byteOffset >= DATA;
+}
+
+/**
+ * Bins `values` into `counts` (bin `floor(v * inv) - first`, in float64 as the JavaScript loops
+ * do) when every value falls inside it: returns true and adds to `counts`, false leaving `counts`
+ * as it was when some value fell outside or was NaN, and undefined (nothing done) when the kernels
+ * cannot take this batch (off, too many bins, no memory).
+ */
+export function wasmBinKnown(values: Float32Array, counts: Float64Array, inv: number, first: number): boolean | undefined {
+  const k = kernels;
+  const length = counts.length;
+  if (k === undefined || length > HISTOGRAM_MAX_BINS || length === 0) return undefined;
+  let src: number;
+  if (inMemory(k, values)) {
+    src = values.byteOffset;
+  } else {
+    const view = reserveFloats(values.length);
+    if (view === undefined) return undefined;
+    view.set(values);
+    src = DATA;
+  }
+  k.bin(src, values.length, COUNTERS, length, inv, first);
+  views(k);
+  const c = counters;
+  const s = 4 * length;
+  const ok = c[s] === 0 && c[s + 1] === 0 && c[s + 2] === 0 && c[s + 3] === 0;
+  if (ok) {
+    for (let b = 0; b < length; b++) {
+      const sum = (c[4 * b] as number) + (c[4 * b + 1] as number) + (c[4 * b + 2] as number) + (c[4 * b + 3] as number);
+      if (sum !== 0) counts[b] = (counts[b] as number) + sum;
+    }
+  }
+  c.fill(0, 0, s + 4);
+  return ok;
+}
+
+/**
+ * `out[i] = f(src[i])` in float32 arithmetic, for views that {@link reserveFloats} returned
+ * (`out` may be `src`). Returns false (nothing done) when the kernels are off or a view lies
+ * elsewhere. `c`, `lo` and `hi` must be float32 values.
+ */
+export function wasmMap(op: KernelMap, src: Float32Array, out: Float32Array, c: number): boolean {
+  const k = kernels;
+  if (k === undefined || !inMemory(k, src) || !inMemory(k, out) || out.length < src.length) return false;
+  k[op](src.byteOffset, out.byteOffset, src.length, c);
+  return true;
+}
+
+/** `out[i] = min(max(src[i], lo), hi)`, as {@link wasmMap}. */
+export function wasmClamp(src: Float32Array, out: Float32Array, lo: number, hi: number): boolean {
+  const k = kernels;
+  if (k === undefined || !inMemory(k, src) || !inMemory(k, out) || out.length < src.length) return false;
+  k.clamp(src.byteOffset, out.byteOffset, src.length, lo, hi);
+  return true;
+}

@@ -1,0 +1,170 @@
+;; quantsim's calibration kernels: histogram binning and the elementwise ops of derived
+;; statistics, for WebAssembly with SIMD and saturating float-to-int conversion (Node 20).
+;; Hand-written; `pnpm build:wasm` assembles it into kernels-wasm.ts (a test checks the two agree).
+;;
+;; Pointers and lengths are byte offsets and element counts in the exported memory.
+(module
+  (memory (export "memory") 2)
+
+  ;; Bins n float32 values at src into four i32 counters per bin at c: value i goes to counter
+  ;; 4 * k + (i mod 4) of bin k = floor(v * inv) - first, computed in float64 exactly as the
+  ;; JavaScript binning does. Values whose bin falls outside [0, len), and NaN, go to the four
+  ;; counters of bin len (the strays): the caller checks those are zero. Four values a step, their
+  ;; bins computed two at a time in float64 lanes; each of the four has its own counter per bin,
+  ;; so that runs of one value do not wait on the same counter's last store.
+  (func (export "bin") (param $src i32) (param $n i32) (param $c i32) (param $len i32) (param $inv f64) (param $first f64)
+    (local $i i32) (local $end i32) (local $a i32) (local $f f64) (local $s i32)
+    (local $v v128) (local $lo v128) (local $hi v128) (local $k v128)
+    (local $inv2 v128) (local $first2 v128) (local $len4 v128) (local $base v128)
+    (local.set $inv2 (f64x2.splat (local.get $inv)))
+    (local.set $first2 (f64x2.splat (local.get $first)))
+    (local.set $len4 (i32x4.splat (local.get $len)))
+    (local.set $base (i32x4.add (i32x4.splat (local.get $c)) (v128.const i32x4 0 4 8 12)))
+    (local.set $i (local.get $src))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $v (v128.load (local.get $i)))
+        (local.set $lo (f64x2.sub (f64x2.floor (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $inv2))) (local.get $first2)))
+        (local.set $hi (f64x2.sub (f64x2.floor (f64x2.mul
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+          (local.get $inv2))) (local.get $first2)))
+        (local.set $k (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (i32x4.trunc_sat_f64x2_s_zero (local.get $lo)) (i32x4.trunc_sat_f64x2_s_zero (local.get $hi))))
+        ;; Outside [0, len) (saturated conversions included) or NaN (v != v): the stray bin.
+        (local.set $k (v128.bitselect (local.get $k) (local.get $len4)
+          (v128.and (i32x4.lt_u (local.get $k) (local.get $len4)) (f32x4.eq (local.get $v) (local.get $v)))))
+        (local.set $k (i32x4.add (i32x4.shl (local.get $k) (i32.const 4)) (local.get $base)))
+        (local.set $a (i32x4.extract_lane 0 (local.get $k)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32x4.extract_lane 1 (local.get $k)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32x4.extract_lane 2 (local.get $k)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32x4.extract_lane 3 (local.get $k)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    ;; The last n mod 4 values, on counter 0 of their bins.
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $f (f64.sub (f64.floor (f64.mul (f64.promote_f32 (f32.load (local.get $i))) (local.get $inv))) (local.get $first)))
+        (local.set $s (i32.trunc_sat_f64_s (local.get $f)))
+        (local.set $s (select (local.get $s) (local.get $len)
+          (i32.and (i32.lt_u (local.get $s) (local.get $len)) (f64.eq (local.get $f) (local.get $f)))))
+        (local.set $a (i32.add (local.get $c) (i32.shl (local.get $s) (i32.const 4))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next))))
+
+  ;; The elementwise ops of derived statistics (see derived-values.ts): out[i] = f(src[i]) for
+  ;; n float32 values, four a step. Float32 IEEE arithmetic is what the backend's kernels do.
+  ;; out[i] = src[i] + c, as float32 arithmetic rounds it.
+  (func (export "add") (param $src i32) (param $out i32) (param $n i32) (param $c f32)
+    (local $i i32) (local $end i32) (local $cv v128)
+    (local.set $cv (f32x4.splat (local.get $c)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $out) (local.get $i))
+          (f32x4.add (v128.load (i32.add (local.get $src) (local.get $i))) (local.get $cv)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $src) (local.get $i))) (local.get $c)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next))))
+
+  ;; out[i] = c - src[i].
+  (func (export "rsub") (param $src i32) (param $out i32) (param $n i32) (param $c f32)
+    (local $i i32) (local $end i32) (local $cv v128)
+    (local.set $cv (f32x4.splat (local.get $c)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $out) (local.get $i))
+          (f32x4.sub (local.get $cv) (v128.load (i32.add (local.get $src) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.sub (local.get $c) (f32.load (i32.add (local.get $src) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next))))
+
+  ;; out[i] = src[i] * c.
+  (func (export "mul") (param $src i32) (param $out i32) (param $n i32) (param $c f32)
+    (local $i i32) (local $end i32) (local $cv v128)
+    (local.set $cv (f32x4.splat (local.get $c)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $out) (local.get $i))
+          (f32x4.mul (v128.load (i32.add (local.get $src) (local.get $i))) (local.get $cv)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.mul (f32.load (i32.add (local.get $src) (local.get $i))) (local.get $c)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next))))
+
+  ;; out[i] = src[i] / c.
+  (func (export "div") (param $src i32) (param $out i32) (param $n i32) (param $c f32)
+    (local $i i32) (local $end i32) (local $cv v128)
+    (local.set $cv (f32x4.splat (local.get $c)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $out) (local.get $i))
+          (f32x4.div (v128.load (i32.add (local.get $src) (local.get $i))) (local.get $cv)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.div (f32.load (i32.add (local.get $src) (local.get $i))) (local.get $c)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next))))
+
+  ;; out[i] = min(max(src[i], lo), hi); min and max order -0 below +0, as Math.min and Math.max do.
+  (func (export "clamp") (param $src i32) (param $out i32) (param $n i32) (param $lo f32) (param $hi f32)
+    (local $i i32) (local $end i32) (local $lov v128) (local $hiv v128)
+    (local.set $lov (f32x4.splat (local.get $lo)))
+    (local.set $hiv (f32x4.splat (local.get $hi)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $out) (local.get $i))
+          (f32x4.min (f32x4.max (v128.load (i32.add (local.get $src) (local.get $i))) (local.get $lov)) (local.get $hiv)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.min (f32.max (f32.load (i32.add (local.get $src) (local.get $i))) (local.get $lo)) (local.get $hi)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next))))
+)

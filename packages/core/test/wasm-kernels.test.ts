@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import { assembleKernels, KERNELS_TS, kernelsSource } from '../../../scripts/build-wasm.js';
+import { binWithDerived, computeDerived, type DerivedValues } from '../src/calibrate/derived-values.js';
+import { HISTOGRAM_MAX_BINS } from '../src/calibrate/histogram.js';
+import { reserveFloats, wasmBinKnown, wasmClamp, wasmKernelsStatus, wasmMap } from '../src/calibrate/kernels.js';
+import { pow2 } from '../src/calibrate/pow2.js';
+import type { DerivedRange } from '../src/calibrate/statistics-graph.js';
+import { binKnownJs, createStatsAccumulator, type KnownRange, type StatsAccumulator } from '../src/calibrate/stats.js';
+
+/** Every float32 bit pattern is a possible activation: normal, subnormal, ±0, ±Infinity and NaN. */
+const anyFloat32 = fc
+  .integer({ min: 0, max: 0xffffffff })
+  .map((bits) => new Float32Array(new Uint32Array([bits]).buffer)[0] as number);
+/** Mostly values of the sizes activations have, with the special ones mixed in. */
+const activation = fc.oneof(
+  { weight: 4, arbitrary: fc.float({ min: -1000, max: 1000, noNaN: true }) },
+  { weight: 1, arbitrary: anyFloat32 },
+  { weight: 1, arbitrary: fc.constantFrom(0, -0, 1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, Number.POSITIVE_INFINITY) },
+);
+const batch = fc.array(activation, { minLength: 0, maxLength: 300 }).map((a) => new Float32Array(a));
+const float32Constant = fc.float({ noNaN: true, noDefaultInfinity: true }).filter((c) => c !== 0);
+
+const status = wasmKernelsStatus();
+// Node 20 on x86-64 and arm64 runs WebAssembly SIMD (SSE4.1 / NEON); elsewhere the JavaScript loops
+// stand in and only the tests that need the kernels skip.
+const simdHost = process.arch === 'x64' || process.arch === 'arm64';
+if (!status.available) console.log(`WebAssembly kernels off: ${status.reason}; their tests skip.`);
+
+/** Bits of a float32 array, so that -0 and +0 (and NaN payloads, where kept) compare as bits. */
+function bits(a: Float32Array): number[] {
+  return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+}
+
+describe('WebAssembly calibration kernels', () => {
+  it('the committed module is what kernels.wat assembles to', async () => {
+    expect(readFileSync(KERNELS_TS, 'utf8')).toBe(kernelsSource(await assembleKernels()));
+  });
+
+  it(`load on this host (${process.arch})`, () => {
+    if (!simdHost) {
+      console.log(`skipped: ${process.arch} is not a host where Node is known to run WebAssembly SIMD`);
+      return;
+    }
+    expect(status).toEqual({ available: true });
+  });
+
+  it.skipIf(!status.available)(
+    'bin exactly as the JavaScript loop, strays (outside, NaN, ±Infinity) included (fast-check)',
+    () => {
+      fc.assert(
+        fc.property(
+          batch,
+          fc.integer({ min: -30, max: 30 }),
+          fc.integer({ min: 1, max: HISTOGRAM_MAX_BINS }),
+          fc.integer({ min: -2000, max: 2000 }),
+          (values, e, length, first) => {
+            const inv = pow2(-e);
+            const js = new Float64Array(length).fill(3);
+            const wasm = js.slice();
+            const okJs = binKnownJs(values, js, inv, first);
+            const okWasm = wasmBinKnown(values, wasm, inv, first);
+            expect(okWasm).toBe(okJs);
+            expect(wasm).toEqual(js);
+          },
+        ),
+        { numRuns: 300 },
+      );
+    },
+  );
+
+  it.skipIf(!status.available)('bin batches that fit, from inside and outside their memory, into the same counts', () => {
+    // A fitted range (the common case): every value lands, so the counts must add up exactly.
+    const n = 100_003;
+    const values = new Float32Array(n);
+    for (let i = 0; i < n; i++) values[i] = Math.sin(i * 0.37) * 7.5 - (i % 5 === 0 ? 0 : 1e-30);
+    const e = -8; // 3841 bins
+    const inv = pow2(-e);
+    const first = Math.floor(-7.5 * inv);
+    const length = Math.floor(7.5 * inv) - first + 1;
+    const js = new Float64Array(length);
+    expect(binKnownJs(values, js, pow2(-e), first)).toBe(true);
+    const copied = new Float64Array(length);
+    expect(wasmBinKnown(values, copied, inv, first)).toBe(true);
+    const view = reserveFloats(n) as Float32Array;
+    view.set(values);
+    const inPlace = new Float64Array(length);
+    expect(wasmBinKnown(view, inPlace, inv, first)).toBe(true);
+    expect(copied).toEqual(js);
+    expect(inPlace).toEqual(js);
+    expect(js.reduce((s, c) => s + c, 0)).toBe(n);
+    // One NaN among values that fit, in the four-value loop and in the tail: a stray, counts unchanged.
+    for (const at of [17, n - 1]) {
+      const withNaN = values.slice();
+      withNaN[at] = Number.NaN;
+      const untouched = new Float64Array(length);
+      expect(wasmBinKnown(withNaN, untouched, inv, first)).toBe(false);
+      expect(binKnownJs(withNaN, untouched, inv, first)).toBe(false);
+      expect(untouched.every((c) => c === 0)).toBe(true);
+    }
+    // A histogram wider than the counters the module holds is left to JavaScript.
+    expect(wasmBinKnown(values, new Float64Array(HISTOGRAM_MAX_BINS + 1), inv, first)).toBeUndefined();
+  });
+
+  type Op = (src: Float32Array, out: Float32Array, c: number, d: number) => boolean;
+  const ops: { name: string; how: (c: number, d: number) => DerivedRange; run: Op }[] = [
+    { name: 'add', how: (c) => ({ from: 'x', op: 'add', constant: c }), run: (s, o, c) => wasmMap('add', s, o, c) },
+    { name: 'rsub', how: (c) => ({ from: 'x', op: 'rsub', constant: c }), run: (s, o, c) => wasmMap('rsub', s, o, c) },
+    { name: 'mul', how: (c) => ({ from: 'x', op: 'mul', constant: c }), run: (s, o, c) => wasmMap('mul', s, o, c) },
+    { name: 'div', how: (c) => ({ from: 'x', op: 'div', constant: c }), run: (s, o, c) => wasmMap('div', s, o, c) },
+    // Bounds of either sign, ±0 included (which zero max and min pick matters to the bits).
+    { name: 'clip', how: (c, d) => ({ from: 'x', op: 'clip', lo: c, hi: d }), run: (s, o, c, d) => wasmClamp(s, o, c, d) },
+    { name: 'relu', how: () => ({ from: 'x', op: 'relu' }), run: (s, o) => wasmClamp(s, o, 0, Number.POSITIVE_INFINITY) },
+  ];
+  const bound = fc.oneof(float32Constant, fc.constantFrom(0, -0, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY));
+  for (const op of ops) {
+    it.skipIf(!status.available)(
+      `${op.name} bit for bit as computeDerived on finite values, -0 and subnormals included (fast-check)`,
+      () => {
+        fc.assert(
+          fc.property(batch, op.name === 'clip' ? bound : float32Constant, bound, (raw, c, d) => {
+            // computeDerived is for finite sources (derived tensors of a sample with NaN or ±Infinity are fetched).
+            const values = raw.filter((v) => Number.isFinite(v));
+            const expected = new Float32Array(values.length);
+            computeDerived(op.how(c, d), values, expected);
+            const region = reserveFloats(2 * values.length + 1) as Float32Array;
+            const src = region.subarray(0, values.length);
+            const out = region.subarray(values.length, 2 * values.length);
+            src.set(values);
+            expect(op.run(src, out, c, d)).toBe(true);
+            expect(bits(out)).toEqual(bits(expected));
+          }),
+          { numRuns: 200 },
+        );
+      },
+    );
+  }
+
+  it('binWithDerived gives the same statistics with the kernels turned off (QUANTSIM_NO_WASM)', async () => {
+    vi.resetModules();
+    process.env.QUANTSIM_NO_WASM = '1';
+    let off: typeof import('../src/calibrate/derived-values.js');
+    let offStats: typeof import('../src/calibrate/stats.js');
+    try {
+      off = await import('../src/calibrate/derived-values.js');
+      offStats = await import('../src/calibrate/stats.js');
+      const offKernels = await import('../src/calibrate/kernels.js');
+      expect(offKernels.wasmKernelsStatus()).toEqual({ available: false, reason: 'turned off by QUANTSIM_NO_WASM' });
+    } finally {
+      delete process.env.QUANTSIM_NO_WASM;
+      vi.resetModules();
+    }
+    // A hardswish-like chain, a second branch, a reordering (identity) and a non-float32 constant.
+    const chain: { tensor: string; how: DerivedRange }[] = [
+      { tensor: 'plus3', how: { from: 'x', op: 'add', constant: 3 } },
+      { tensor: 'clipped', how: { from: 'plus3', op: 'clip', lo: 0, hi: 6 } },
+      { tensor: 'gate', how: { from: 'clipped', op: 'div', constant: 6 } },
+      { tensor: 'moved', how: { from: 'gate', op: 'identity' } },
+      { tensor: 'neg', how: { from: 'x', op: 'mul', constant: -2 } },
+      { tensor: 'relu', how: { from: 'neg', op: 'relu' } },
+      { tensor: 'flipped', how: { from: 'relu', op: 'rsub', constant: 1 } },
+      { tensor: 'minus', how: { from: 'x', op: 'sub', constant: 0.25 } },
+    ];
+    const oddConstant: { tensor: string; how: DerivedRange } = {
+      tensor: 'third',
+      how: { from: 'x', op: 'mul', constant: 1 / 3 },
+    };
+    const rangeOf = (v: Float32Array): KnownRange => {
+      let min = Number.POSITIVE_INFINITY;
+      let max = Number.NEGATIVE_INFINITY;
+      for (const x of v) {
+        if (x < min) min = x;
+        if (x > max) max = x;
+      }
+      return { min, max };
+    };
+    const run = (
+      bin: typeof binWithDerived,
+      create: typeof createStatsAccumulator,
+      batches: Float32Array[],
+      links: { tensor: string; how: DerivedRange }[],
+    ) => {
+      const accs = new Map<string, StatsAccumulator>();
+      const acc = (t: string) => {
+        const a = accs.get(t) ?? create({ histogram: true });
+        accs.set(t, a);
+        return a;
+      };
+      for (const [b, values] of batches.entries()) {
+        // Ranges as the statistics graph gives them (computed here with the JavaScript reference),
+        // left out on every third batch.
+        const live = new Map([['x', values]]);
+        const derived: DerivedValues[] = links.map((l) => {
+          const out = new Float32Array(values.length);
+          computeDerived(l.how, live.get(l.how.from) as Float32Array, out);
+          live.set(l.tensor, out);
+          return { tensor: l.tensor, how: l.how, ...(b % 3 === 2 ? {} : { range: rangeOf(out) }) };
+        });
+        bin(acc, 'x', values, b % 3 === 2 ? undefined : rangeOf(values), derived);
+      }
+      return Object.fromEntries([...accs].map(([t, a]) => [t, a.toStats()]));
+    };
+    const batches = Array.from({ length: 7 }, (_, b) => {
+      const v = new Float32Array(5000 + b);
+      for (let i = 0; i < v.length; i++) v[i] = Math.sin(i * 0.11 + b) * (b + 1) * 4 + (i % 7 === 0 ? -0 : 0);
+      return v;
+    });
+    for (const links of [chain, [...chain, oddConstant]]) {
+      const on = run(binWithDerived, createStatsAccumulator, batches, links);
+      const offResult = run(off.binWithDerived, offStats.createStatsAccumulator, batches, links);
+      expect(Object.keys(on).length).toBe(links.length + 1);
+      expect(on).toEqual(offResult);
+    }
+  });
+
+  it.skipIf(!status.available)('map only views of their own memory', () => {
+    const outside = new Float32Array(8);
+    const region = reserveFloats(8) as Float32Array;
+    expect(wasmMap('add', outside, region, 1)).toBe(false);
+    expect(wasmClamp(region, outside, 0, 1)).toBe(false);
+  });
+});
