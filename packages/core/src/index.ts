@@ -36,7 +36,6 @@ export {
 } from './calibrate/collect.js';
 export { computeDerived } from './calibrate/derived-values.js';
 export { dryRunShapes } from './calibrate/dry-run-shapes.js';
-export { wasmKernelsStatus } from './calibrate/kernels.js';
 export {
   type CalibrationData,
   checkFeeds,
@@ -45,6 +44,7 @@ export {
   type TensorLike,
   typeOfArray,
 } from './calibrate/feeds.js';
+export { wasmKernelsStatus } from './calibrate/kernels.js';
 export {
   buildStatisticsGraph,
   type DerivedRange,
@@ -85,7 +85,7 @@ export type {
 export type { EncodingScheme } from './contracts/scheme.js';
 export type { HistogramData, TensorStats } from './contracts/stats.js';
 export type { Feeds, TensorArray, TensorData, TensorMap } from './contracts/tensor.js';
-export { computeEncodings, encodingFromStats, paramStats } from './encode/compute-encodings.js';
+export { computeEncodings, encodingFromStats, paramEncoding, paramStats } from './encode/compute-encodings.js';
 export * from './encode/index.js';
 export { fakeQuantizeWeights, quantizeToGrid } from './encode/quantize-to-grid.js';
 export { CalibrationError } from './errors/calibration-error.js';

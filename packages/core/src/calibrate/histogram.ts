@@ -152,42 +152,105 @@ export function foldHistogram(hist: HistogramData): HistogramData {
   return { log2Width: hist.log2Width, first: firstBin, counts };
 }
 
+/** The sum of the counts, four at a time, and whether each is an integer (then it is exact up to 2^53). */
+function countTotal(counts: ArrayLike<number>): { total: number; integral: boolean } {
+  let t0 = 0;
+  let t1 = 0;
+  let t2 = 0;
+  let t3 = 0;
+  let fractional = 0;
+  const n = counts.length - 3;
+  let i = 0;
+  for (; i < n; i += 4) {
+    const c0 = counts[i] as number;
+    const c1 = counts[i + 1] as number;
+    const c2 = counts[i + 2] as number;
+    const c3 = counts[i + 3] as number;
+    t0 += c0;
+    t1 += c1;
+    t2 += c2;
+    t3 += c3;
+    fractional += c0 - Math.floor(c0) + (c1 - Math.floor(c1)) + (c2 - Math.floor(c2)) + (c3 - Math.floor(c3));
+  }
+  for (; i < counts.length; i++) {
+    const c = counts[i] as number;
+    t0 += c;
+    fractional += c - Math.floor(c);
+  }
+  const total = t0 + t1 + t2 + t3;
+  return { total, integral: fractional === 0 && total <= Number.MAX_SAFE_INTEGER };
+}
+
 /**
  * The value below which `fraction` of the histogram's count lies, interpolating linearly inside
  * the bin where the cumulative count crosses it. `min` and `max` are the observed extremes: the
  * first and last non-empty bins are narrowed to them, so `fraction` 0 and 1 give `min` and `max`.
  */
 export function histogramQuantile(hist: HistogramData, fraction: number, min: number, max: number): number {
+  return histogramQuantiles(hist, [fraction], min, max)[0] as number;
+}
+
+/**
+ * {@link histogramQuantile} for several fractions of one histogram, which it walks once for the
+ * total and then from the nearer end for each fraction (the same results as one call each).
+ */
+export function histogramQuantiles(hist: HistogramData, fractions: readonly number[], min: number, max: number): number[] {
   checkHistogram(hist, 'histogramQuantile: the histogram');
-  if (!(fraction >= 0 && fraction <= 1)) {
-    throw new InvalidArgumentError(`histogramQuantile: fraction must be in [0, 1], received ${fraction}.`);
-  }
+  for (const fraction of fractions)
+    if (!(fraction >= 0 && fraction <= 1)) {
+      throw new InvalidArgumentError(`histogramQuantile: fraction must be in [0, 1], received ${fraction}.`);
+    }
   if (!(min <= max)) {
     throw new InvalidArgumentError(`histogramQuantile: min (${min}) must not exceed max (${max}).`, {
       hint: 'Pass the observed minimum and maximum of the values in the histogram.',
     });
   }
   const counts = hist.counts;
-  let total = 0;
-  for (let i = 0; i < counts.length; i++) total += counts[i] as number;
+  let { total, integral } = countTotal(counts);
+  // Integer counts add up exactly in any order; others in the order of the bins.
+  if (!integral) {
+    total = 0;
+    for (let i = 0; i < counts.length; i++) total += counts[i] as number;
+  }
   if (total === 0) {
     throw new InvalidArgumentError('histogramQuantile: the histogram is empty.', {
       hint: 'Check stats.count before asking for a quantile.',
     });
   }
   const w = pow2(hist.log2Width);
-  const target = fraction * total;
-  let cumulative = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i] as number;
-    if (c === 0) continue;
-    if (cumulative + c >= target) {
+  return fractions.map((fraction) => {
+    const target = fraction * total;
+    const at = (i: number, cumulative: number) => {
+      const c = counts[i] as number;
       const left = Math.max((hist.first + i) * w, min);
       const right = Math.min((hist.first + i + 1) * w, max);
       const t = Math.min(1, Math.max(0, (target - cumulative) / c));
       return Math.min(max, Math.max(min, left + t * (right - left)));
+    };
+    if (fraction > 0.5 && integral) {
+      // An upper quantile from the top: the bin is the lowest non-empty one whose count up to and
+      // including it reaches the target, and with integer counts every partial sum is exact, so
+      // this is the bin (and the count below it) the walk from the bottom finds.
+      let after = 0;
+      let found = -1;
+      let below = 0;
+      for (let i = counts.length - 1; i >= 0; i--) {
+        const c = counts[i] as number;
+        if (c === 0) continue;
+        if (total - after < target) break;
+        found = i;
+        below = total - after - c;
+        after += c;
+      }
+      if (found >= 0) return at(found, below);
     }
-    cumulative += c;
-  }
-  return max;
+    let cumulative = 0;
+    for (let i = 0; i < counts.length; i++) {
+      const c = counts[i] as number;
+      if (c === 0) continue;
+      if (cumulative + c >= target) return at(i, cumulative);
+      cumulative += c;
+    }
+    return max;
+  });
 }

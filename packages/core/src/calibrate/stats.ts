@@ -93,13 +93,14 @@ class ChannelState {
     this.counts = counts;
   }
 
-  toStats(histogram: boolean): TensorStats {
+  /** `copy: false` hands over the counts themselves (for an accumulator that is then dropped). */
+  toStats(histogram: boolean, copy = true): TensorStats {
     const base = { count: this.count, min: this.min, max: this.max, nonFinite: this.nonFinite };
     if (!histogram) return base;
     const hist: HistogramData =
       this.counts === undefined
         ? emptyHistogram()
-        : { log2Width: this.log2Width, first: this.first, counts: this.counts.slice() };
+        : { log2Width: this.log2Width, first: this.first, counts: copy ? this.counts.slice() : this.counts };
     return { ...base, histogram: hist };
   }
 }
@@ -278,6 +279,11 @@ for (let r = 0; r < 16; r++) {
  * everything gives.
  */
 export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsAccumulator {
+  return makeAccumulator(options, true);
+}
+
+/** {@link createStatsAccumulator}; `copyOut: false` makes `toStats` hand over its counts (once). */
+function makeAccumulator(options: StatsAccumulatorOptions, copyOut: boolean): StatsAccumulator {
   if (typeof options !== 'object' || options === null || typeof options.histogram !== 'boolean') {
     throw new InvalidArgumentError(
       `createStatsAccumulator takes { histogram: boolean, channelAxis?, dims? }, received ${describeValue(options)}.`,
@@ -335,6 +341,13 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
         throw new InvalidArgumentError(
           `StatsAccumulator.add: the tensor has ${channels} channels along axis ${a}, earlier ${states.length}.`,
         );
+      }
+      if (outer > 1 && channels > 1) {
+        // Channel-major first (a histogram sees only each channel's multiset of values): a
+        // MatMul weight [K, N] per channel along its last axis is otherwise K·N runs of one value.
+        values = channelMajor(values, outer, channels, inner);
+        inner *= outer;
+        outer = 1;
       }
     }
     const all = states as ChannelState[];
@@ -454,8 +467,8 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
   };
 
   const toStats = (): TensorStats => {
-    if (!perChannel) return ((states as ChannelState[])[0] as ChannelState).toStats(withHistogram);
-    const channels = (states ?? []).map((s) => s.toStats(withHistogram));
+    if (!perChannel) return ((states as ChannelState[])[0] as ChannelState).toStats(withHistogram, copyOut);
+    const channels = (states ?? []).map((s) => s.toStats(withHistogram, copyOut));
     return {
       ...summarise(channels),
       axis: axis ?? (options.channelAxis as number),
@@ -473,6 +486,20 @@ export function createStatsAccumulator(options: StatsAccumulatorOptions): StatsA
       return (states ?? []).reduce((sum, s) => sum + s.nonFinite, 0);
     },
   };
+}
+
+/** `values` of shape [outer, channels, inner] as [channels, outer, inner]. */
+export function channelMajor(values: Float32Array, outer: number, channels: number, inner: number): Float32Array {
+  const out = new Float32Array(values.length);
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++)
+      for (let c = 0, i = o * channels, j = o; c < channels; c++, i++, j += outer) out[j] = values[i] as number;
+    return out;
+  }
+  for (let o = 0; o < outer; o++)
+    for (let c = 0; c < channels; c++)
+      out.set(values.subarray((o * channels + c) * inner, (o * channels + c + 1) * inner), (c * outer + o) * inner);
+  return out;
 }
 
 /** Totals over channels: counts add up, extremes are the extremes of the channels. */
@@ -501,11 +528,15 @@ export function statsFromValues(values: Float32Array, options: StatsFromValuesOp
   if (options.axis !== undefined && options.dims === undefined) {
     throw new InvalidArgumentError('statsFromValues: per-channel statistics (axis) need dims, the shape of the values.');
   }
-  const accumulator = createStatsAccumulator({
-    histogram: options.histogram,
-    ...(options.axis !== undefined ? { channelAxis: options.axis } : {}),
-    ...(options.dims !== undefined ? { dims: options.dims } : {}),
-  });
+  // Seen once and dropped: its counts are handed over, not copied.
+  const accumulator = makeAccumulator(
+    {
+      histogram: options.histogram,
+      ...(options.axis !== undefined ? { channelAxis: options.axis } : {}),
+      ...(options.dims !== undefined ? { dims: options.dims } : {}),
+    },
+    false,
+  );
   accumulator.add(values);
   return accumulator.toStats();
 }

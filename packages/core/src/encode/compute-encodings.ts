@@ -1,4 +1,5 @@
 import type { CalibrationStats } from '../calibrate/collect.js';
+import { channelMajor } from '../calibrate/stats.js';
 import type { Encoding } from '../contracts/encoding.js';
 import type { EncodingScheme } from '../contracts/scheme.js';
 import type { TensorStats } from '../contracts/stats.js';
@@ -18,8 +19,8 @@ export function encodingFromStats(spec: QuantizerSpec, stats: TensorStats, schem
   return assembleEncoding(spec, [scheme.compute(stats, spec)]);
 }
 
-/** The statistics of a parameter, from its values (per channel along the quantizer's axis). */
-export function paramStats(prepared: PreparedModel, spec: QuantizerSpec, scheme: EncodingScheme): TensorStats {
+/** A parameter's values and shape. */
+function paramValues(prepared: PreparedModel, spec: QuantizerSpec): { values: Float32Array; dims: number[] } {
   const graph = spec.scope === undefined ? undefined : ownGraphProto(prepared.graph, spec.scope);
   const tensor = prepared.model.constantTensor(spec.tensor, graph);
   const values = prepared.model.constantValues(spec.tensor, graph);
@@ -27,11 +28,42 @@ export function paramStats(prepared: PreparedModel, spec: QuantizerSpec, scheme:
     throw new QuantsimError('CALIBRATION', `Parameter '${spec.tensor}' has no constant value.`, {
       hint: 'Its quantizer cannot be calibrated; disable it with .tensors(name).disable().',
     });
+  return { values, dims: tensor.dims.map(Number) };
+}
+
+/** The statistics of a parameter, from its values (per channel along the quantizer's axis). */
+export function paramStats(prepared: PreparedModel, spec: QuantizerSpec, scheme: EncodingScheme): TensorStats {
+  const { values, dims } = paramValues(prepared, spec);
   return statsFromValues(values, {
     histogram: scheme.statistics === 'histogram',
     ...(spec.perChannelAxis !== undefined ? { axis: spec.perChannelAxis } : {}),
-    dims: tensor.dims.map(Number),
+    dims,
   });
+}
+
+/**
+ * A parameter's encoding: `encodingFromStats(spec, paramStats(…), scheme)`, computed channel by
+ * channel so that each channel's histogram is used while it is in cache and then dropped (the
+ * PaddleOCR recognizer's weights have 16 669 channels of up to 4096 bins each).
+ */
+export function paramEncoding(prepared: PreparedModel, spec: QuantizerSpec, scheme: EncodingScheme): Encoding {
+  const axis = spec.perChannelAxis;
+  if (axis === undefined) return encodingFromStats(spec, paramStats(prepared, spec, scheme), scheme);
+  const { values, dims } = paramValues(prepared, spec);
+  const a = axis < 0 ? axis + dims.length : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= dims.length)
+    // statsFromValues explains a bad axis.
+    return encodingFromStats(spec, paramStats(prepared, spec, scheme), scheme);
+  const channels = dims[a] as number;
+  const outer = dims.slice(0, a).reduce((x, y) => x * y, 1);
+  const inner = dims.slice(a + 1).reduce((x, y) => x * y, 1);
+  const major = outer > 1 && channels > 1 ? channelMajor(values, outer, channels, inner) : values;
+  const per = outer * inner;
+  const histogram = scheme.statistics === 'histogram';
+  const encodings = [];
+  for (let c = 0; c < channels; c++)
+    encodings.push(scheme.compute(statsFromValues(major.subarray(c * per, (c + 1) * per), { histogram }), spec));
+  return assembleEncoding(spec, encodings, axis);
 }
 
 /**
@@ -66,9 +98,13 @@ export function computeEncodings(
           hint: `Known schemes: ${[...schemes.keys()].join(', ')}.`,
         },
       );
-    const s = q.kind === 'param' ? paramStats(prepared, q, scheme) : stats.tensors[q.tensor];
+    if (q.kind === 'param') {
+      out.set(q.id, paramEncoding(prepared, q, scheme));
+      continue;
+    }
+    const s = stats.tensors[q.tensor];
     // An If branch that no calibration sample took: its activations stay float (the caller warns).
-    if (q.kind !== 'param' && q.scope !== undefined && s?.count === 0) continue;
+    if (q.scope !== undefined && s?.count === 0) continue;
     if (!s)
       throw new QuantsimError('CALIBRATION', `No statistics were gathered for tensor '${q.tensor}' (quantizer ${q.id}).`, {
         hint: 'This is a bug in quantsim: the statistics graph missed it.',

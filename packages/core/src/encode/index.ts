@@ -6,6 +6,7 @@ export {
   HISTOGRAM_MAX_BINS,
   HISTOGRAM_MIN_LOG2_WIDTH,
   histogramQuantile,
+  histogramQuantiles,
   mergeHistograms,
 } from '../calibrate/histogram.js';
 export {

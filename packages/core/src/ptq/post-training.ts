@@ -4,7 +4,7 @@ import type { Encoding, EncodingMap } from '../contracts/encoding.js';
 import type { EncodingScheme } from '../contracts/scheme.js';
 import type { QuantizerSpec } from '../contracts/spec.js';
 import type { Feeds } from '../contracts/tensor.js';
-import { encodingFromStats, paramStats } from '../encode/compute-encodings.js';
+import { paramEncoding as paramEncodingOf } from '../encode/compute-encodings.js';
 import { PostTrainingError } from '../errors/post-training-error.js';
 import { QuantPlan } from '../plan/plan.js';
 import type { PreparedModel } from '../plan/prepared-model.js';
@@ -153,7 +153,7 @@ export async function applyPostTraining(
   const samples: Feeds[] = run.samples.map((s, i) => checkFeeds(s, run.prepared.graph, `post-training sample ${i}`));
   const paramEncoding = (prepared: PreparedModel, spec: QuantizerSpec): Encoding => {
     const scheme = run.schemes.get(spec.scheme) as EncodingScheme;
-    return encodingFromStats(spec, paramStats(prepared, spec, scheme), scheme);
+    return paramEncodingOf(prepared, spec, scheme);
   };
   let prepared = run.prepared;
   let encodings: EncodingMap = run.encodings;

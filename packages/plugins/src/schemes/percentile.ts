@@ -4,7 +4,7 @@ import {
   type EncodingScheme,
   type GridSpec,
   gridSteps,
-  histogramQuantile,
+  histogramQuantiles,
   type TensorStats,
 } from '@quantsim/core';
 import { readOptions } from './options.js';
@@ -36,8 +36,7 @@ export const percentileScheme: EncodingScheme = Object.freeze({
     const histogram = requireHistogram(stats, 'percentile');
     if (p === 100) return computeGrid(stats.min, stats.max, spec);
     const fraction = p / 100;
-    const lo = histogramQuantile(histogram, 1 - fraction, stats.min, stats.max);
-    const hi = histogramQuantile(histogram, fraction, stats.min, stats.max);
+    const [lo, hi] = histogramQuantiles(histogram, [1 - fraction, fraction], stats.min, stats.max) as [number, number];
     return computeGrid(lo, hi, spec);
   },
 });
