@@ -22,4 +22,4 @@ export { assembleEncoding } from './assemble-encoding.js';
 export { computeGrid, type GridShape, gridSteps, MIN_ENCODING_RANGE } from './grid.js';
 export { type QuantizeDequantizeOptions, quantizeDequantize, type RoundingMode } from './quantize-dequantize.js';
 export { roundHalfAway, roundHalfEven } from './rounding.js';
-export { uniformBins } from './uniform-bins.js';
+export { uniformBins, uniformBinsSparse } from './uniform-bins.js';

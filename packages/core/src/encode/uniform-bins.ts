@@ -1,6 +1,6 @@
 import { pow2 } from '../calibrate/pow2.js';
 import type { HistogramData } from '../contracts/stats.js';
-import { InvalidArgumentError } from '../errors/quantsim-error.js';
+import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
 
 /**
  * Resamples a power-of-two histogram to `bins` equal bins over [lo, hi], the form that encoding
@@ -16,6 +16,23 @@ import { InvalidArgumentError } from '../errors/quantsim-error.js';
  * @returns the counts of the `bins` bins; bin j covers [lo + j·(hi-lo)/bins, lo + (j+1)·(hi-lo)/bins).
  */
 export function uniformBins(hist: HistogramData, lo: number, hi: number, bins: number): Float64Array {
+  const { index, counts } = uniformBinsSparse(hist, lo, hi, bins);
+  const out = new Float64Array(bins);
+  for (let k = 0; k < index.length; k++) out[index[k] as number] = counts[k] as number;
+  return out;
+}
+
+/**
+ * {@link uniformBins} without its empty bins: the index of each non-empty bin, ascending, and its
+ * count (the same numbers, computed in the same order). For histograms that are mostly empty,
+ * such as a weight channel's few hundred values over 2048 bins, it skips the dense array.
+ */
+export function uniformBinsSparse(
+  hist: HistogramData,
+  lo: number,
+  hi: number,
+  bins: number,
+): { readonly index: Int32Array; readonly counts: Float64Array } {
   if (!Number.isInteger(bins) || bins < 1) {
     throw new InvalidArgumentError(`uniformBins: bins must be a positive integer, received ${bins}.`);
   }
@@ -24,20 +41,46 @@ export function uniformBins(hist: HistogramData, lo: number, hi: number, bins: n
       hint: 'Widen a degenerate range first, for example hi = lo + 0.01 as AIMET does.',
     });
   }
-  const out = new Float64Array(bins);
   const w = pow2(hist.log2Width);
   const step = (hi - lo) / bins;
   const last = bins - 1;
   const binOf = (x: number) => Math.min(last, Math.max(0, Math.floor((x - lo) / step)));
-  for (let i = 0; i < hist.counts.length; i++) {
-    const c = hist.counts[i] as number;
+  const source = hist.counts;
+  const first = hist.first;
+  const length = source.length;
+  // Source bins in ascending order reach target bins in ascending order (each starts where the
+  // previous one ended), so each target bin's sum is built up at the end of the list.
+  let index = new Int32Array(64);
+  let counts = new Float64Array(64);
+  let used = 0;
+  const add = (j: number, part: number) => {
+    if (used > 0 && (index[used - 1] as number) >= j) {
+      if (index[used - 1] !== j)
+        throw new QuantsimError('CALIBRATION', `uniformBins reached target bin ${j} after bin ${index[used - 1]}.`, {
+          hint: 'This is a bug in quantsim; report it with the histogram.',
+        });
+      counts[used - 1] = (counts[used - 1] as number) + part;
+      return;
+    }
+    if (used === index.length) {
+      const grown = new Int32Array(2 * used);
+      grown.set(index);
+      index = grown;
+      const more = new Float64Array(2 * used);
+      more.set(counts);
+      counts = more;
+    }
+    index[used] = j;
+    counts[used++] = 0 + part;
+  };
+  for (let i = 0; i < length; i++) {
+    const c = source[i] as number;
     if (c === 0) continue;
-    const a = Math.max((hist.first + i) * w, lo);
-    const b = Math.min((hist.first + i + 1) * w, hi);
+    const a = Math.max((first + i) * w, lo);
+    const b = Math.min((first + i + 1) * w, hi);
     if (!(b > a)) {
       // Entirely outside [lo, hi], or narrowed to a point: all of it goes to one bin.
-      const j = a >= hi ? last : binOf(a);
-      out[j] = (out[j] as number) + c;
+      add(a >= hi ? last : binOf(a), c);
       continue;
     }
     const ja = binOf(a);
@@ -45,7 +88,7 @@ export function uniformBins(hist: HistogramData, lo: number, hi: number, bins: n
     // A source bin that ends exactly on a target edge does not reach into the next target bin.
     if (jb > ja && lo + jb * step >= b) jb--;
     if (ja === jb) {
-      out[ja] = (out[ja] as number) + c;
+      add(ja, c);
       continue;
     }
     const density = c / (b - a);
@@ -53,11 +96,19 @@ export function uniformBins(hist: HistogramData, lo: number, hi: number, bins: n
     for (let j = ja; j < jb; j++) {
       const right = lo + (j + 1) * step;
       const part = density * (Math.min(right, b) - Math.max(lo + j * step, a));
-      out[j] = (out[j] as number) + part;
+      add(j, part);
       assigned += part;
     }
     // The last overlapped bin takes the remainder, so that no count is lost to rounding.
-    out[jb] = (out[jb] as number) + Math.max(0, c - assigned);
+    add(jb, Math.max(0, c - assigned));
   }
-  return out;
+  // Only non-empty bins (a part can be 0), in place.
+  let kept = 0;
+  for (let k = 0; k < used; k++) {
+    if ((counts[k] as number) !== 0) {
+      index[kept] = index[k] as number;
+      counts[kept++] = counts[k] as number;
+    }
+  }
+  return { index: index.subarray(0, kept), counts: counts.subarray(0, kept) };
 }

@@ -1,4 +1,4 @@
-import { type TensorStats, uniformBins } from '@quantsim/core';
+import { type TensorStats, uniformBinsSparse } from '@quantsim/core';
 import { histogramRange } from './special-cases.js';
 
 /** A histogram resampled to equal bins over the observed range, with its empty bins left out. */
@@ -19,7 +19,7 @@ export interface CompactBins {
 
 /**
  * Resamples the statistics' histogram to `bins` equal bins over the observed range (widened to
- * 0.01 for constant data, as AIMET does) with core's `uniformBins`, and keeps only the non-empty
+ * 0.01 for constant data, as AIMET does) with core's `uniformBinsSparse`, and keeps only the non-empty
  * bins: the searches of TF-enhanced and MSE evaluate every candidate on every bin, and a histogram
  * stretched by an outlier is mostly empty.
  */
@@ -28,17 +28,18 @@ export function compactBins(
   bins: number,
 ): CompactBins {
   const { lo, hi } = histogramRange(stats);
-  const all = uniformBins(stats.histogram, lo, hi, bins);
+  const sparse = uniformBinsSparse(stats.histogram, lo, hi, bins);
   const width = (hi - lo) / bins;
   let used = 0;
-  for (const c of all) if (c > 0) used++;
+  for (let k = 0; k < sparse.counts.length; k++) if ((sparse.counts[k] as number) > 0) used++;
   const index = new Int32Array(used);
   const lefts = new Float64Array(used);
   const mids = new Float64Array(used);
   const counts = new Float64Array(used);
-  for (let i = 0, j = 0; i < bins; i++) {
-    const c = all[i] as number;
+  for (let k = 0, j = 0; k < sparse.counts.length; k++) {
+    const c = sparse.counts[k] as number;
     if (c > 0) {
+      const i = sparse.index[k] as number;
       index[j] = i;
       lefts[j] = lo + i * width;
       mids[j] = lo + (i + 0.5) * width;
