@@ -4,10 +4,16 @@ import { describe, expect, it, vi } from 'vitest';
 import { assembleKernels, KERNELS_TS, kernelsSource } from '../../../scripts/build-wasm.js';
 import { binWithDerived, computeDerived, type DerivedValues } from '../src/calibrate/derived-values.js';
 import { HISTOGRAM_MAX_BINS } from '../src/calibrate/histogram.js';
-import { reserveFloats, wasmBinKnown, wasmClamp, wasmKernelsStatus, wasmMap } from '../src/calibrate/kernels.js';
+import { reserveFloats, wasmClamp, wasmKernelsStatus, wasmMap } from '../src/calibrate/kernels.js';
 import { pow2 } from '../src/calibrate/pow2.js';
 import type { DerivedRange } from '../src/calibrate/statistics-graph.js';
-import { binKnownJs, createStatsAccumulator, type KnownRange, type StatsAccumulator } from '../src/calibrate/stats.js';
+import {
+  binKnownJs,
+  binKnownWasm,
+  createStatsAccumulator,
+  type KnownRange,
+  type StatsAccumulator,
+} from '../src/calibrate/stats.js';
 
 /** Every float32 bit pattern is a possible activation: normal, subnormal, ±0, ±Infinity and NaN. */
 const anyFloat32 = fc
@@ -60,7 +66,7 @@ describe('WebAssembly calibration kernels', () => {
             const js = new Float64Array(length).fill(3);
             const wasm = js.slice();
             const okJs = binKnownJs(values, js, inv, first);
-            const okWasm = wasmBinKnown(values, wasm, inv, first);
+            const okWasm = binKnownWasm(values, wasm, inv, first);
             expect(okWasm).toBe(okJs);
             expect(wasm).toEqual(js);
           },
@@ -82,11 +88,11 @@ describe('WebAssembly calibration kernels', () => {
     const js = new Float64Array(length);
     expect(binKnownJs(values, js, pow2(-e), first)).toBe(true);
     const copied = new Float64Array(length);
-    expect(wasmBinKnown(values, copied, inv, first)).toBe(true);
+    expect(binKnownWasm(values, copied, inv, first)).toBe(true);
     const view = reserveFloats(n) as Float32Array;
     view.set(values);
     const inPlace = new Float64Array(length);
-    expect(wasmBinKnown(view, inPlace, inv, first)).toBe(true);
+    expect(binKnownWasm(view, inPlace, inv, first)).toBe(true);
     expect(copied).toEqual(js);
     expect(inPlace).toEqual(js);
     expect(js.reduce((s, c) => s + c, 0)).toBe(n);
@@ -95,12 +101,12 @@ describe('WebAssembly calibration kernels', () => {
       const withNaN = values.slice();
       withNaN[at] = Number.NaN;
       const untouched = new Float64Array(length);
-      expect(wasmBinKnown(withNaN, untouched, inv, first)).toBe(false);
+      expect(binKnownWasm(withNaN, untouched, inv, first)).toBe(false);
       expect(binKnownJs(withNaN, untouched, inv, first)).toBe(false);
       expect(untouched.every((c) => c === 0)).toBe(true);
     }
     // A histogram wider than the counters the module holds is left to JavaScript.
-    expect(wasmBinKnown(values, new Float64Array(HISTOGRAM_MAX_BINS + 1), inv, first)).toBeUndefined();
+    expect(binKnownWasm(values, new Float64Array(HISTOGRAM_MAX_BINS + 1), inv, first)).toBeUndefined();
   });
 
   type Op = (src: Float32Array, out: Float32Array, c: number, d: number) => boolean;

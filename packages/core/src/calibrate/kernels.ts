@@ -106,14 +106,14 @@ function inMemory(k: KernelExports, values: Float32Array): boolean {
 }
 
 /**
- * Bins `values` into `counts` (bin `floor(v * inv) - first`, in float64 as the JavaScript loops
- * do) when every value falls inside it: returns true and adds to `counts`, false leaving `counts`
- * as it was when some value fell outside or was NaN, and undefined (nothing done) when the kernels
+ * Bins `values` into `length` bins (bin `floor(v * inv) - first`, in float64 as the JavaScript
+ * loops do) and returns the module's counters: four per bin (bin k's are 4k … 4k+3), then the four
+ * of the stray bin `length`, which count values outside [0, length) and NaN. The caller adds them
+ * up and must leave all 4·(length + 1) zero again. Undefined (nothing done) when the kernels
  * cannot take this batch (off, too many bins, no memory).
  */
-export function wasmBinKnown(values: Float32Array, counts: Float64Array, inv: number, first: number): boolean | undefined {
+export function wasmBin(values: Float32Array, length: number, inv: number, first: number): Int32Array | undefined {
   const k = kernels;
-  const length = counts.length;
   if (k === undefined || length > HISTOGRAM_MAX_BINS || length === 0) return undefined;
   let src: number;
   if (inMemory(k, values)) {
@@ -126,17 +126,7 @@ export function wasmBinKnown(values: Float32Array, counts: Float64Array, inv: nu
   }
   k.bin(src, values.length, COUNTERS, length, inv, first);
   views(k);
-  const c = counters;
-  const s = 4 * length;
-  const ok = c[s] === 0 && c[s + 1] === 0 && c[s + 2] === 0 && c[s + 3] === 0;
-  if (ok) {
-    for (let b = 0; b < length; b++) {
-      const sum = (c[4 * b] as number) + (c[4 * b + 1] as number) + (c[4 * b + 2] as number) + (c[4 * b + 3] as number);
-      if (sum !== 0) counts[b] = (counts[b] as number) + sum;
-    }
-  }
-  c.fill(0, 0, s + 4);
-  return ok;
+  return counters;
 }
 
 /**

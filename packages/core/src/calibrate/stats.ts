@@ -1,7 +1,7 @@
 import type { HistogramData, TensorStats } from '../contracts/stats.js';
 import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
 import { canonicalLog2Width, emptyHistogram } from './histogram.js';
-import { wasmBinKnown } from './kernels.js';
+import { wasmBin } from './kernels.js';
 import { pow2 } from './pow2.js';
 
 /** Options of {@link createStatsAccumulator}. */
@@ -222,10 +222,23 @@ function binInside(
  * that is when the range was wrong and some value fell outside.
  */
 function binKnown(values: Float32Array, counts: Float64Array, inv: number, first: number): boolean {
-  // The WebAssembly SIMD kernel when it can take the batch (about twice as fast), else the loop below.
-  const done = wasmBinKnown(values, counts, inv, first);
-  if (done !== undefined) return done;
-  return binKnownJs(values, counts, inv, first);
+  return binKnownWasm(values, counts, inv, first) ?? binKnownJs(values, counts, inv, first);
+}
+
+/**
+ * {@link binKnown} with the WebAssembly SIMD kernel (about 1.5× as fast here), whose counters are
+ * laid out as the scratch's plus four for the strays; undefined (nothing done) when the kernel
+ * cannot take the batch.
+ */
+export function binKnownWasm(values: Float32Array, counts: Float64Array, inv: number, first: number): boolean | undefined {
+  const length = counts.length;
+  const c = wasmBin(values, length, inv, first);
+  if (c === undefined) return undefined;
+  const s = 4 * length;
+  const ok = c[s] === 0 && c[s + 1] === 0 && c[s + 2] === 0 && c[s + 3] === 0;
+  if (ok) addScratch(c, counts); // which zeroes the counters of the bins
+  c.fill(0, ok ? s : 0, s + 4);
+  return ok;
 }
 
 /** {@link binKnown} in JavaScript, the reference for the WebAssembly kernel. */
