@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../test-support/random.js';
 import {
+  type EncodingScheme,
   encodingFromStats,
   type HistogramData,
   histogramQuantile,
@@ -12,6 +13,7 @@ import {
   paramStats,
   quant,
   statsFromValues,
+  type TensorStats,
 } from '../src/index.js';
 
 /** histogramQuantile as it was first written: the total, then one walk from the lowest bin. */
@@ -54,7 +56,68 @@ function convThenMatMul(seed: number) {
   return b.build();
 }
 
+/** One Conv with `channels` output channels (weights [channels, 3, 3, 3]). */
+function wideConv(seed: number, channels: number) {
+  const rand = seededRandom(seed);
+  const b = new ModelBuilder({ opset: 13 });
+  const x = b.input('x', 'float32', [1, 3, 5, 5]);
+  b.initializer(
+    'w',
+    [channels, 3, 3, 3],
+    Float32Array.from({ length: channels * 27 }, () => (rand() - 0.5) * (1 + rand() * 4)),
+  );
+  b.output(b.node('Conv', [x, 'w'], { name: 'conv', outputs: ['y'] }), 'float32', [1, channels, 3, 3]);
+  return b.build();
+}
+
 describe('parameter encodings, channel by channel', () => {
+  it('a scheme that keeps the statistics it is given (no transientStats) keeps them intact; one that throws leaves nothing behind', async () => {
+    const model = wideConv(21, 75); // three groups of channels
+    const data = [{ x: { data: new Float32Array(75).fill(0.5), dims: [1, 3, 5, 5] } }];
+    const sim = await quant(model).scheme('percentile').biasCorrection(false).perChannel().calibrate(data);
+    try {
+      const q = sim.plan.quantizers.find((p) => p.kind === 'param' && p.tensor === 'w' && p.enabled);
+      if (!q) throw new Error('no weight quantizer');
+      const percentile = defaultSchemes.find((d) => d.name === 'percentile');
+      if (!percentile?.transientStats) throw new Error('the built-in percentile scheme should say transientStats');
+      const kept: TensorStats[] = [];
+      const keeping: EncodingScheme = {
+        name: 'keeping',
+        statistics: 'histogram',
+        compute: (stats, spec) => {
+          kept.push(stats);
+          return percentile.compute(stats, spec);
+        },
+      };
+      const want = paramEncoding(sim.prepared, q, percentile);
+      expect(paramEncoding(sim.prepared, q, keeping)).toEqual(want);
+      const own = paramStats(sim.prepared, q, percentile).channels ?? [];
+      expect(kept.length).toBe(75);
+      kept.forEach((s, c) => {
+        const { nonEmpty: _listed, ...h } = s.histogram as HistogramData;
+        expect({ ...s, histogram: { ...h, counts: Array.from(h.counts) } }, `channel ${c}`).toEqual({
+          ...own[c],
+          histogram: { ...(own[c]?.histogram as HistogramData), counts: Array.from(own[c]?.histogram?.counts ?? []) },
+        });
+      });
+      let calls = 0;
+      const throwing: EncodingScheme = {
+        ...percentile,
+        name: 'throwing',
+        compute: (stats, spec) => {
+          if (++calls === 40) throw new Error('scheme failed');
+          return percentile.compute(stats, spec);
+        },
+      };
+      expect(() => paramEncoding(sim.prepared, q, throwing)).toThrow('scheme failed');
+      // The shared histogram memory was zeroed again: the next encodings are unchanged.
+      expect(paramEncoding(sim.prepared, q, percentile)).toEqual(want);
+      expect(sim.encodings.get(q.id)).toEqual(want);
+    } finally {
+      await sim.release();
+    }
+  });
+
   it('histogramQuantiles gives what one walk from the lowest bin gives, bit for bit (fast-check)', () => {
     const counts = fc.array(
       fc.oneof(

@@ -152,6 +152,13 @@ export function foldHistogram(hist: HistogramData): HistogramData {
   return { log2Width: hist.log2Width, first: firstBin, counts };
 }
 
+/** The counts of the listed bins, in order. */
+function listedCounts(counts: ArrayLike<number>, listed: Int32Array): Float64Array {
+  const out = new Float64Array(listed.length);
+  for (let t = 0; t < listed.length; t++) out[t] = counts[listed[t] as number] as number;
+  return out;
+}
+
 /** The sum of the counts, four at a time, and whether each is an integer (then it is exact up to 2^53). */
 function countTotal(counts: ArrayLike<number>): { total: number; integral: boolean } {
   let t0 = 0;
@@ -206,11 +213,15 @@ export function histogramQuantiles(hist: HistogramData, fractions: readonly numb
     });
   }
   const counts = hist.counts;
-  let { total, integral } = countTotal(counts);
+  // The bins visited: every one, or the listed non-empty ones (the others are skipped anyway, and
+  // adding their zeros changes no sum).
+  const listed = hist.nonEmpty;
+  const visits = listed ? listed.length : counts.length;
+  let { total, integral } = listed ? countTotal(listedCounts(counts, listed)) : countTotal(counts);
   // Integer counts add up exactly in any order; others in the order of the bins.
   if (!integral) {
     total = 0;
-    for (let i = 0; i < counts.length; i++) total += counts[i] as number;
+    for (let t = 0; t < visits; t++) total += counts[listed ? (listed[t] as number) : t] as number;
   }
   if (total === 0) {
     throw new InvalidArgumentError('histogramQuantile: the histogram is empty.', {
@@ -234,7 +245,8 @@ export function histogramQuantiles(hist: HistogramData, fractions: readonly numb
       let after = 0;
       let found = -1;
       let below = 0;
-      for (let i = counts.length - 1; i >= 0; i--) {
+      for (let t = visits - 1; t >= 0; t--) {
+        const i = listed ? (listed[t] as number) : t;
         const c = counts[i] as number;
         if (c === 0) continue;
         if (total - after < target) break;
@@ -245,7 +257,8 @@ export function histogramQuantiles(hist: HistogramData, fractions: readonly numb
       if (found >= 0) return at(found, below);
     }
     let cumulative = 0;
-    for (let i = 0; i < counts.length; i++) {
+    for (let t = 0; t < visits; t++) {
+      const i = listed ? (listed[t] as number) : t;
       const c = counts[i] as number;
       if (c === 0) continue;
       if (cumulative + c >= target) return at(i, cumulative);

@@ -1,6 +1,6 @@
 import type { HistogramData, TensorStats } from '../contracts/stats.js';
 import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
-import { canonicalLog2Width, emptyHistogram } from './histogram.js';
+import { canonicalLog2Width, emptyHistogram, HISTOGRAM_MAX_BINS } from './histogram.js';
 import { wasmBin } from './kernels.js';
 import { pow2 } from './pow2.js';
 
@@ -145,6 +145,30 @@ function addScratch(c: Int32Array, counts: Float64Array): void {
     if (sum !== 0) counts[b] = (counts[b] as number) + sum;
   }
   c.fill(0, 0, 4 * length);
+}
+
+/** A running [minimum, maximum], reused by every call of {@link widenToFinite}. */
+const runningRange = new Float64Array(2);
+
+/**
+ * Widens `out` ([minimum, maximum]) to the finite values of `values[start … end)` and returns how
+ * many there are. `v - v === 0` holds exactly for finite v (NaN and ±Infinity give NaN).
+ */
+function widenToFinite(values: Float32Array, start: number, end: number, out: Float64Array): number {
+  let mn = out[0] as number;
+  let mx = out[1] as number;
+  let finite = 0;
+  for (let i = start; i < end; i++) {
+    const v = values[i] as number;
+    if (v - v === 0) {
+      finite++;
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+    }
+  }
+  out[0] = mn;
+  out[1] = mx;
+  return finite;
 }
 
 /** Minimum and maximum of the values {@link binInside} binned, reused by every call. */
@@ -415,27 +439,19 @@ function makeAccumulator(options: StatsAccumulatorOptions, copyOut: boolean): St
     batchMin.fill(Number.POSITIVE_INFINITY, 0, channels);
     batchMax.fill(Number.NEGATIVE_INFINITY, 0, channels);
 
-    // Pass 1: counts and range. `v - v === 0` holds exactly for finite v (NaN and ±Infinity give NaN).
+    // Pass 1: counts and range.
     for (let o = 0; o < outer; o++) {
       for (let c = 0; c < channels; c++) {
         const state = all[c] as ChannelState;
         const start = (o * channels + c) * inner + from;
         const end = (o * channels + c) * inner + inner;
-        let mn = batchMin[c] as number;
-        let mx = batchMax[c] as number;
-        let finite = 0;
-        for (let i = start; i < end; i++) {
-          const v = values[i] as number;
-          if (v - v === 0) {
-            finite++;
-            if (v < mn) mn = v;
-            if (v > mx) mx = v;
-          }
-        }
+        runningRange[0] = batchMin[c] as number;
+        runningRange[1] = batchMax[c] as number;
+        const finite = widenToFinite(values, start, end, runningRange);
         state.count += finite;
         state.nonFinite += end - start - finite;
-        batchMin[c] = mn;
-        batchMax[c] = mx;
+        batchMin[c] = runningRange[0] as number;
+        batchMax[c] = runningRange[1] as number;
       }
     }
 
@@ -513,6 +529,138 @@ export function channelMajor(values: Float32Array, outer: number, channels: numb
     for (let c = 0; c < channels; c++)
       out.set(values.subarray((o * channels + c) * inner, (o * channels + c + 1) * inner), (c * outer + o) * inner);
   return out;
+}
+
+/**
+ * {@link statsFromValues} of channels `from … to - 1` of channel-major values (channel `c` is
+ * `values[c·per … (c + 1)·per)`), bit for bit, for weights, which are seen once: two tight passes
+ * per channel instead of an accumulator each, and the histogram counts of all these channels in
+ * one allocation (views into it) instead of one each, which on the PaddleOCR recognizer's 16 669
+ * weight channels cost more than the binning. A channel with fewer values than bins also lists
+ * its non-empty bins (`HistogramData.nonEmpty`). `zeroed`, all zeros, is that allocation when it
+ * is large enough (see {@link clearChannelStats}). The caller bounds `to - from` (each channel has up
+ * to 4096 bins, `HISTOGRAM_MAX_BINS`).
+ */
+export function channelStats(
+  values: Float32Array,
+  per: number,
+  from: number,
+  to: number,
+  histogram: boolean,
+  zeroed?: Float64Array,
+): TensorStats[] {
+  const n = to - from;
+  const mins = new Float64Array(n);
+  const maxs = new Float64Array(n);
+  const finites = new Float64Array(n);
+  const widths = new Int32Array(n);
+  const firsts = new Float64Array(n);
+  const lengths = new Int32Array(n);
+  let total = 0;
+  for (let j = 0; j < n; j++) {
+    const start = (from + j) * per;
+    const end = start + per;
+    runningRange[0] = Number.POSITIVE_INFINITY;
+    runningRange[1] = Number.NEGATIVE_INFINITY;
+    const finite = widenToFinite(values, start, end, runningRange);
+    let mn = runningRange[0] as number;
+    let mx = runningRange[1] as number;
+    finites[j] = finite;
+    if (mn <= mx) {
+      // -0 as +0, as the accumulator does.
+      mn += 0;
+      mx += 0;
+      if (histogram) {
+        const e = canonicalLog2Width(mn, mx);
+        const inv = pow2(-e);
+        const first = Math.floor(mn * inv);
+        widths[j] = e;
+        firsts[j] = first;
+        lengths[j] = Math.floor(mx * inv) - first + 1;
+        total += lengths[j] as number;
+      }
+    }
+    mins[j] = mn;
+    maxs[j] = mx;
+  }
+  const slab = zeroed !== undefined && zeroed.length >= total ? zeroed : new Float64Array(histogram ? total : 0);
+  // The non-empty bins of channels with fewer values than bins, listed as they are first reached.
+  const listed = new Int32Array(histogram ? n * per : 0);
+  const out: TensorStats[] = new Array(n);
+  for (let j = 0, offset = 0; j < n; j++) {
+    const base = {
+      count: finites[j] as number,
+      min: mins[j] as number,
+      max: maxs[j] as number,
+      nonFinite: per - (finites[j] as number),
+    };
+    if (!histogram) {
+      out[j] = base;
+      continue;
+    }
+    const length = lengths[j] as number;
+    if (length === 0) {
+      out[j] = { ...base, histogram: emptyHistogram() };
+      continue;
+    }
+    const counts = slab.subarray(offset, offset + length);
+    offset += length;
+    const e = widths[j] as number;
+    const inv = pow2(-e);
+    const first = firsts[j] as number;
+    const end = (from + j + 1) * per;
+    if (per < length) {
+      // Each bin reached is marked in a bit set, read back in ascending order (cheaper than a sort).
+      for (let i = (from + j) * per; i < end; i++) {
+        const v = values[i] as number;
+        if (v - v === 0) {
+          const k = Math.floor(v * inv) - first;
+          counts[k] = (counts[k] as number) + 1;
+          marks[k >> 5] = (marks[k >> 5] as number) | (1 << (k & 31));
+        }
+      }
+      const start = j * per;
+      let used = start;
+      for (let w = 0, words = (length + 31) >> 5; w < words; w++) {
+        let bits = marks[w] as number;
+        if (bits === 0) continue;
+        marks[w] = 0;
+        while (bits !== 0) {
+          const low = bits & -bits;
+          listed[used++] = 32 * w + 31 - Math.clz32(low);
+          bits ^= low;
+        }
+      }
+      out[j] = { ...base, histogram: { log2Width: e, first, counts, nonEmpty: listed.subarray(start, used) } };
+      continue;
+    }
+    for (let i = (from + j) * per; i < end; i++) {
+      const v = values[i] as number;
+      if (v - v === 0) {
+        const k = Math.floor(v * inv) - first;
+        counts[k] = (counts[k] as number) + 1;
+      }
+    }
+    out[j] = { ...base, histogram: { log2Width: e, first, counts } };
+  }
+  return out;
+}
+
+/** One bit per bin of a histogram ({@link channelStats}' marks of the bins reached), zero between uses. */
+const marks = new Int32Array(HISTOGRAM_MAX_BINS / 32);
+
+/**
+ * Zeroes the histogram counts of statistics from {@link channelStats}, so that the memory they
+ * came in (its `zeroed`) can take the next channels'.
+ */
+export function clearChannelStats(stats: readonly TensorStats[]): void {
+  for (const s of stats) {
+    const h = s.histogram;
+    if (!h || !(h.counts instanceof Float64Array)) continue;
+    const counts = h.counts;
+    if (h.nonEmpty) for (let t = 0; t < h.nonEmpty.length; t++) counts[h.nonEmpty[t] as number] = 0;
+    else counts.fill(0);
+  }
 }
 
 /** Totals over channels: counts add up, extremes are the extremes of the channels. */

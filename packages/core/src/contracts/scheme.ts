@@ -16,6 +16,13 @@ export interface EncodingScheme {
   /** One sentence for docs and error messages. */
   readonly description?: string;
   /**
+   * True when `compute` reads `stats` only while it runs, keeping no reference to it (or to its
+   * histogram) after it returns: core may then reuse one weight channel's histogram memory for
+   * the next channel's, which on models with thousands of weight channels saves most of the time
+   * their statistics take. The built-in schemes set it; leave it out when unsure.
+   */
+  readonly transientStats?: boolean;
+  /**
    * Computes the grid of one tensor or channel.
    * @param stats - statistics of the tensor or channel; `count` may be 0 (no data seen).
    * @param spec - bitwidth, symmetry and the scheme's options.

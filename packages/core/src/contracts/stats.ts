@@ -8,6 +8,13 @@ export interface HistogramData {
   readonly log2Width: number;
   readonly first: number;
   readonly counts: readonly number[] | Float64Array;
+  /**
+   * The indices into `counts` of its non-zero counts, ascending, where the producer listed them
+   * (the per-channel weight statistics `paramEncoding` computes do, for channels with fewer
+   * values than bins): readers such as `uniformBinsSparse` and `histogramQuantiles` then visit only those
+   * bins instead of scanning every one. Optional; whoever changes `counts` must leave it out.
+   */
+  readonly nonEmpty?: Int32Array;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { CalibrationStats } from '../calibrate/collect.js';
-import { channelMajor } from '../calibrate/stats.js';
+import { HISTOGRAM_MAX_BINS } from '../calibrate/histogram.js';
+import { channelMajor, channelStats, clearChannelStats } from '../calibrate/stats.js';
 import type { Encoding } from '../contracts/encoding.js';
 import type { EncodingScheme } from '../contracts/scheme.js';
 import type { TensorStats } from '../contracts/stats.js';
@@ -42,9 +43,22 @@ export function paramStats(prepared: PreparedModel, spec: QuantizerSpec, scheme:
 }
 
 /**
- * A parameter's encoding: `encodingFromStats(spec, paramStats(…), scheme)`, computed channel by
- * channel so that each channel's histogram is used while it is in cache and then dropped (the
- * PaddleOCR recognizer's weights have 16 669 channels of up to 4096 bins each).
+ * Channels whose statistics are gathered together (their histograms share one allocation of at
+ * most 32 × 4096 bins, 1 MiB) before the scheme takes them one by one.
+ */
+const CHANNELS_AT_ONCE = 32;
+
+/** Zeroed memory for their histograms, shared by every call (JavaScript runs one at a time). */
+let slab: Float64Array | undefined;
+function sharedSlab(): Float64Array {
+  slab ??= new Float64Array(CHANNELS_AT_ONCE * HISTOGRAM_MAX_BINS);
+  return slab;
+}
+
+/**
+ * A parameter's encoding: `encodingFromStats(spec, paramStats(…), scheme)`, computed a few
+ * channels at a time so that their histograms are used while they are in cache and then dropped
+ * (the PaddleOCR recognizer's weights have 16 669 channels of up to 4096 bins each).
  */
 export function paramEncoding(prepared: PreparedModel, spec: QuantizerSpec, scheme: EncodingScheme): Encoding {
   const axis = spec.perChannelAxis;
@@ -61,8 +75,17 @@ export function paramEncoding(prepared: PreparedModel, spec: QuantizerSpec, sche
   const per = outer * inner;
   const histogram = scheme.statistics === 'histogram';
   const encodings = [];
-  for (let c = 0; c < channels; c++)
-    encodings.push(scheme.compute(statsFromValues(major.subarray(c * per, (c + 1) * per), { histogram }), spec));
+  // A scheme that keeps no statistics after `compute` gets the same memory for every few channels.
+  const zeroed = histogram && scheme.transientStats === true ? sharedSlab() : undefined;
+  for (let c = 0; c < channels; c += CHANNELS_AT_ONCE) {
+    const chunk = channelStats(major, per, c, Math.min(channels, c + CHANNELS_AT_ONCE), histogram, zeroed);
+    try {
+      for (const stats of chunk) encodings.push(scheme.compute(stats, spec));
+    } finally {
+      // Zeroed again even when the scheme throws: the next call relies on it.
+      if (zeroed) clearChannelStats(chunk);
+    }
+  }
   return assembleEncoding(spec, encodings, axis);
 }
 

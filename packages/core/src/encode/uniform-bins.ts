@@ -15,6 +15,12 @@ import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js
  * @param bins - number of bins, a positive integer.
  * @returns the counts of the `bins` bins; bin j covers [lo + j·(hi-lo)/bins, lo + (j+1)·(hi-lo)/bins).
  */
+function outOfOrder(j: number, previous: number): QuantsimError {
+  return new QuantsimError('CALIBRATION', `uniformBins reached target bin ${j} after bin ${previous}.`, {
+    hint: 'This is a bug in quantsim; report it with the histogram.',
+  });
+}
+
 export function uniformBins(hist: HistogramData, lo: number, hi: number, bins: number): Float64Array {
   const { index, counts } = uniformBinsSparse(hist, lo, hi, bins);
   const out = new Float64Array(bins);
@@ -44,51 +50,54 @@ export function uniformBinsSparse(
   const w = pow2(hist.log2Width);
   const step = (hi - lo) / bins;
   const last = bins - 1;
-  const binOf = (x: number) => Math.min(last, Math.max(0, Math.floor((x - lo) / step)));
   const source = hist.counts;
   const first = hist.first;
   const length = source.length;
   // Source bins in ascending order reach target bins in ascending order (each starts where the
-  // previous one ended), so each target bin's sum is built up at the end of the list.
-  let index = new Int32Array(64);
-  let counts = new Float64Array(64);
+  // previous one ended), so each target bin's sum is built up at the end of the list. The loop is
+  // written out (no helper closures): it runs once per weight channel, tens of thousands of times.
+  // With the non-empty bins listed, only those are visited (the others are skipped anyway).
+  const listed = hist.nonEmpty;
+  const visits = listed ? listed.length : length;
+  // A source bin is at most about two target bins wide (it reaches three): room for that.
+  let index = new Int32Array(listed ? Math.min(bins, 3 * visits) + 1 : 64);
+  let counts = new Float64Array(index.length);
   let used = 0;
-  const add = (j: number, part: number) => {
-    if (used > 0 && (index[used - 1] as number) >= j) {
-      if (index[used - 1] !== j)
-        throw new QuantsimError('CALIBRATION', `uniformBins reached target bin ${j} after bin ${index[used - 1]}.`, {
-          hint: 'This is a bug in quantsim; report it with the histogram.',
-        });
-      counts[used - 1] = (counts[used - 1] as number) + part;
-      return;
-    }
-    if (used === index.length) {
-      const grown = new Int32Array(2 * used);
-      grown.set(index);
-      index = grown;
-      const more = new Float64Array(2 * used);
-      more.set(counts);
-      counts = more;
-    }
-    index[used] = j;
-    counts[used++] = 0 + part;
-  };
-  for (let i = 0; i < length; i++) {
+  for (let t = 0; t < visits; t++) {
+    const i = listed ? (listed[t] as number) : t;
     const c = source[i] as number;
     if (c === 0) continue;
     const a = Math.max((first + i) * w, lo);
     const b = Math.min((first + i + 1) * w, hi);
+    let ja: number;
+    let jb: number;
     if (!(b > a)) {
       // Entirely outside [lo, hi], or narrowed to a point: all of it goes to one bin.
-      add(a >= hi ? last : binOf(a), c);
-      continue;
+      ja = a >= hi ? last : Math.min(last, Math.max(0, Math.floor((a - lo) / step)));
+      jb = ja;
+    } else {
+      ja = Math.min(last, Math.max(0, Math.floor((a - lo) / step)));
+      jb = Math.min(last, Math.max(0, Math.floor((b - lo) / step)));
+      // A source bin that ends exactly on a target edge does not reach into the next target bin.
+      if (jb > ja && lo + jb * step >= b) jb--;
     }
-    const ja = binOf(a);
-    let jb = binOf(b);
-    // A source bin that ends exactly on a target edge does not reach into the next target bin.
-    if (jb > ja && lo + jb * step >= b) jb--;
+    if (used + jb - ja + 1 > index.length) {
+      const size = Math.max(2 * index.length, used + jb - ja + 1);
+      const grown = new Int32Array(size);
+      grown.set(index);
+      index = grown;
+      const more = new Float64Array(size);
+      more.set(counts);
+      counts = more;
+    }
+    if (used > 0 && (index[used - 1] as number) >= ja) {
+      if (index[used - 1] !== ja) throw outOfOrder(ja, index[used - 1] as number);
+      used--; // the bin continues the last one: its first part adds to that one's sum
+    } else counts[used] = 0;
     if (ja === jb) {
-      add(ja, c);
+      index[used] = ja;
+      counts[used] = (counts[used] as number) + c;
+      used++;
       continue;
     }
     const density = c / (b - a);
@@ -96,11 +105,16 @@ export function uniformBinsSparse(
     for (let j = ja; j < jb; j++) {
       const right = lo + (j + 1) * step;
       const part = density * (Math.min(right, b) - Math.max(lo + j * step, a));
-      add(j, part);
+      index[used] = j;
+      counts[used] = (counts[used] as number) + part;
+      used++;
+      counts[used] = 0;
       assigned += part;
     }
     // The last overlapped bin takes the remainder, so that no count is lost to rounding.
-    add(jb, Math.max(0, c - assigned));
+    index[used] = jb;
+    counts[used] = Math.max(0, c - assigned);
+    used++;
   }
   // Only non-empty bins (a part can be 0), in place.
   let kept = 0;

@@ -227,6 +227,7 @@ function aimetEntropy(stats: TensorStats, spec: GridSpec, histogram: Parameters<
 export const entropyScheme: EncodingScheme = Object.freeze({
   name: 'entropy',
   statistics: 'histogram',
+  transientStats: true,
   description:
     "KL-divergence calibration (AIMET's search; variant 'tensorrt': TensorRT's and ONNX Runtime's): the range whose quantized distribution loses least.",
   compute(stats: TensorStats, spec: GridSpec): ChannelEncoding {

@@ -9,6 +9,7 @@ import { readOptions } from './options.js';
 export const minmaxScheme: EncodingScheme = Object.freeze({
   name: 'minmax',
   statistics: 'minmax',
+  transientStats: true,
   description: "The observed minimum and maximum (AIMET's 'tf'); never clips.",
   compute(stats: TensorStats, spec: GridSpec): ChannelEncoding {
     readOptions('minmax', spec.schemeOptions, {});

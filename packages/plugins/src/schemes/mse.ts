@@ -232,6 +232,7 @@ function mseCost(bins: MseBins, grid: ChannelEncoding, limit: number, lost: Lost
 export const mseScheme: EncodingScheme = Object.freeze({
   name: 'mse',
   statistics: 'histogram',
+  transientStats: true,
   description: 'The clipping range that minimises the expected squared quantization error.',
   compute(stats: TensorStats, spec: GridSpec): ChannelEncoding {
     const { candidates, bins } = readOptions('mse', spec.schemeOptions, {

@@ -26,6 +26,7 @@ import { degenerateEncoding, requireHistogram } from './special-cases.js';
 export const percentileScheme: EncodingScheme = Object.freeze({
   name: 'percentile',
   statistics: 'histogram',
+  transientStats: true,
   description: 'Clips the (100 - p)% most extreme values at each end (p = 99.99 by default).',
   compute(stats: TensorStats, spec: GridSpec): ChannelEncoding {
     const { p } = readOptions('percentile', spec.schemeOptions, {

@@ -4,9 +4,9 @@
  * The answer is the first candidate (in the candidate list's order) of lowest cost, each cost summed
  * bin by bin in ascending order. Every cost that can decide the answer is still summed exactly so;
  * the speed comes from not finishing the costs that cannot:
- * - candidates are costed best-guess first (by a cheap estimate), so the best cost so far is low
+ * - the best-guess candidate (by a cheap estimate) is costed first, so the best cost so far is low
  *   from the start; the winner is still the lowest cost, the earliest in list order on ties;
- * - a candidate equal to an earlier one (same Δ and offset) has the same cost and cannot win;
+ * - a candidate equal to the one before it (same Δ and offset) has the same cost and cannot win;
  * - a cost is abandoned once a lower bound of it exceeds the best so far: the ascending partial
  *   sum (the terms are ≥ 0, so partial sums of floats only grow), and the terms of the clipped
  *   bins at the top summed first, which are the same floats as in the full sum but added in another
@@ -36,13 +36,13 @@ export interface SearchBins {
   readonly c0: Float64Array;
   readonly c1: Float64Array;
   readonly c2: Float64Array;
-  /** below[k]: how many of the kept bins come before bin k of all the bins (length bins + 1). */
-  readonly below: Int32Array;
+  /** How many bins there are in all, kept or not. */
+  readonly allBins: number;
   readonly gamma: number;
 }
 
 export function searchBins(bins: CompactBins, allBins: number, gamma: number): SearchBins {
-  const { mids, counts, index } = bins;
+  const { mids, counts } = bins;
   const m = mids.length;
   const clippedWeights = new Float64Array(m);
   const c0 = new Float64Array(m + 1);
@@ -56,19 +56,16 @@ export function searchBins(bins: CompactBins, allBins: number, gamma: number): S
     c1[i + 1] = (c1[i] as number) + c * x;
     c2[i + 1] = (c2[i] as number) + c * x * x;
   }
-  const below = new Int32Array(allBins + 1);
-  for (let k = 0, j = 0; k <= allBins; k++) {
-    while (j < m && (index[j] as number) < k) j++;
-    below[k] = j;
-  }
-  return { bins, clippedWeights, c0, c1, c2, below, gamma };
+  return { bins, clippedWeights, c0, c1, c2, allBins, gamma };
 }
 
-/** About the number of kept bins whose midpoint is below `x`. */
+/**
+ * About the number of kept bins whose midpoint is below `x` (a binary search: a table over all
+ * the bins cost more to build than the searches, once per weight channel).
+ */
 function binsBelow(s: SearchBins, x: number): number {
-  const { below } = s;
   const k = Math.ceil((x - s.bins.lo) / s.bins.width - 0.5);
-  return below[Math.min(Math.max(0, k), below.length - 1)] as number;
+  return firstAtOrAbove(s.bins.index, Math.min(Math.max(0, k), s.allBins));
 }
 
 /**
@@ -103,36 +100,31 @@ export function cheapest(
   cost: (c: Candidate, limit: number) => number,
 ): number {
   const count = candidates.length;
-  const guess = new Float64Array(count);
-  const deltas = new Float64Array(count);
-  const offsets = new Float64Array(count);
-  const order = new Int32Array(count);
+  // The candidate of lowest estimate first, so that the best cost so far is low from the start;
+  // then all of them in list order (a sort by estimate cost more than it saved, once per weight
+  // channel). The answer does not depend on the order: a cost abandoned above the best so far
+  // cannot be the lowest, and every other cost is exact.
+  let first = 0;
+  let lowest = Number.POSITIVE_INFINITY;
   for (let i = 0; i < count; i++) {
     const { delta, offset } = candidates[i] as Candidate;
     const g = estimate(s, delta * offset, delta * (offset + steps), delta);
-    guess[i] = Number.isNaN(g) ? Number.POSITIVE_INFINITY : g;
-    deltas[i] = delta;
-    offsets[i] = offset;
-    order[i] = i;
+    if (g < lowest) {
+      lowest = g;
+      first = i;
+    }
   }
-  // By estimate; equal candidates (which have equal estimates) side by side, the earliest first.
-  order.sort(
-    (i, j) =>
-      (guess[i] as number) - (guess[j] as number) ||
-      (deltas[i] as number) - (deltas[j] as number) ||
-      (offsets[i] as number) - (offsets[j] as number) ||
-      i - j,
-  );
-  let best = 0;
-  let bestCost = Number.POSITIVE_INFINITY;
-  let previous = -1;
-  for (const i of order) {
-    // An equal candidate earlier in the list has the same cost: this one cannot win.
-    if (previous >= 0 && deltas[i] === deltas[previous] && offsets[i] === offsets[previous]) continue;
-    previous = i;
-    const c = cost(candidates[i] as Candidate, bestCost);
-    if (c < bestCost || (c === bestCost && i < best)) {
-      bestCost = c;
+  let best = first;
+  let bestCost = count > 0 ? cost(candidates[first] as Candidate, Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+  for (let i = 0; i < count; i++) {
+    if (i === first) continue;
+    const c = candidates[i] as Candidate;
+    // The same grid as the one before it (clamping makes runs of them): the same cost, later.
+    const previous = candidates[i - 1];
+    if (previous !== undefined && c.delta === previous.delta && c.offset === previous.offset) continue;
+    const value = cost(c, bestCost);
+    if (value < bestCost || (value === bestCost && i < best)) {
+      bestCost = value;
       best = i;
     }
   }

@@ -169,6 +169,7 @@ function readVariant(options: Readonly<Record<string, unknown>> | undefined): {
 export const tfEnhancedScheme: EncodingScheme = Object.freeze({
   name: 'tf-enhanced',
   statistics: 'histogram',
+  transientStats: true,
   description: "AIMET's SQNR search over a histogram; clips rare outliers, weighs clipping 3x.",
   compute(stats: TensorStats, spec: GridSpec): ChannelEncoding {
     const { variant, rest } = readVariant(spec.schemeOptions);
