@@ -58,9 +58,17 @@ describe('WebAssembly calibration kernels', () => {
       fc.assert(
         fc.property(
           batch,
-          fc.integer({ min: -30, max: 30 }),
+          // Bin widths around those of activations, and the edges of the float32 kernel's
+          // (2^-127 … 1) and of all widths.
+          fc.oneof(
+            { weight: 4, arbitrary: fc.integer({ min: -30, max: 30 }) },
+            { weight: 1, arbitrary: fc.constantFrom(-149, -148, -128, -127, -126, -1, 0, 1, 2, 40) },
+          ),
           fc.integer({ min: 1, max: HISTOGRAM_MAX_BINS }),
-          fc.integer({ min: -2000, max: 2000 }),
+          fc.oneof(
+            { weight: 4, arbitrary: fc.integer({ min: -2000, max: 2000 }) },
+            { weight: 1, arbitrary: fc.constantFrom(2 ** 30, -(2 ** 30), 2 ** 30 + 1, -(2 ** 30) - 1, 2 ** 30 - 5000) },
+          ),
           (values, e, length, first) => {
             const inv = pow2(-e);
             const js = new Float64Array(length).fill(3);
@@ -75,6 +83,21 @@ describe('WebAssembly calibration kernels', () => {
       );
     },
   );
+
+  it.skipIf(!status.available)('bin the smallest values as float64 does at the edges of the float32 kernel', () => {
+    // At width 2 (inv = 1/2, the float64 kernel), -2^-149 * inv rounds to -0 in float32: bin 0
+    // instead of -1. From width 1 down (the float32 kernel) the product is exact.
+    const tiny = new Float32Array([-1e-45, 1e-45, -1.1754942e-38, 0, -0, -1e-45, 1e-45, -3e-45, 1e-40]);
+    for (const e of [2, 1, 0, -1, -126, -127, -128]) {
+      const inv = pow2(-e);
+      const first = -8;
+      const js = new Float64Array(16);
+      const wasm = new Float64Array(16);
+      expect(binKnownJs(tiny, js, inv, first), `width 2^${e}`).toBe(true);
+      expect(binKnownWasm(tiny, wasm, inv, first), `width 2^${e}`).toBe(true);
+      expect(wasm, `width 2^${e}`).toEqual(js);
+    }
+  });
 
   it.skipIf(!status.available)('bin batches that fit, from inside and outside their memory, into the same counts', () => {
     // A fitted range (the common case): every value lands, so the counts must add up exactly.

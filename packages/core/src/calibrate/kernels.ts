@@ -15,6 +15,7 @@ interface WasmApi {
 interface KernelExports {
   readonly memory: WasmMemory;
   bin(src: number, n: number, counters: number, length: number, inv: number, first: number): void;
+  bin32(src: number, n: number, counters: number, length: number, inv: number, first: number): void;
   add(src: number, out: number, n: number, c: number): void;
   rsub(src: number, out: number, n: number, c: number): void;
   mul(src: number, out: number, n: number, c: number): void;
@@ -106,8 +107,8 @@ function inMemory(k: KernelExports, values: Float32Array): boolean {
 }
 
 /**
- * Bins `values` into `length` bins (bin `floor(v * inv) - first`, in float64 as the JavaScript
- * loops do) and returns the module's counters: four per bin (bin k's are 4k … 4k+3), then the four
+ * Bins `values` into `length` bins (bin `floor(v * inv) - first`, as the JavaScript loops compute
+ * it in float64; the kernel uses float32 lanes where they give the same bins) and returns the module's counters: four per bin (bin k's are 4k … 4k+3), then the four
  * of the stray bin `length`, which count values outside [0, length) and NaN. The caller adds them
  * up and must leave all 4·(length + 1) zero again. Undefined (nothing done) when the kernels
  * cannot take this batch (off, too many bins, no memory).
@@ -124,7 +125,10 @@ export function wasmBin(values: Float32Array, length: number, inv: number, first
     view.set(values);
     src = DATA;
   }
-  k.bin(src, values.length, COUNTERS, length, inv, first);
+  // Float32 lanes where they give the same bins (see kernels.wat): bins up to 1 wide, which
+  // activations' histograms have unless their range exceeds 4096.
+  if (inv >= 1 && inv <= 2 ** 127 && Math.abs(first) <= 2 ** 30) k.bin32(src, values.length, COUNTERS, length, inv, first);
+  else k.bin(src, values.length, COUNTERS, length, inv, first);
   views(k);
   return counters;
 }

@@ -60,6 +60,58 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $next))))
 
+  ;; "bin" with the bin computed in float32 lanes, four at a time: v * inv, floor, then the
+  ;; integer conversion and - first in i32. The same bins as "bin" when inv is a power of two in
+  ;; [1, 2^127] and |first| <= 2^30 (the caller checks): v * inv then only raises the exponent of v
+  ;; (subnormal v included), so it is exact in float32 unless it overflows, which a value inside
+  ;; the histogram (|bin| < 2^30) cannot. (With inv = 1/2, -2^-149 * inv would round to -0 and
+  ;; floor to bin 0 instead of -1.) A value far outside (±Infinity included) saturates the
+  ;; conversion, and - first leaves it outside [0, len) (at most 2^30 away from ±2^31, wrapped or
+  ;; not): a stray, as NaN is.
+  (func (export "bin32") (param $src i32) (param $n i32) (param $c i32) (param $len i32) (param $inv f32) (param $first i32)
+    (local $i i32) (local $end i32) (local $a i32) (local $s i32) (local $f f32)
+    (local $v v128) (local $k v128)
+    (local $inv4 v128) (local $first4 v128) (local $len4 v128) (local $base v128)
+    (local.set $inv4 (f32x4.splat (local.get $inv)))
+    (local.set $first4 (i32x4.splat (local.get $first)))
+    (local.set $len4 (i32x4.splat (local.get $len)))
+    (local.set $base (i32x4.add (i32x4.splat (local.get $c)) (v128.const i32x4 0 4 8 12)))
+    (local.set $i (local.get $src))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $v (v128.load (local.get $i)))
+        (local.set $k (i32x4.sub
+          (i32x4.trunc_sat_f32x4_s (f32x4.floor (f32x4.mul (local.get $v) (local.get $inv4))))
+          (local.get $first4)))
+        (local.set $k (v128.bitselect (local.get $k) (local.get $len4)
+          (v128.and (i32x4.lt_u (local.get $k) (local.get $len4)) (f32x4.eq (local.get $v) (local.get $v)))))
+        (local.set $k (i32x4.add (i32x4.shl (local.get $k) (i32.const 4)) (local.get $base)))
+        (local.set $a (i32x4.extract_lane 0 (local.get $k)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32x4.extract_lane 1 (local.get $k)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32x4.extract_lane 2 (local.get $k)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32x4.extract_lane 3 (local.get $k)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    ;; The last n mod 4 values, on counter 0 of their bins.
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $f (f32.load (local.get $i)))
+        (local.set $s (i32.sub (i32.trunc_sat_f32_s (f32.floor (f32.mul (local.get $f) (local.get $inv)))) (local.get $first)))
+        (local.set $s (select (local.get $s) (local.get $len)
+          (i32.and (i32.lt_u (local.get $s) (local.get $len)) (f32.eq (local.get $f) (local.get $f)))))
+        (local.set $a (i32.add (local.get $c) (i32.shl (local.get $s) (i32.const 4))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next))))
+
   ;; The elementwise ops of derived statistics (see derived-values.ts): out[i] = f(src[i]) for
   ;; n float32 values, four a step. Float32 IEEE arithmetic is what the backend's kernels do.
   ;; out[i] = src[i] + c, as float32 arithmetic rounds it.
