@@ -59,7 +59,11 @@ function findPython(): { python?: string; reason?: string } {
   try {
     console.log(`making a venv for the peer: python3 -m venv ${venv} && pip install onnxruntime onnx numpy`);
     if (!existsSync(py)) execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-    execFileSync(py, ['-m', 'pip', 'install', '-q', 'onnxruntime', 'onnx', 'numpy'], { stdio: 'inherit' });
+    // One retry, short timeouts: where only a local index answers (pip.conf's extra-index-url), the
+    // default index fails fast instead of retrying each package five times.
+    execFileSync(py, ['-m', 'pip', 'install', '-q', '--retries', '1', '--timeout', '15', 'onnxruntime', 'onnx', 'numpy'], {
+      stdio: 'inherit',
+    });
   } catch (error) {
     return { reason: `making the venv failed (${(error as Error).message.split('\n')[0]})` };
   }
