@@ -108,9 +108,10 @@ function inMemory(k: KernelExports, values: Float32Array): boolean {
 
 /**
  * Bins `values` into `length` bins (bin `floor(v * inv) - first`, as the JavaScript loops compute
- * it in float64; the kernel uses float32 lanes where they give the same bins) and returns the module's counters: four per bin (bin k's are 4k … 4k+3), then the four
- * of the stray bin `length`, which count values outside [0, length) and NaN. The caller adds them
- * up and must leave all 4·(length + 1) zero again. Undefined (nothing done) when the kernels
+ * it in float64; the kernel uses float32 lanes where they give the same bins) and returns the
+ * module's counters: four per bin (bin k's are 4k … 4k+3), then the four of the stray bin
+ * `length`, which count values outside [0, length) and NaN. The caller adds them up and must
+ * leave all 4·(length + 1) zero again. Undefined (nothing done) when the kernels
  * cannot take this batch (off, too many bins, no memory).
  */
 export function wasmBin(values: Float32Array, length: number, inv: number, first: number): Int32Array | undefined {

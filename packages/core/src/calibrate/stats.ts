@@ -54,6 +54,17 @@ export interface StatsFromValuesOptions {
   readonly dims?: readonly number[];
 }
 
+/**
+ * The canonical grid of a histogram covering [lo, hi] (at least 2^atLeast wide): its bin width
+ * 2^e, first bin and number of bins.
+ */
+function gridOf(lo: number, hi: number, atLeast?: number): { e: number; first: number; length: number } {
+  const e = canonicalLog2Width(lo, hi, atLeast);
+  const inv = pow2(-e);
+  const first = Math.floor(lo * inv);
+  return { e, first, length: Math.floor(hi * inv) - first + 1 };
+}
+
 /** Running statistics of one channel (or of the whole tensor). */
 class ChannelState {
   count = 0;
@@ -71,10 +82,7 @@ class ChannelState {
   extend(lo: number, hi: number): void {
     const newMin = Math.min(this.min, lo);
     const newMax = Math.max(this.max, hi);
-    const e = canonicalLog2Width(newMin, newMax, this.counts === undefined ? undefined : this.log2Width);
-    const inv = pow2(-e);
-    const first = Math.floor(newMin * inv);
-    const length = Math.floor(newMax * inv) - first + 1;
+    const { e, first, length } = gridOf(newMin, newMax, this.counts === undefined ? undefined : this.log2Width);
     const old = this.counts;
     if (old !== undefined && e === this.log2Width && first === this.first && length === old.length) return;
     const counts = new Float64Array(length);
@@ -571,13 +579,12 @@ export function channelStats(
       mn += 0;
       mx += 0;
       if (histogram) {
-        const e = canonicalLog2Width(mn, mx);
-        const inv = pow2(-e);
-        const first = Math.floor(mn * inv);
+        // The grid ChannelState.extend gives a fresh channel.
+        const { e, first, length } = gridOf(mn, mx);
         widths[j] = e;
         firsts[j] = first;
-        lengths[j] = Math.floor(mx * inv) - first + 1;
-        total += lengths[j] as number;
+        lengths[j] = length;
+        total += length;
       }
     }
     mins[j] = mn;

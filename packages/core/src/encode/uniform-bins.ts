@@ -2,6 +2,13 @@ import { pow2 } from '../calibrate/pow2.js';
 import type { HistogramData } from '../contracts/stats.js';
 import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js';
 
+/** The error for a target bin reached out of order (a bug: source bins reach them in order). */
+function outOfOrder(j: number, previous: number): QuantsimError {
+  return new QuantsimError('CALIBRATION', `uniformBins reached target bin ${j} after bin ${previous}.`, {
+    hint: 'This is a bug in quantsim; report it with the histogram.',
+  });
+}
+
 /**
  * Resamples a power-of-two histogram to `bins` equal bins over [lo, hi], the form that encoding
  * schemes search over. Each source bin is first narrowed to [lo, hi] (when [lo, hi] is the observed
@@ -15,12 +22,6 @@ import { InvalidArgumentError, QuantsimError } from '../errors/quantsim-error.js
  * @param bins - number of bins, a positive integer.
  * @returns the counts of the `bins` bins; bin j covers [lo + j·(hi-lo)/bins, lo + (j+1)·(hi-lo)/bins).
  */
-function outOfOrder(j: number, previous: number): QuantsimError {
-  return new QuantsimError('CALIBRATION', `uniformBins reached target bin ${j} after bin ${previous}.`, {
-    hint: 'This is a bug in quantsim; report it with the histogram.',
-  });
-}
-
 export function uniformBins(hist: HistogramData, lo: number, hi: number, bins: number): Float64Array {
   const { index, counts } = uniformBinsSparse(hist, lo, hi, bins);
   const out = new Float64Array(bins);
