@@ -13,7 +13,7 @@ export const KERNELS_TS = path.join(here, '..', 'packages', 'core', 'src', 'cali
 /** The binary module of the kernels' WAT text. */
 export async function assembleKernels(wat: string = readFileSync(KERNELS_WAT, 'utf8')): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const parsed = wabt.parseWat('kernels.wat', wat, { simd: true, sat_float_to_int: true });
+  const parsed = wabt.parseWat('kernels.wat', wat, { simd: true, sat_float_to_int: true, multi_value: true });
   try {
     parsed.resolveNames();
     parsed.validate();

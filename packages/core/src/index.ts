@@ -34,7 +34,13 @@ export {
   mergeCalibrationStats,
   statisticsRequests,
 } from './calibrate/collect.js';
-export { computeDerived } from './calibrate/derived-values.js';
+export {
+  computeDerived,
+  computeProduct,
+  type DerivedRange,
+  deriveRange,
+  type ProductOf,
+} from './calibrate/derived-values.js';
 export { dryRunShapes } from './calibrate/dry-run-shapes.js';
 export {
   type CalibrationData,
@@ -47,8 +53,6 @@ export {
 export { wasmKernelsStatus } from './calibrate/kernels.js';
 export {
   buildStatisticsGraph,
-  type DerivedRange,
-  deriveRange,
   type StatisticsOutputs,
   type TensorRequest,
 } from './calibrate/statistics-graph.js';

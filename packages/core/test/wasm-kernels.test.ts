@@ -2,11 +2,17 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { assembleKernels, KERNELS_TS, kernelsSource } from '../../../scripts/build-wasm.js';
-import { binWithDerived, computeDerived, type DerivedValues } from '../src/calibrate/derived-values.js';
+import {
+  binWithDerived,
+  computeDerived,
+  computeProduct,
+  type DerivedRange,
+  type DerivedValues,
+  type ProductOf,
+} from '../src/calibrate/derived-values.js';
 import { HISTOGRAM_MAX_BINS } from '../src/calibrate/histogram.js';
-import { reserveFloats, wasmClamp, wasmKernelsStatus, wasmMap } from '../src/calibrate/kernels.js';
+import { reserveFloats, wasmClamp, wasmKernelsStatus, wasmMap, wasmProduct } from '../src/calibrate/kernels.js';
 import { pow2 } from '../src/calibrate/pow2.js';
-import type { DerivedRange } from '../src/calibrate/statistics-graph.js';
 import {
   binKnownJs,
   binKnownWasm,
@@ -166,6 +172,51 @@ describe('WebAssembly calibration kernels', () => {
     );
   }
 
+  it.skipIf(!status.available)(
+    'product bit for bit as computeProduct, with the same extremes, on any float32 values (fast-check)',
+    () => {
+      fc.assert(
+        fc.property(batch, batch, (xs, ys) => {
+          const n = Math.min(xs.length, ys.length);
+          const a = xs.subarray(0, n);
+          const b = ys.subarray(0, n);
+          const expected = new Float32Array(n);
+          const extent = computeProduct(a, b, expected);
+          // The reference: each product rounded once to float32, its extremes found one by one.
+          const nan = expected.some((v) => Number.isNaN(v));
+          for (let i = 0; i < n; i++) expect(Object.is(expected[i], Math.fround((a[i] as number) * (b[i] as number)))).toBe(true);
+          const region = reserveFloats(3 * n + 1) as Float32Array;
+          const [wa, wb, out] = [0, 1, 2].map((k) => region.subarray(k * n, k * n + n)) as [
+            Float32Array,
+            Float32Array,
+            Float32Array,
+          ];
+          wa.set(a);
+          wb.set(b);
+          const got = wasmProduct(wa, wb, out);
+          expect(bits(out)).toEqual(bits(expected));
+          if (nan || n === 0) {
+            expect(got?.map((v) => Number.isNaN(v))).toEqual([nan, nan]);
+            expect(extent.map((v) => Number.isNaN(v))).toEqual([nan, nan]);
+          } else {
+            // A zero extreme may differ in sign: the range takes it as +0.
+            expect(got?.map((v) => v + 0)).toEqual(extent.map((v) => v + 0));
+            expect(extent[0] + 0).toBe(Math.min(...expected) + 0);
+            expect(extent[1] + 0).toBe(Math.max(...expected) + 0);
+          }
+          // In place, into the first factor.
+          expect(wasmProduct(wa, wb, wa)).toBeDefined();
+          expect(bits(wa)).toEqual(bits(expected));
+        }),
+        { numRuns: 300 },
+      );
+      // Views of other memory, or of different lengths, are left to JavaScript.
+      const region = reserveFloats(8) as Float32Array;
+      expect(wasmProduct(new Float32Array(4), region.subarray(0, 4), region.subarray(4, 8))).toBeUndefined();
+      expect(wasmProduct(region.subarray(0, 4), region.subarray(4, 7), region.subarray(4, 8))).toBeUndefined();
+    },
+  );
+
   it('binWithDerived gives the same statistics with the kernels turned off (QUANTSIM_NO_WASM)', async () => {
     vi.resetModules();
     process.env.QUANTSIM_NO_WASM = '1';
@@ -180,11 +231,17 @@ describe('WebAssembly calibration kernels', () => {
       delete process.env.QUANTSIM_NO_WASM;
       vi.resetModules();
     }
-    // A hardswish-like chain, a second branch, a reordering (identity) and a non-float32 constant.
-    const chain: { tensor: string; how: DerivedRange }[] = [
+    // A hardswish-like chain and its product, what follows from the product, a second branch, a
+    // reordering (identity), a product that overflows and a non-float32 constant.
+    const chain: { tensor: string; how: DerivedRange | ProductOf }[] = [
       { tensor: 'plus3', how: { from: 'x', op: 'add', constant: 3 } },
       { tensor: 'clipped', how: { from: 'plus3', op: 'clip', lo: 0, hi: 6 } },
       { tensor: 'gate', how: { from: 'clipped', op: 'div', constant: 6 } },
+      { tensor: 'hswish', how: { op: 'product', from: 'x', other: 'gate' } },
+      { tensor: 'hswishHalf', how: { from: 'hswish', op: 'mul', constant: 0.5 } },
+      { tensor: 'huge', how: { from: 'hswishHalf', op: 'mul', constant: 1e37 } },
+      { tensor: 'hugeSquare', how: { op: 'product', from: 'huge', other: 'huge' } },
+      { tensor: 'hugeSquareHalf', how: { from: 'hugeSquare', op: 'mul', constant: 0.5 } },
       { tensor: 'moved', how: { from: 'gate', op: 'identity' } },
       { tensor: 'neg', how: { from: 'x', op: 'mul', constant: -2 } },
       { tensor: 'relu', how: { from: 'neg', op: 'relu' } },
@@ -208,7 +265,7 @@ describe('WebAssembly calibration kernels', () => {
       bin: typeof binWithDerived,
       create: typeof createStatsAccumulator,
       batches: Float32Array[],
-      links: { tensor: string; how: DerivedRange }[],
+      links: { tensor: string; how: DerivedRange | ProductOf }[],
     ) => {
       const accs = new Map<string, StatsAccumulator>();
       const acc = (t: string) => {
@@ -217,15 +274,8 @@ describe('WebAssembly calibration kernels', () => {
         return a;
       };
       for (const [b, values] of batches.entries()) {
-        // Ranges as the statistics graph gives them (computed here with the JavaScript reference),
-        // left out on every third batch.
-        const live = new Map([['x', values]]);
-        const derived: DerivedValues[] = links.map((l) => {
-          const out = new Float32Array(values.length);
-          computeDerived(l.how, live.get(l.how.from) as Float32Array, out);
-          live.set(l.tensor, out);
-          return { tensor: l.tensor, how: l.how, ...(b % 3 === 2 ? {} : { range: rangeOf(out) }) };
-        });
+        // The source's range as the statistics graph gives it, left out on every third batch.
+        const derived: DerivedValues[] = links.map((l) => ({ tensor: l.tensor, how: l.how }));
         bin(acc, 'x', values, b % 3 === 2 ? undefined : rangeOf(values), derived);
       }
       return Object.fromEntries([...accs].map(([t, a]) => [t, a.toStats()]));
@@ -240,6 +290,28 @@ describe('WebAssembly calibration kernels', () => {
       const offResult = run(off.binWithDerived, offStats.createStatsAccumulator, batches, links);
       expect(Object.keys(on).length).toBe(links.length + 1);
       expect(on).toEqual(offResult);
+      // Computed here from every element, the checked way: the same statistics.
+      const reference = new Map<string, StatsAccumulator>();
+      for (const values of batches) {
+        const live = new Map([['x', values]]);
+        const add = (t: string, v: Float32Array) => {
+          const a = reference.get(t) ?? createStatsAccumulator({ histogram: true });
+          reference.set(t, a);
+          a.add(v);
+        };
+        add('x', values);
+        for (const l of links) {
+          const out = new Float32Array(values.length);
+          const src = live.get(l.how.from) as Float32Array;
+          if (l.how.op === 'product') computeProduct(src, live.get(l.how.other) as Float32Array, out);
+          else computeDerived(l.how, src, out);
+          live.set(l.tensor, out);
+          add(l.tensor, out);
+        }
+      }
+      expect(on).toEqual(Object.fromEntries([...reference].map(([t, a]) => [t, a.toStats()])));
+      expect(on.hugeSquare?.nonFinite).toBeGreaterThan(0);
+      expect(on.hugeSquareHalf?.nonFinite).toBe(on.hugeSquare?.nonFinite);
     }
   });
 

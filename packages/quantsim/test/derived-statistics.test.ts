@@ -2,9 +2,11 @@ import { CpuBackend } from '@quantsim/backends';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../test-support/random.js';
 import {
+  type Backend,
   buildStatisticsGraph,
   type CalibrationStats,
   computeDerived,
+  computeProduct,
   createStatsAccumulator,
   float,
   loadModel,
@@ -17,7 +19,11 @@ import {
  * Chains of monotone ops with scalar constants (derived in the statistics graph) and ops that are
  * not (reduced): the decomposed hardswish, Sub both ways, Mul by a negative constant first, Relu,
  * Transpose, Div, Clip with one bound or none, a Mul that overflows to infinity, and operands that
- * rule derivation out (two activations, a zero, a two-element constant, c / x, Sigmoid).
+ * rule derivation out (two activations, a zero, a two-element constant, c / x, Sigmoid). Products
+ * of two activations (computed from their factors for histograms, reduced otherwise): the
+ * hardswish's, `x ⊙ (x + 3)` (which overflows), `4x ⊙ gate` (−∞ · 0 = NaN where
+ * x < -8.5e37), and two that are not computed: factors reordered apart (Transpose) and factors of
+ * different sources.
  */
 function chain(opset: number) {
   const b = new ModelBuilder({ opset });
@@ -30,6 +36,7 @@ function chain(opset: number) {
   b.initializer('negThird', [1], [-1 / 3]);
   b.initializer('one', [1], [1]);
   b.initializer('huge', [1], [1e37]);
+  b.initializer('four', [1], [4]);
   b.initializer('pair', [2, 1, 1], [1, 2]);
   b.initializer('shape', [2], [6, 8], 'int64');
   b.node('Add', ['x', 'three'], { outputs: ['plus3'] });
@@ -51,6 +58,10 @@ function chain(opset: number) {
   b.node('Mul', ['x', 'zero'], { outputs: ['zeroed'] }); // a zero constant: reduced
   b.node('Add', ['x', 'pair'], { outputs: ['paired'] }); // two elements: reduced
   b.node('Div', ['six', 'sum'], { outputs: ['inverse'] }); // c / x: reduced
+  b.node('Mul', ['x', 'plus3'], { outputs: ['sq'] });
+  b.node('Mul', ['sq', 'half'], { outputs: ['sqHalf'] });
+  b.node('Mul', ['moved', 'divided'], { outputs: ['movedSq'] }); // a factor of a Transpose: reduced
+  b.node('Mul', ['paired', 'x'], { outputs: ['mixed'] }); // factors of two sources: reduced
   if (opset >= 11) {
     b.node('Clip', ['x', 'zero'], { outputs: ['lower'] });
     b.node('Clip', ['x', '', 'six'], { outputs: ['upper'] });
@@ -58,13 +69,29 @@ function chain(opset: number) {
     b.node('Clip', ['x'], { outputs: ['lower'], attrs: { min: float(0) } });
     b.node('Clip', ['x'], { outputs: ['upper'], attrs: { max: float(6) } });
   }
-  for (const o of ['flat', 'overflowScaled', 'zeroed', 'paired', 'inverse', 'lower', 'upper']) b.output(o);
+  b.node('Mul', ['x', 'four'], { outputs: ['x4'] }); // infinite where |x| > 8.5e37
+  b.node('Mul', ['x4', 'gate'], { outputs: ['gated'] });
+  b.node('Relu', ['gated'], { outputs: ['gatedRelu'] });
+  for (const o of [
+    'flat',
+    'overflowScaled',
+    'zeroed',
+    'paired',
+    'inverse',
+    'lower',
+    'upper',
+    'sqHalf',
+    'movedSq',
+    'mixed',
+    'gatedRelu',
+  ])
+    b.output(o);
   return b.build();
 }
 
 const DERIVED = ['plus3', 'clipped', 'gate', 'minusHalf', 'oneMinus', 'times', 'relu', 'moved', 'divided', 'flat'];
-const DERIVED_OVERFLOW = ['overflow', 'overflowScaled', 'lower', 'upper'];
-const REDUCED = ['hswish', 'sig', 'sum', 'zeroed', 'paired', 'inverse'];
+const DERIVED_OVERFLOW = ['overflow', 'overflowScaled', 'lower', 'upper', 'sqHalf', 'x4', 'gatedRelu'];
+const REDUCED = ['hswish', 'sig', 'sum', 'zeroed', 'paired', 'inverse', 'sq', 'movedSq', 'mixed', 'gated'];
 
 /**
  * Random samples with negatives, zeros of both signs and tiny values; with `huge`, values near the
@@ -89,6 +116,15 @@ function samples(count: number, seed: number, { huge = false, nan = -1 } = {}) {
     }
     if (s === nan) data[7] = Number.NaN;
     return { x: { data, dims: [2, 3, 8] } };
+  });
+}
+
+/** The samples with one element set to -1e38 (finite, but not 4 times it). */
+function oneLarge(data: ReturnType<typeof samples>): ReturnType<typeof samples> {
+  return data.map(({ x }) => {
+    const values = x.data.slice();
+    values[5] = -1e38;
+    return { x: { data: values, dims: x.dims } };
   });
 }
 
@@ -238,19 +274,66 @@ describe('derived statistics (monotone ops with scalar constants)', () => {
       const requested = job.requests.map((r) => r.tensor);
       expect(job.requests.every((r) => r.full)).toBe(true);
       const built = buildStatisticsGraph(await loadModel(job.model), job.requests);
-      // Whole tensors derived from whole tensors: computed in JavaScript, neither outputs nor reduced.
+      // Whole tensors derived from whole tensors, and products of two computed from one: computed
+      // in JavaScript, neither outputs nor reduced.
       const computed = built.outputs.filter((o) => o.computed);
       expect(computed.length).toBeGreaterThan(5);
-      expect(computed.every((o) => o.derived && o.values === undefined && o.index === undefined)).toBe(true);
+      expect(
+        computed.every(
+          (o) => (o.derived !== undefined) !== (o.product !== undefined) && o.values === undefined && o.index === undefined,
+        ),
+      ).toBe(true);
+      expect(Object.fromEntries(computed.flatMap((o) => (o.product ? [[o.tensor, o.product]] : [])))).toEqual({
+        hswish: { op: 'product', from: 'x', other: 'gate' },
+        sq: { op: 'product', from: 'x', other: 'plus3' },
+        gated: { op: 'product', from: 'x4', other: 'gate' },
+      });
+      for (const t of ['movedSq', 'mixed']) expect(built.outputs.find((o) => o.tensor === t)?.index, t).toBeDefined();
+      // A product with a derived tensor that is only reduced (a minmax layer, say) is reduced too:
+      // that tensor's range needs the product's in the main thread.
+      const mixedSchemes = buildStatisticsGraph(
+        await loadModel(job.model),
+        job.requests.map((r) => (r.tensor === 'oneMinus' ? { ...r, full: false } : r)),
+      );
+      const hswish = mixedSchemes.outputs.find((o) => o.tensor === 'hswish');
+      expect(hswish?.product).toBeUndefined();
+      expect(hswish?.index).toBeDefined();
+      expect(mixedSchemes.outputs.find((o) => o.tensor === 'sq')?.product).toBeDefined();
       const outputs = new Set((built.model.proto.graph?.output ?? []).map((o) => o.name));
       for (const o of computed) expect(outputs.has(o.tensor), o.tensor).toBe(false);
-      for (const [data, options] of [
-        [samples(6, 21 + opset), {}],
-        [samples(6, 23 + opset, { huge: true }), { nonFinite: 'ignore' as const }],
-        [samples(4, 25 + opset, { nan: 2 }), { nonFinite: 'ignore' as const }],
+      // The tensors each run fetches: a product whose factors are not all finite in a sample (4x
+      // overflows in the huge samples) is fetched with what follows from it, as what Clip or Relu
+      // make of ∞ · 0 = NaN depends on the backend; otherwise products are computed.
+      const fetched: string[] = [];
+      const cpu = new CpuBackend();
+      const recording: Backend = {
+        name: 'recording',
+        capabilities: cpu.capabilities,
+        probe: () => cpu.probe(),
+        createSession: async (bytes, options) => {
+          const session = await cpu.createSession(bytes, options);
+          return {
+            inputNames: session.inputNames,
+            outputNames: session.outputNames,
+            run: (feeds, names) => {
+              fetched.push(...(names ?? []));
+              return session.run(feeds, names);
+            },
+            release: () => session.release(),
+          };
+        },
+      };
+      for (const [data, options, productsFetched] of [
+        [samples(6, 21 + opset), {}, false],
+        [samples(6, 23 + opset, { huge: true }), { nonFinite: 'ignore' as const }, true],
+        [samples(4, 25 + opset, { nan: 2 }), { nonFinite: 'ignore' as const }, true],
+        // One large value: x and its sum stay finite, 4x does not.
+        [oneLarge(samples(4, 27 + opset)), { nonFinite: 'ignore' as const }, true],
       ] as const) {
-        const stats = await quant(model).scheme('percentile').collectStats(data, options);
+        fetched.length = 0;
+        const stats = await quant(model).backend(recording).scheme('percentile').collectStats(data, options);
         expect(plain(stats.tensors)).toEqual(plain(await everyHistogram(model, requested, data)));
+        expect(fetched.includes('gated') && fetched.includes('gatedRelu')).toBe(productsFetched);
       }
     });
 
@@ -260,7 +343,11 @@ describe('derived statistics (monotone ops with scalar constants)', () => {
       const job = await quant(model).scheme('percentile').statisticsJob();
       const built = buildStatisticsGraph(await loadModel(job.model), job.requests);
       const computed = built.outputs.filter((o) => o.computed);
-      const tensors = [...new Set(computed.flatMap((o) => [o.tensor, o.derived?.from as string]))];
+      const tensors = [
+        ...new Set(
+          computed.flatMap((o) => [o.tensor, ...(o.product ? [o.product.from, o.product.other] : [o.derived?.from as string])]),
+        ),
+      ];
       const exposed = buildStatisticsGraph(
         model,
         tensors.map((tensor) => ({ tensor, full: true })),
@@ -276,11 +363,14 @@ describe('derived statistics (monotone ops with scalar constants)', () => {
           );
           const value = (t: string) => (t === 'x' ? feeds.x.data : out[t]?.data) as Float32Array;
           for (const o of computed) {
-            const how = o.derived as NonNullable<typeof o.derived>;
             const want = value(o.tensor);
             const got = new Float32Array(want.length);
-            if (how.op === 'identity') continue; // the same multiset, reordered (no arithmetic)
-            computeDerived(how, value(how.from), got);
+            if (o.product) computeProduct(value(o.product.from), value(o.product.other), got);
+            else {
+              const how = o.derived as NonNullable<typeof o.derived>;
+              if (how.op === 'identity') continue; // the same multiset, reordered (no arithmetic)
+              computeDerived(how, value(how.from), got);
+            }
             // Bit for bit, but for the sign of zero (one histogram bin either way).
             for (let i = 0; i < want.length; i++) {
               const a = (want[i] as number) + 0;

@@ -12,14 +12,9 @@ import { createStatsAccumulator, mergeTensorStats } from './stats.js';
 export type { CalibrateOptions, CalibrationProgress, CalibrationStats } from '../contracts/calibration.js';
 
 import { CalibrationError } from '../errors/calibration-error.js';
+import { type DerivedRange, type DerivedValues, deriveRange } from './derived-values.js';
 import { type CalibrationData, checkFeeds, iterateData } from './feeds.js';
-import {
-  buildStatisticsGraph,
-  type DerivedRange,
-  deriveRange,
-  type StatisticsOutputs,
-  type TensorRequest,
-} from './statistics-graph.js';
+import { buildStatisticsGraph, type StatisticsOutputs, type TensorRequest } from './statistics-graph.js';
 
 export { CalibrationError } from '../errors/calibration-error.js';
 
@@ -75,26 +70,29 @@ export async function collectStats(
     if (!whole(o) && !o.computed)
       ranges.set(o.tensor, { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, nonFinite: 0 });
   }
-  // Derived tensors after their sources (a source may itself be derived).
+  // Derived tensors and products after their sources (a source may itself be derived).
   const byTensor = new Map(outputs.map((o) => [o.tensor, o]));
   const derivedOrder: StatisticsOutputs[] = [];
   {
     const placed = new Set<string>();
     const place = (o: StatisticsOutputs) => {
-      if (!o.derived || placed.has(o.tensor)) return;
+      if ((!o.derived && !o.product) || placed.has(o.tensor)) return;
       placed.add(o.tensor);
-      const source = byTensor.get(o.derived.from);
-      if (source) place(source);
+      for (const from of sourcesOf(o)) {
+        const source = byTensor.get(from);
+        if (source) place(source);
+      }
       derivedOrder.push(o);
     };
     for (const o of outputs) place(o);
   }
-  // The tensors whose values are computed from each fetched whole tensor's, in dependency order.
+  // The tensors whose values are computed from each fetched whole tensor's, in dependency order
+  // (a product's factors are computed from the same one).
   const computedFrom = new Map<string, StatisticsOutputs[]>();
   for (const o of derivedOrder) {
     if (!o.computed) continue;
     let root = o;
-    while (root.computed) root = byTensor.get((root.derived as DerivedRange).from) as StatisticsOutputs;
+    while (root.computed) root = byTensor.get(sourcesOf(root)[0] as string) as StatisticsOutputs;
     const list = computedFrom.get(root.tensor) ?? [];
     list.push(o);
     computedFrom.set(root.tensor, list);
@@ -151,6 +149,8 @@ export async function collectStats(
           sample.set(o.tensor, finite ? { count: element(sizes, i), lo, hi } : undefined);
         }
         for (const o of derivedOrder) {
+          // A product's range is only known where it is computed (the binning).
+          if (o.product) continue;
           const d = o.derived as DerivedRange;
           const source = sample.get(d.from);
           const [lo, hi] = source ? deriveRange(d, source.lo, source.hi) : [Number.NaN, Number.NaN];
@@ -171,14 +171,21 @@ export async function collectStats(
             // of the tensors computed from it are computed then, from finite values only.
             const s = sample.get(o.tensor);
             const values = floatData(result[o.values as string], o.tensor);
-            const children = computedFrom.get(o.tensor) ?? [];
-            if (!s) fetchComputed.push(...children);
-            const derived = !s
-              ? []
-              : children.map((c) => {
-                  const r = sample.get(c.tensor);
-                  return { tensor: c.tensor, how: c.derived as DerivedRange, ...(r ? { range: { min: r.lo, max: r.hi } } : {}) };
-                });
+            const derived: DerivedValues[] = [];
+            if (s) {
+              // A product of factors that are not all finite may hold NaN (∞ · 0), and what
+              // Clip or Relu make of NaN depends on the backend's kernel: such a product and
+              // what is computed from it are fetched.
+              const fetched = new Set<string>();
+              for (const c of computedFrom.get(o.tensor) ?? []) {
+                const sources = sourcesOf(c);
+                const unsure = c.product ? sources.some((f) => sample.get(f) === undefined) : sources.some((f) => fetched.has(f));
+                if (unsure) {
+                  fetched.add(c.tensor);
+                  fetchComputed.push(c);
+                } else derived.push({ tensor: c.tensor, how: c.product ?? (c.derived as DerivedRange) });
+              }
+            } else fetchComputed.push(...(computedFrom.get(o.tensor) ?? []));
             const found = binner.add(
               o.tensor,
               values,
@@ -278,6 +285,12 @@ export function mergeCalibrationStats(a: CalibrationStats, b: CalibrationStats):
     tensors[t] = other ? mergeTensorStats(other, s) : s;
   }
   return { samples: a.samples + b.samples, tensors };
+}
+
+/** The tensors a derived tensor's or a product's values are computed from (none for others). */
+function sourcesOf(o: StatisticsOutputs): string[] {
+  if (o.product) return [o.product.from, o.product.other];
+  return o.derived ? [o.derived.from] : [];
 }
 
 /** Element `i` of a packed statistics output. */

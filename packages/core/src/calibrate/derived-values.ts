@@ -1,18 +1,88 @@
 import { CalibrationError } from '../errors/calibration-error.js';
-import { type KernelMap, reserveFloats, wasmClamp, wasmMap } from './kernels.js';
-import type { DerivedRange } from './statistics-graph.js';
+import { type KernelMap, reserveFloats, wasmClamp, wasmMap, wasmProduct } from './kernels.js';
 import type { KnownRange, StatsAccumulator } from './stats.js';
 
 /**
- * A whole activation whose values JavaScript computes from another one's instead of copying them
- * out of the backend: `how` is the monotone op with a scalar constant that gives it from
- * `how.from` (see {@link DerivedRange}), `range` its exact range in this sample when every value
- * is finite.
+ * How a tensor's range follows from that of another requested tensor, without reductions of its
+ * own: the tensor is `f(from)` elementwise for a monotone `f` (see {@link deriveRange}), so its
+ * minimum and maximum are `f` of the source's (swapped when `f` decreases), its element count is
+ * the source's, and it holds no NaN or infinity when the source holds none and the derived range
+ * is finite. `constant` is the scalar operand of `add`, `sub`, `rsub` (`constant − x`), `mul` and
+ * `div` (`x / constant`); `lo` and `hi` the bounds of `clip` (absent: none). `relu` is `clip`
+ * with `lo` 0; `identity` stands for pure data movement (Identity, Reshape, Flatten, Squeeze,
+ * Unsqueeze, Transpose).
+ */
+export interface DerivedRange {
+  readonly from: string;
+  readonly op: 'identity' | 'add' | 'sub' | 'rsub' | 'mul' | 'div' | 'clip' | 'relu';
+  readonly constant?: number;
+  readonly lo?: number;
+  readonly hi?: number;
+}
+
+/**
+ * The range of a derived tensor from its source's range `[lo, hi]` (finite float32 values), as
+ * float32 IEEE arithmetic gives it elementwise: rounding is monotone, so the extremes of `f(x)`
+ * are `f` of the extremes of `x`; `Math.fround` of a double sum, difference, product or quotient
+ * of two float32 values is the float32 result. A zero result is +0.
+ */
+export function deriveRange(d: DerivedRange, lo: number, hi: number): [number, number] {
+  const c = d.constant ?? 0;
+  let a: number;
+  let b: number;
+  switch (d.op) {
+    case 'identity':
+      [a, b] = [lo, hi];
+      break;
+    case 'add':
+      [a, b] = [Math.fround(lo + c), Math.fround(hi + c)];
+      break;
+    case 'sub':
+      [a, b] = [Math.fround(lo - c), Math.fround(hi - c)];
+      break;
+    case 'rsub':
+      [a, b] = [Math.fround(c - hi), Math.fround(c - lo)];
+      break;
+    case 'mul':
+      [a, b] = c > 0 ? [Math.fround(lo * c), Math.fround(hi * c)] : [Math.fround(hi * c), Math.fround(lo * c)];
+      break;
+    case 'div':
+      [a, b] = c > 0 ? [Math.fround(lo / c), Math.fround(hi / c)] : [Math.fround(hi / c), Math.fround(lo / c)];
+      break;
+    case 'relu':
+      [a, b] = [Math.max(lo, 0), Math.max(hi, 0)];
+      break;
+    case 'clip': {
+      const clip = (v: number) => Math.min(Math.max(v, d.lo ?? Number.NEGATIVE_INFINITY), d.hi ?? Number.POSITIVE_INFINITY);
+      [a, b] = [clip(lo), clip(hi)];
+      break;
+    }
+  }
+  return [a + 0, b + 0];
+}
+
+/**
+ * A whole activation that is the elementwise product of two others, `from ⊙ other`, both computed
+ * from the same fetched tensor by monotone ops with scalar constants and no data movement (so the
+ * three have one shape and one element order), such as the `x ⊙ clip(x + 3, 0, 6)` of a
+ * decomposed hardswish. Its range follows from no other range: the thread that computes its values
+ * takes it from them.
+ */
+export interface ProductOf {
+  readonly op: 'product';
+  readonly from: string;
+  readonly other: string;
+}
+
+/**
+ * A whole activation whose values are computed from those of another one (or two, for a
+ * product) instead of copied out of the backend: `how` is the monotone op with a scalar constant
+ * (see {@link DerivedRange}) or the product that gives it. Its range in the sample is derived
+ * where its values are computed (see {@link binWithDerived}).
  */
 export interface DerivedValues {
   readonly tensor: string;
-  readonly how: DerivedRange;
-  readonly range?: KnownRange;
+  readonly how: DerivedRange | ProductOf;
 }
 
 /**
@@ -113,6 +183,25 @@ function clamp(src: Float32Array, out: Float32Array, lo: number, hi: number): vo
   for (; i < src.length; i++) out[i] = Math.min(Math.max(src[i] as number, lo), hi);
 }
 
+/**
+ * `out[i] = a[i] · b[i]` as the float32 op does it (the double product of two float32 values is
+ * exact, so `Math.fround` of it is the float32 product), and the least and greatest product: both
+ * NaN when a product is NaN. The arrays have one length.
+ */
+export function computeProduct(a: Float32Array, b: Float32Array, out: Float32Array): [number, number] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  let nan = false;
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.fround((a[i] as number) * (b[i] as number));
+    out[i] = v;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (Number.isNaN(v)) nan = true;
+  }
+  return nan ? [Number.NaN, Number.NaN] : [lo, hi];
+}
+
 // Both loops of every op run here first (V8 allocates feedback after a few calls), so that their
 // optimised code does not give up on the first calibration that reaches a loop's tail.
 {
@@ -124,6 +213,7 @@ function clamp(src: Float32Array, out: Float32Array, lo: number, hi: number): vo
     multiply(src, out, -2);
     divide(src, out, 6);
     clamp(src, out, 0, 6);
+    computeProduct(src, src, out);
   }
 }
 
@@ -131,10 +221,27 @@ function clamp(src: Float32Array, out: Float32Array, lo: number, hi: number): vo
 const pool = new Map<number, Float32Array[]>();
 
 /**
+ * The range of a monotone derived tensor in a sample, from its source's (undefined: the source's
+ * is unknown or the derived one is not finite, as {@link deriveRange} gives it).
+ */
+function derivedRange(how: DerivedRange, source: KnownRange | undefined): KnownRange | undefined {
+  if (!source) return undefined;
+  const [min, max] = deriveRange(how, source.min, source.max);
+  return Number.isFinite(min) && Number.isFinite(max) ? { min, max } : undefined;
+}
+
+/** A product's range from its extremes: undefined unless both are finite; a zero extreme is +0. */
+function extentRange([min, max]: [number, number]): KnownRange | undefined {
+  return Number.isFinite(min) && Number.isFinite(max) ? { min: min + 0, max: max + 0 } : undefined;
+}
+
+/**
  * Bins `values` of `tensor` and then every tensor of `derived` (in dependency order: a source
- * before what it gives), computing each one's values from its source's. A store into a
- * `Float32Array` rounds to float32, which is what makes the double arithmetic of
- * {@link computeDerived} exact. Returns the first tensor that held NaN or infinite values, if any.
+ * before what it gives), computing each one's values from its source's, and its range: derived
+ * from the source's range (`range`, the exact extremes of `values` when all are finite) for a
+ * monotone op, taken from the values for a product. A store into a `Float32Array` rounds to
+ * float32, which is what makes the double arithmetic of {@link computeDerived} exact. Returns the
+ * first tensor that held NaN or infinite values, if any.
  */
 export function binWithDerived(
   accumulator: (tensor: string) => StatsAccumulator,
@@ -154,19 +261,35 @@ export function binWithDerived(
   add(tensor, values, range);
   if (derived.length === 0) return nonFinite;
   const live = new Map<string, Float32Array>([[tensor, values]]);
+  const ranges = new Map<string, KnownRange | undefined>([[tensor, range]]);
   const taken: Float32Array[] = [];
+  const buffer = (length: number) => {
+    const b = pool.get(length)?.pop() ?? new Float32Array(length);
+    taken.push(b);
+    return b;
+  };
   try {
     for (const d of derived) {
-      const src = live.get(d.how.from);
-      if (!src) throw notBinnedBefore(d);
-      // Data movement keeps the multiset of values, which is all a histogram sees.
-      const out = d.how.op === 'identity' ? src : (pool.get(src.length)?.pop() ?? new Float32Array(src.length));
-      if (out !== src) {
-        taken.push(out);
-        computeDerived(d.how, src, out);
+      const how = d.how;
+      const src = live.get(how.from);
+      if (!src) throw notBinnedBefore(d, how.from);
+      let out = src;
+      let r: KnownRange | undefined;
+      if (how.op === 'product') {
+        const other = factor(live, d, src.length);
+        out = buffer(src.length);
+        r = extentRange(computeProduct(src, other, out));
+      } else {
+        // Data movement keeps the multiset of values, which is all a histogram sees.
+        if (how.op !== 'identity') {
+          out = buffer(src.length);
+          computeDerived(how, src, out);
+        }
+        r = derivedRange(how, ranges.get(how.from));
       }
       live.set(d.tensor, out);
-      add(d.tensor, out, d.range);
+      ranges.set(d.tensor, r);
+      add(d.tensor, out, r);
     }
   } finally {
     for (const b of taken) {
@@ -177,6 +300,20 @@ export function binWithDerived(
     }
   }
   return nonFinite;
+}
+
+/** A product's second factor, binned before it and as long as the first. */
+function factor(live: ReadonlyMap<string, Float32Array>, d: DerivedValues, length: number): Float32Array {
+  const how = d.how as ProductOf;
+  const other = live.get(how.other);
+  if (!other) throw notBinnedBefore(d, how.other);
+  if (other.length !== length)
+    throw new CalibrationError(
+      'CALIBRATION',
+      `The factors of '${d.tensor}', '${how.from}' and '${how.other}', hold ${length} and ${other.length} values in one sample.`,
+      'This is a bug in quantsim (a product is computed only from factors of one shape); report it with the model.',
+    );
+  return other;
 }
 
 /** The kernel op and constant that compute `how` in float32, or undefined where it has none. */
@@ -218,43 +355,56 @@ function binWithDerivedWasm(
   range: KnownRange | undefined,
   derived: readonly DerivedValues[],
 ): boolean {
-  const ops = derived.map((d) => (d.how.op === 'identity' ? 'identity' : kernelOp(d.how)));
+  const ops = derived.map((d) => (d.how.op === 'identity' || d.how.op === 'product' ? d.how.op : kernelOp(d.how)));
   if (ops.some((o) => o === undefined)) return false;
   const n = values.length;
+  const known = new Set([tensor]);
+  for (const d of derived) {
+    for (const from of d.how.op === 'product' ? [d.how.from, d.how.other] : [d.how.from])
+      if (!known.has(from)) throw notBinnedBefore(d, from);
+    known.add(d.tensor);
+  }
   const slots = 1 + ops.filter((o) => o !== 'identity').length;
   const region = reserveFloats(slots * n);
   if (region === undefined) return false;
   // Views only after the reservation (a grow detaches them); no kernel grows the memory after it.
   const source = region.subarray(0, n);
   source.set(values);
-  const known = new Set([tensor]);
-  for (const d of derived) {
-    if (!known.has(d.how.from)) throw notBinnedBefore(d);
-    known.add(d.tensor);
-  }
   const live = new Map<string, Float32Array>([[tensor, source]]);
+  const ranges = new Map<string, KnownRange | undefined>([[tensor, range]]);
   add(tensor, source, range);
   let slot = 1;
   derived.forEach((d, j) => {
-    const src = live.get(d.how.from) as Float32Array;
+    const how = d.how;
+    const src = live.get(how.from) as Float32Array;
     const o = ops[j] as Exclude<(typeof ops)[number], undefined>;
     let out = src;
     if (o !== 'identity') {
       out = region.subarray(slot * n, slot * n + n);
       slot++;
-      const done = o.op === 'clamp' ? wasmClamp(src, out, o.lo, o.hi) : wasmMap(o.op, src, out, o.c);
-      if (!done) computeDerived(d.how, src, out);
+    }
+    let r: KnownRange | undefined;
+    if (how.op === 'product') {
+      const other = factor(live, d, n);
+      r = extentRange(wasmProduct(src, other, out) ?? computeProduct(src, other, out));
+    } else {
+      if (o !== 'identity' && o !== 'product') {
+        const done = o.op === 'clamp' ? wasmClamp(src, out, o.lo, o.hi) : wasmMap(o.op, src, out, o.c);
+        if (!done) computeDerived(how, src, out);
+      }
+      r = derivedRange(how, ranges.get(how.from));
     }
     live.set(d.tensor, out);
-    add(d.tensor, out, d.range);
+    ranges.set(d.tensor, r);
+    add(d.tensor, out, r);
   });
   return true;
 }
 
-function notBinnedBefore(d: DerivedValues): CalibrationError {
+function notBinnedBefore(d: DerivedValues, from: string): CalibrationError {
   return new CalibrationError(
     'CALIBRATION',
-    `The values of '${d.tensor}' derive from '${d.how.from}', which was not binned before it.`,
+    `The values of '${d.tensor}' derive from '${from}', which was not binned before it.`,
     'This is a bug in quantsim; report it with the model.',
   );
 }

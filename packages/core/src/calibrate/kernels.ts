@@ -21,6 +21,7 @@ interface KernelExports {
   mul(src: number, out: number, n: number, c: number): void;
   div(src: number, out: number, n: number, c: number): void;
   clamp(src: number, out: number, n: number, lo: number, hi: number): void;
+  product(a: number, b: number, out: number, n: number): [number, number];
 }
 
 /** The elementwise ops the kernels compute, `out = f(src)` with a float32 constant. */
@@ -152,4 +153,17 @@ export function wasmClamp(src: Float32Array, out: Float32Array, lo: number, hi: 
   if (k === undefined || !inMemory(k, src) || !inMemory(k, out) || out.length < src.length) return false;
   k.clamp(src.byteOffset, out.byteOffset, src.length, lo, hi);
   return true;
+}
+
+/**
+ * `out[i] = a[i] · b[i]` in float32 arithmetic, for views that {@link reserveFloats} returned
+ * (`out` may be one of them), and the least and greatest product: both NaN when a product is NaN;
+ * a zero extreme may be either sign. Undefined (nothing done) where {@link wasmMap} returns false,
+ * or when the three lengths differ.
+ */
+export function wasmProduct(a: Float32Array, b: Float32Array, out: Float32Array): [number, number] | undefined {
+  const k = kernels;
+  if (k === undefined || !inMemory(k, a) || !inMemory(k, b) || !inMemory(k, out)) return undefined;
+  if (a.length !== b.length || out.length !== a.length) return undefined;
+  return k.product(a.byteOffset, b.byteOffset, out.byteOffset, a.length);
 }

@@ -1,5 +1,6 @@
 ;; quantsim's calibration kernels: histogram binning and the elementwise ops of derived
-;; statistics, for WebAssembly with SIMD and saturating float-to-int conversion (Node 20).
+;; statistics, for WebAssembly with SIMD, saturating float-to-int conversion and multiple results
+;; (Node 20).
 ;; Hand-written; `pnpm build:wasm` assembles it into kernels-wasm.ts (a test checks the two agree).
 ;;
 ;; Pointers and lengths are byte offsets and element counts in the exported memory.
@@ -219,4 +220,44 @@
           (f32.min (f32.max (f32.load (i32.add (local.get $src) (local.get $i))) (local.get $lo)) (local.get $hi)))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $next))))
+
+  ;; out[i] = a[i] * b[i], and the least and greatest product. f32x4.min and f32x4.max let NaN
+  ;; win and order -0 below +0 (as Math.min and Math.max do), so a NaN product makes both NaN.
+  (func (export "product") (param $a i32) (param $b i32) (param $out i32) (param $n i32) (result f32 f32)
+    (local $i i32) (local $end i32) (local $v v128) (local $lov v128) (local $hiv v128) (local $x f32)
+    (local $lo f32) (local $hi f32)
+    (local.set $lov (f32x4.splat (f32.const inf)))
+    (local.set $hiv (f32x4.splat (f32.const -inf)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $v
+          (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $i))) (v128.load (i32.add (local.get $b) (local.get $i)))))
+        (v128.store (i32.add (local.get $out) (local.get $i)) (local.get $v))
+        (local.set $lov (f32x4.min (local.get $lov) (local.get $v)))
+        (local.set $hiv (f32x4.max (local.get $hiv) (local.get $v)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (local.set $lo
+      (f32.min
+        (f32.min (f32x4.extract_lane 0 (local.get $lov)) (f32x4.extract_lane 1 (local.get $lov)))
+        (f32.min (f32x4.extract_lane 2 (local.get $lov)) (f32x4.extract_lane 3 (local.get $lov)))))
+    (local.set $hi
+      (f32.max
+        (f32.max (f32x4.extract_lane 0 (local.get $hiv)) (f32x4.extract_lane 1 (local.get $hiv)))
+        (f32.max (f32x4.extract_lane 2 (local.get $hiv)) (f32x4.extract_lane 3 (local.get $hiv)))))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $x
+          (f32.mul (f32.load (i32.add (local.get $a) (local.get $i))) (f32.load (i32.add (local.get $b) (local.get $i)))))
+        (f32.store (i32.add (local.get $out) (local.get $i)) (local.get $x))
+        (local.set $lo (f32.min (local.get $lo) (local.get $x)))
+        (local.set $hi (f32.max (local.get $hi) (local.get $x)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next)))
+    (local.get $lo)
+    (local.get $hi))
 )
