@@ -73,7 +73,21 @@ describe('WebAssembly calibration kernels', () => {
           fc.integer({ min: 1, max: HISTOGRAM_MAX_BINS }),
           fc.oneof(
             { weight: 4, arbitrary: fc.integer({ min: -2000, max: 2000 }) },
-            { weight: 1, arbitrary: fc.constantFrom(2 ** 30, -(2 ** 30), 2 ** 30 + 1, -(2 ** 30) - 1, 2 ** 30 - 5000) },
+            // The edges of the float32 kernel's first bins (2^22) and of all (2^30).
+            {
+              weight: 1,
+              arbitrary: fc.constantFrom(
+                2 ** 22,
+                -(2 ** 22),
+                2 ** 22 + 1,
+                -(2 ** 22) - 1,
+                2 ** 22 - 5000,
+                2 ** 30,
+                -(2 ** 30),
+                2 ** 30 + 1,
+                -(2 ** 30) - 1,
+              ),
+            },
           ),
           (values, e, length, first) => {
             const inv = pow2(-e);
@@ -87,6 +101,60 @@ describe('WebAssembly calibration kernels', () => {
         ),
         { numRuns: 300 },
       );
+    },
+  );
+
+  it.skipIf(!status.available)(
+    'bin values near the first bin as float64 does, the first bin up to 2^22 from 0 and past it',
+    () => {
+      // Values in every bin of [first, first + length) and a few bins either side, at first bins up
+      // to the float32 kernel's edge (2^22) and past it: the same counts as the JavaScript loop, and
+      // each value outside a stray for both.
+      for (const e of [0, -1, -20])
+        for (const first of [
+          0,
+          -3,
+          2 ** 22 - 100,
+          -(2 ** 22),
+          2 ** 22,
+          2 ** 22 + 1,
+          -(2 ** 22) - 1,
+          -(2 ** 24) + 7,
+          2 ** 25 + 1,
+        ]) {
+          const inv = pow2(-e);
+          const length = 97;
+          // Candidates in and around each bin (float32 rounding may move one to a neighbour), split
+          // by the bin float64 gives them.
+          const inside: number[] = [];
+          const outside: number[] = [];
+          for (let k = -3; k < length + 3; k++)
+            for (const frac of [0, 0.25, 0.5, 0.999]) {
+              const v = Math.fround((first + k + frac) / inv);
+              const bin = Math.floor(v * inv) - first;
+              (bin >= 0 && bin < length ? inside : outside).push(v);
+            }
+          expect(outside.length).toBeGreaterThan(4);
+          const where = `width 2^${e}, first ${first}`;
+          const js = new Float64Array(length);
+          const wasm = new Float64Array(length);
+          expect(binKnownJs(new Float32Array(inside), js, inv, first), where).toBe(true);
+          expect(binKnownWasm(new Float32Array(inside), wasm, inv, first), where).toBe(true);
+          expect(wasm, where).toEqual(js);
+          expect(
+            js.reduce((t, c) => t + c, 0),
+            where,
+          ).toBe(inside.length);
+          for (const v of outside) {
+            // A stray among 20 values inside, in the vector loop and in the tail.
+            for (const pos of [5, 19]) {
+              const batch = new Float32Array(inside.slice(0, 20));
+              batch[pos] = v;
+              expect(binKnownWasm(batch, new Float64Array(length), inv, first), `${where}, value ${v}`).toBe(false);
+              expect(binKnownJs(batch, new Float64Array(length), inv, first), `${where}, value ${v}`).toBe(false);
+            }
+          }
+        }
     },
   );
 

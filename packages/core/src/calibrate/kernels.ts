@@ -29,7 +29,8 @@ export type KernelMap = 'add' | 'rsub' | 'mul' | 'div';
 
 /**
  * Memory layout: four i32 counters per bin for up to {@link HISTOGRAM_MAX_BINS} bins plus the
- * stray bin from byte 0, then the values from {@link DATA}, which grows on demand.
+ * stray bin from byte 0, the 64 scratch bytes of the float32 binning kernel just below
+ * {@link DATA} (131008 … 131071), then the values from {@link DATA}, which grows on demand.
  */
 const COUNTERS = 0;
 const DATA = 131072;
@@ -128,8 +129,9 @@ export function wasmBin(values: Float32Array, length: number, inv: number, first
     src = DATA;
   }
   // Float32 lanes where they give the same bins (see kernels.wat): bins up to 1 wide, which
-  // activations' histograms have unless their range exceeds 4096.
-  if (inv >= 1 && inv <= 2 ** 127 && Math.abs(first) <= 2 ** 30) k.bin32(src, values.length, COUNTERS, length, inv, first);
+  // activations' histograms have unless their range exceeds 4096, and a first bin within 2^22 of
+  // 0, which they have unless their range lies far from 0 for its width.
+  if (inv >= 1 && inv <= 2 ** 127 && Math.abs(first) <= 2 ** 22) k.bin32(src, values.length, COUNTERS, length, inv, first);
   else k.bin(src, values.length, COUNTERS, length, inv, first);
   views(k);
   return counters;

@@ -61,53 +61,112 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $next))))
 
-  ;; "bin" with the bin computed in float32 lanes, four at a time: v * inv, floor, then the
-  ;; integer conversion and - first in i32. The same bins as "bin" when inv is a power of two in
-  ;; [1, 2^127] and |first| <= 2^30 (the caller checks): v * inv then only raises the exponent of v
-  ;; (subnormal v included), so it is exact in float32 unless it overflows, which a value inside
-  ;; the histogram (|bin| < 2^30) cannot. (With inv = 1/2, -2^-149 * inv would round to -0 and
-  ;; floor to bin 0 instead of -1.) A value far outside (±Infinity included) saturates the
-  ;; conversion, and - first leaves it outside [0, len) (at most 2^30 away from ±2^31, wrapped or
-  ;; not): a stray, as NaN is.
-  (func (export "bin32") (param $src i32) (param $n i32) (param $c i32) (param $len i32) (param $inv f32) (param $first i32)
+  ;; "bin" with the bin computed in float32 lanes: k = floor(v * inv) - first, then the integer
+  ;; k from the bits of k + 2^23. Sixteen values a step: their counter addresses go to the scratch
+  ;; bytes 131008 … 131071 (between the counters and the values) in four vector stores and come
+  ;; back as scalar loads, which is faster than extracting lanes; value i still goes to counter
+  ;; i mod 4 of its bin. The same bins as "bin" when inv is a power of
+  ;; two in [1, 2^127] and |first| <= 2^22 (the caller checks):
+  ;; - v * inv only raises the exponent of v (subnormal v included), so it is exact in float32
+  ;;   unless it overflows to ±Infinity. (With inv = 1/2, -2^-149 * inv would round to -0 and
+  ;;   floor to bin 0 instead of -1.)
+  ;; - floor(v * inv) - first is exact when |floor(v * inv)| < 2^24 (integers below 2^25 apart);
+  ;;   otherwise it is at least 2^24 - 2^22 from 0, rounded or not: outside [0, len).
+  ;; - for k in [0, 2^23), k + 2^23 is exact and its bits are 0x4B000000 + k; any other k (negative,
+  ;;   2^23 or more, ±Infinity, NaN) gives bits that are not in [0x4B000000, 0x4B000000 + len), so
+  ;;   bits - 0x4B000000, unsigned, is len or more: i32x4.min_u makes it the stray bin len.
+  (func (export "bin32") (param $src i32) (param $n i32) (param $c i32) (param $len i32) (param $inv f32) (param $first f32)
     (local $i i32) (local $end i32) (local $a i32) (local $s i32) (local $f f32)
-    (local $v v128) (local $k v128)
-    (local $inv4 v128) (local $first4 v128) (local $len4 v128) (local $base v128)
+    (local $inv4 v128) (local $first4 v128) (local $magic4 v128) (local $bits4 v128) (local $len4 v128) (local $base v128)
     (local.set $inv4 (f32x4.splat (local.get $inv)))
-    (local.set $first4 (i32x4.splat (local.get $first)))
+    (local.set $first4 (f32x4.splat (local.get $first)))
+    (local.set $magic4 (f32x4.splat (f32.const 0x1p23)))
+    (local.set $bits4 (i32x4.splat (i32.const 0x4B000000)))
     (local.set $len4 (i32x4.splat (local.get $len)))
     (local.set $base (i32x4.add (i32x4.splat (local.get $c)) (v128.const i32x4 0 4 8 12)))
     (local.set $i (local.get $src))
-    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-        (local.set $v (v128.load (local.get $i)))
-        (local.set $k (i32x4.sub
-          (i32x4.trunc_sat_f32x4_s (f32x4.floor (f32x4.mul (local.get $v) (local.get $inv4))))
-          (local.get $first4)))
-        (local.set $k (v128.bitselect (local.get $k) (local.get $len4)
-          (v128.and (i32x4.lt_u (local.get $k) (local.get $len4)) (f32x4.eq (local.get $v) (local.get $v)))))
-        (local.set $k (i32x4.add (i32x4.shl (local.get $k) (i32.const 4)) (local.get $base)))
-        (local.set $a (i32x4.extract_lane 0 (local.get $k)))
+        (v128.store (i32.const 131008)
+          (i32x4.add (i32x4.shl (i32x4.min_u
+            (i32x4.sub
+              (f32x4.add
+                (f32x4.sub (f32x4.floor (f32x4.mul (v128.load offset=0 (local.get $i)) (local.get $inv4))) (local.get $first4))
+                (local.get $magic4))
+              (local.get $bits4))
+            (local.get $len4)) (i32.const 4)) (local.get $base)))
+        (v128.store (i32.const 131024)
+          (i32x4.add (i32x4.shl (i32x4.min_u
+            (i32x4.sub
+              (f32x4.add
+                (f32x4.sub (f32x4.floor (f32x4.mul (v128.load offset=16 (local.get $i)) (local.get $inv4))) (local.get $first4))
+                (local.get $magic4))
+              (local.get $bits4))
+            (local.get $len4)) (i32.const 4)) (local.get $base)))
+        (v128.store (i32.const 131040)
+          (i32x4.add (i32x4.shl (i32x4.min_u
+            (i32x4.sub
+              (f32x4.add
+                (f32x4.sub (f32x4.floor (f32x4.mul (v128.load offset=32 (local.get $i)) (local.get $inv4))) (local.get $first4))
+                (local.get $magic4))
+              (local.get $bits4))
+            (local.get $len4)) (i32.const 4)) (local.get $base)))
+        (v128.store (i32.const 131056)
+          (i32x4.add (i32x4.shl (i32x4.min_u
+            (i32x4.sub
+              (f32x4.add
+                (f32x4.sub (f32x4.floor (f32x4.mul (v128.load offset=48 (local.get $i)) (local.get $inv4))) (local.get $first4))
+                (local.get $magic4))
+              (local.get $bits4))
+            (local.get $len4)) (i32.const 4)) (local.get $base)))
+        (local.set $a (i32.load (i32.const 131008)))
         (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
-        (local.set $a (i32x4.extract_lane 1 (local.get $k)))
+        (local.set $a (i32.load (i32.const 131012)))
         (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
-        (local.set $a (i32x4.extract_lane 2 (local.get $k)))
+        (local.set $a (i32.load (i32.const 131016)))
         (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
-        (local.set $a (i32x4.extract_lane 3 (local.get $k)))
+        (local.set $a (i32.load (i32.const 131020)))
         (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $a (i32.load (i32.const 131024)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.load (i32.const 131028)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.load (i32.const 131032)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.load (i32.const 131036)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.load (i32.const 131040)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.load (i32.const 131044)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.load (i32.const 131048)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.load (i32.const 131052)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.load (i32.const 131056)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.load (i32.const 131060)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.load (i32.const 131064)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.load (i32.const 131068)))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 64)))
         (br $next)))
-    ;; The last n mod 4 values, on counter 0 of their bins.
+    ;; The last n mod 16 values, on counter 0 of their bins.
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
         (local.set $f (f32.load (local.get $i)))
-        (local.set $s (i32.sub (i32.trunc_sat_f32_s (f32.floor (f32.mul (local.get $f) (local.get $inv)))) (local.get $first)))
-        (local.set $s (select (local.get $s) (local.get $len)
-          (i32.and (i32.lt_u (local.get $s) (local.get $len)) (f32.eq (local.get $f) (local.get $f)))))
+        (local.set $s
+          (i32.sub
+            (i32.reinterpret_f32
+              (f32.add (f32.sub (f32.floor (f32.mul (local.get $f) (local.get $inv))) (local.get $first)) (f32.const 0x1p23)))
+            (i32.const 0x4B000000)))
+        (local.set $s (select (local.get $s) (local.get $len) (i32.lt_u (local.get $s) (local.get $len))))
         (local.set $a (i32.add (local.get $c) (i32.shl (local.get $s) (i32.const 4))))
         (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
