@@ -299,6 +299,23 @@ describe('derived statistics (monotone ops with scalar constants)', () => {
       expect(hswish?.product).toBeUndefined();
       expect(hswish?.index).toBeDefined();
       expect(mixedSchemes.outputs.find((o) => o.tensor === 'sq')?.product).toBeDefined();
+      // Without ranges of whole tensors (calibration under 'error'), only those that a reduced
+      // request derives from are reduced.
+      const unranged = buildStatisticsGraph(await loadModel(job.model), job.requests, { wholeRanges: false });
+      expect(unranged.outputs.filter((o) => o.index !== undefined).map((o) => o.tensor)).toEqual([]);
+      expect(unranged.outputs.filter((o) => o.values).length).toBe(built.outputs.filter((o) => o.values).length);
+      const unrangedMixed = buildStatisticsGraph(
+        await loadModel(job.model),
+        job.requests.map((r) => (r.tensor === 'oneMinus' ? { ...r, full: false } : r)),
+        { wholeRanges: false },
+      );
+      expect(unrangedMixed.outputs.filter((o) => o.index !== undefined).map((o) => o.tensor)).toEqual(['hswish']);
+      // A NaN under 'error': the binning reports it, with its sample.
+      await expect(
+        quant(model)
+          .scheme('percentile')
+          .collectStats(samples(4, 29 + opset, { nan: 2 })),
+      ).rejects.toThrow(/Tensor 'x' holds NaN or infinite values in calibration sample 2/);
       const outputs = new Set((built.model.proto.graph?.output ?? []).map((o) => o.name));
       for (const o of computed) expect(outputs.has(o.tensor), o.tensor).toBe(false);
       // The tensors each run fetches: a product whose factors are not all finite in a sample (4x

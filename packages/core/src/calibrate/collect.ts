@@ -61,7 +61,13 @@ export async function collectStats(
   { offloadBinning = true }: { readonly offloadBinning?: boolean } = {},
 ): Promise<CalibrationStats> {
   const graph = resolved.prepared.graph;
-  const { model, outputs, packed } = buildStatisticsGraph(resolved.prepared.model, requests);
+  const policy = options.nonFinite ?? 'error';
+  // Under 'error', a NaN or infinity anywhere ends calibration, so whole tensors need no range
+  // before binning (the binning measures it, and reports what is not finite); under 'ignore' their
+  // reductions tell which samples' derived tensors must be fetched instead of computed.
+  const { model, outputs, packed } = buildStatisticsGraph(resolved.prepared.model, requests, {
+    wholeRanges: policy !== 'error',
+  });
   const binner = new HistogramBinner(offloadBinning);
   type Range = { count: number; min: number; max: number; nonFinite: number };
   const ranges = new Map<string, Range>();
@@ -101,7 +107,6 @@ export async function collectStats(
   const fetches = [...(packed ? [packed.stats, packed.sizes] : []), ...outputs.flatMap((o) => (o.values ? [o.values] : []))];
   const limit = options.samples ?? Number.POSITIVE_INFINITY;
   const total = Array.isArray(data) ? Math.min(data.length, limit) : Number.isFinite(limit) ? limit : undefined;
-  const policy = options.nonFinite ?? 'error';
   let session: BackendSession | undefined;
   let slowSession: BackendSession | undefined;
   let samples = 0;
@@ -172,14 +177,18 @@ export async function collectStats(
             const s = sample.get(o.tensor);
             const values = floatData(result[o.values as string], o.tensor);
             const derived: DerivedValues[] = [];
-            if (s) {
-              // A product of factors that are not all finite may hold NaN (∞ · 0), and what
-              // Clip or Relu make of NaN depends on the backend's kernel: such a product and
-              // what is computed from it are fetched.
+            // Not reduced (see wholeRanges above): its range is measured where it is binned.
+            const unreduced = o.index === undefined && !o.derived;
+            if (s || (unreduced && policy === 'error')) {
+              // Under 'ignore', a product of factors that are not all finite may hold NaN
+              // (∞ · 0), and what Clip or Relu make of NaN depends on the backend's kernel: such a
+              // product and what is computed from it are fetched.
               const fetched = new Set<string>();
               for (const c of computedFrom.get(o.tensor) ?? []) {
                 const sources = sourcesOf(c);
-                const unsure = c.product ? sources.some((f) => sample.get(f) === undefined) : sources.some((f) => fetched.has(f));
+                const unsure = c.product
+                  ? policy !== 'error' && sources.some((f) => sample.get(f) === undefined)
+                  : sources.some((f) => fetched.has(f));
                 if (unsure) {
                   fetched.add(c.tensor);
                   fetchComputed.push(c);

@@ -1,5 +1,5 @@
 import { CalibrationError } from '../errors/calibration-error.js';
-import { type KernelMap, reserveFloats, wasmClamp, wasmMap, wasmProduct } from './kernels.js';
+import { type KernelMap, reserveFloats, wasmClamp, wasmExtent, wasmMap, wasmProduct } from './kernels.js';
 import type { KnownRange, StatsAccumulator } from './stats.js';
 
 /**
@@ -202,6 +202,20 @@ export function computeProduct(a: Float32Array, b: Float32Array, out: Float32Arr
   return nan ? [Number.NaN, Number.NaN] : [lo, hi];
 }
 
+/** The least and greatest of `values`: both NaN when one is NaN (as {@link computeProduct}). */
+export function computeExtent(values: Float32Array): [number, number] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  let nan = false;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (Number.isNaN(v)) nan = true;
+  }
+  return nan ? [Number.NaN, Number.NaN] : [lo, hi];
+}
+
 // Both loops of every op run here first (V8 allocates feedback after a few calls), so that their
 // optimised code does not give up on the first calibration that reaches a loop's tail.
 {
@@ -214,6 +228,7 @@ export function computeProduct(a: Float32Array, b: Float32Array, out: Float32Arr
     divide(src, out, 6);
     clamp(src, out, 0, 6);
     computeProduct(src, src, out);
+    computeExtent(src);
   }
 }
 
@@ -230,7 +245,10 @@ function derivedRange(how: DerivedRange, source: KnownRange | undefined): KnownR
   return Number.isFinite(min) && Number.isFinite(max) ? { min, max } : undefined;
 }
 
-/** A product's range from its extremes: undefined unless both are finite; a zero extreme is +0. */
+/**
+ * A range from measured extremes (a product's, or values that came without one): undefined
+ * unless both are finite; a zero extreme is +0.
+ */
 function extentRange([min, max]: [number, number]): KnownRange | undefined {
   return Number.isFinite(min) && Number.isFinite(max) ? { min: min + 0, max: max + 0 } : undefined;
 }
@@ -239,9 +257,11 @@ function extentRange([min, max]: [number, number]): KnownRange | undefined {
  * Bins `values` of `tensor` and then every tensor of `derived` (in dependency order: a source
  * before what it gives), computing each one's values from its source's, and its range: derived
  * from the source's range (`range`, the exact extremes of `values` when all are finite) for a
- * monotone op, taken from the values for a product. A store into a `Float32Array` rounds to
- * float32, which is what makes the double arithmetic of {@link computeDerived} exact. Returns the
- * first tensor that held NaN or infinite values, if any.
+ * monotone op, taken from the values for a product. Values that come without a range (the
+ * backend did not reduce them) are measured first, in one SIMD pass where the kernels run, so
+ * that they and what derives from them bin in one pass when they are all finite. A store into a
+ * `Float32Array` rounds to float32, which is what makes the double arithmetic of
+ * {@link computeDerived} exact. Returns the first tensor that held NaN or infinite values, if any.
  */
 export function binWithDerived(
   accumulator: (tensor: string) => StatsAccumulator,
@@ -257,11 +277,12 @@ export function binWithDerived(
     acc.add(v, undefined, r);
     if (acc.nonFinite > before && nonFinite === undefined) nonFinite = t;
   };
-  if (derived.length > 0 && binWithDerivedWasm(add, tensor, values, range, derived)) return nonFinite;
-  add(tensor, values, range);
+  if (binWithDerivedWasm(add, tensor, values, range, derived)) return nonFinite;
+  const measured = range ?? extentRange(computeExtent(values));
+  add(tensor, values, measured);
   if (derived.length === 0) return nonFinite;
   const live = new Map<string, Float32Array>([[tensor, values]]);
-  const ranges = new Map<string, KnownRange | undefined>([[tensor, range]]);
+  const ranges = new Map<string, KnownRange | undefined>([[tensor, measured]]);
   const taken: Float32Array[] = [];
   const buffer = (length: number) => {
     const b = pool.get(length)?.pop() ?? new Float32Array(length);
@@ -370,9 +391,10 @@ function binWithDerivedWasm(
   // Views only after the reservation (a grow detaches them); no kernel grows the memory after it.
   const source = region.subarray(0, n);
   source.set(values);
+  const measured = range ?? extentRange(wasmExtent(source) ?? computeExtent(source));
   const live = new Map<string, Float32Array>([[tensor, source]]);
-  const ranges = new Map<string, KnownRange | undefined>([[tensor, range]]);
-  add(tensor, source, range);
+  const ranges = new Map<string, KnownRange | undefined>([[tensor, measured]]);
+  add(tensor, source, measured);
   let slot = 1;
   derived.forEach((d, j) => {
     const how = d.how;

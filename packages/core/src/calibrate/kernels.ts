@@ -22,6 +22,7 @@ interface KernelExports {
   div(src: number, out: number, n: number, c: number): void;
   clamp(src: number, out: number, n: number, lo: number, hi: number): void;
   product(a: number, b: number, out: number, n: number): [number, number];
+  extent(src: number, n: number): [number, number];
 }
 
 /** The elementwise ops the kernels compute, `out = f(src)` with a float32 constant. */
@@ -168,4 +169,15 @@ export function wasmProduct(a: Float32Array, b: Float32Array, out: Float32Array)
   if (k === undefined || !inMemory(k, a) || !inMemory(k, b) || !inMemory(k, out)) return undefined;
   if (a.length !== b.length || out.length !== a.length) return undefined;
   return k.product(a.byteOffset, b.byteOffset, out.byteOffset, a.length);
+}
+
+/**
+ * The least and greatest of `values`, a view that {@link reserveFloats} returned: both NaN when
+ * one is NaN; a zero extreme may be either sign. Undefined (nothing done) where {@link wasmMap}
+ * returns false.
+ */
+export function wasmExtent(values: Float32Array): [number, number] | undefined {
+  const k = kernels;
+  if (k === undefined || !inMemory(k, values)) return undefined;
+  return k.extent(values.byteOffset, values.length);
 }

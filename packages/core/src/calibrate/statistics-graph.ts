@@ -33,9 +33,9 @@ export interface StatisticsOutputs {
    * Where the tensor's reductions sit in the packed outputs (`packed` of
    * {@link buildStatisticsGraph}'s result): its minimum is `stats[3 · index]`, its maximum
    * `stats[3 · index + 1]`, its sum (the non-finite check) `stats[3 · index + 2]` and its
-   * element count `sizes[index]`. Whole tensors (`values` with stride 1) have them too: their
-   * range lets the histogram bin in one pass. Absent for tensors of If branches, which only
-   * leave their branch whole.
+   * element count `sizes[index]`. Whole tensors (`values` with stride 1) have them too (their
+   * range lets the histogram bin in one pass) unless the graph was built with `wholeRanges:
+   * false`. Absent for tensors of If branches, which only leave their branch whole.
    */
   readonly index?: number;
   /** Former per-tensor scalar outputs; no longer produced (the reductions are packed). */
@@ -111,8 +111,12 @@ const PACKED_SIZES = 'quantsim::sizes';
  * longer flagged as non-finite (the sum was a false alarm there).
  *
  * Whole tensors (histograms) are reduced too: the exact range lets JavaScript bin them in one
- * unchecked pass. A whole tensor derived from another whole one is not even an output: its values
- * are computed in JavaScript from its source's (`computed`; three quarters of the PaddleOCR
+ * unchecked pass, and tells before binning whether their values are all finite. `wholeRanges:
+ * false` leaves that to the binning, which measures the range in one SIMD pass (its own
+ * non-finite check), and saves the backend three reductions of each whole tensor (about 5 ms of
+ * a PaddleOCR recognizer sample's 35); the whole tensors that a reduced request derives from are
+ * reduced all the same. A whole tensor derived from another whole one is not even an output: its
+ * values are computed in JavaScript from its source's (`computed`; three quarters of the PaddleOCR
  * recognizer's activation values), which is cheaper than copying them out of the backend. So is
  * a whole tensor that is the product of two computed from the same fetched one, such as the
  * `x ⊙ clip(x + 3, 0, 6)` of a decomposed hardswish (`product`; {@link ProductOf}): it has no
@@ -122,7 +126,7 @@ const PACKED_SIZES = 'quantsim::sizes';
 export function buildStatisticsGraph(
   model: Model,
   requests: readonly TensorRequest[],
-  { derive = true }: { readonly derive?: boolean } = {},
+  { derive = true, wholeRanges = true }: { readonly derive?: boolean; readonly wholeRanges?: boolean } = {},
 ): {
   model: Model;
   outputs: StatisticsOutputs[];
@@ -157,6 +161,14 @@ export function buildStatisticsGraph(
   );
   const wholeRequest = (tensor: string) => wholeRequests.has(tensor);
   const products = derive ? productsOf(model, requests, derived, wholeRequest) : new Map<string, ProductOf>();
+  // With `wholeRanges: false`, the whole tensors whose range this thread needs all the same:
+  // those a request that is only reduced derives from.
+  const rangeNeeded = new Set<string>();
+  if (!wholeRanges)
+    for (const r of requests) {
+      if (wholeRequest(r.tensor)) continue;
+      for (let d = derived.get(r.tensor); d; d = derived.get(d.from)) rangeNeeded.add(d.from);
+    }
   for (const r of requests) {
     if (r.scope !== undefined) continue;
     const stride = strideOf(r);
@@ -180,6 +192,11 @@ export function buildStatisticsGraph(
       // A whole tensor whose source is only reduced still crosses into JavaScript; only its
       // range is derived.
       outputs.push({ tensor: r.tensor, stride: 1, derived: how, ...(whole ? { values: r.tensor } : {}) });
+      continue;
+    }
+    if (whole && !wholeRanges && !rangeNeeded.has(r.tensor)) {
+      // Its range is measured where it is binned.
+      outputs.push({ tensor: r.tensor, stride: 1, values: r.tensor });
       continue;
     }
     const name = (k: string) => `${r.tensor}::quantsim_${k}`;

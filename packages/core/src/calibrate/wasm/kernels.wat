@@ -280,6 +280,59 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $next))))
 
+  ;; The least and greatest of n values, eight a step in two pairs of running extremes with
+  ;; f32x4.pmin and pmax, NaN caught apart, as "product" does: both NaN when a value is NaN; a zero
+  ;; extreme may come out as either sign.
+  (func (export "extent") (param $src i32) (param $n i32) (result f32 f32)
+    (local $i i32) (local $end i32) (local $v v128) (local $w v128)
+    (local $lo0 v128) (local $hi0 v128) (local $lo1 v128) (local $hi1 v128) (local $nan v128)
+    (local $x f32) (local $lo f32) (local $hi f32) (local $any i32)
+    (local.set $lo0 (f32x4.splat (f32.const inf)))
+    (local.set $lo1 (local.get $lo0))
+    (local.set $hi0 (f32x4.splat (f32.const -inf)))
+    (local.set $hi1 (local.get $hi0))
+    (local.set $i (local.get $src))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $v (v128.load (local.get $i)))
+        (local.set $w (v128.load offset=16 (local.get $i)))
+        (local.set $lo0 (f32x4.pmin (local.get $lo0) (local.get $v)))
+        (local.set $hi0 (f32x4.pmax (local.get $hi0) (local.get $v)))
+        (local.set $lo1 (f32x4.pmin (local.get $lo1) (local.get $w)))
+        (local.set $hi1 (f32x4.pmax (local.get $hi1) (local.get $w)))
+        (local.set $nan
+          (v128.or (local.get $nan) (v128.or (f32x4.ne (local.get $v) (local.get $v)) (f32x4.ne (local.get $w) (local.get $w)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 32)))
+        (br $next)))
+    (local.set $lo0 (f32x4.pmin (local.get $lo0) (local.get $lo1)))
+    (local.set $hi0 (f32x4.pmax (local.get $hi0) (local.get $hi1)))
+    (local.set $lo
+      (f32.min
+        (f32.min (f32x4.extract_lane 0 (local.get $lo0)) (f32x4.extract_lane 1 (local.get $lo0)))
+        (f32.min (f32x4.extract_lane 2 (local.get $lo0)) (f32x4.extract_lane 3 (local.get $lo0)))))
+    (local.set $hi
+      (f32.max
+        (f32.max (f32x4.extract_lane 0 (local.get $hi0)) (f32x4.extract_lane 1 (local.get $hi0)))
+        (f32.max (f32x4.extract_lane 2 (local.get $hi0)) (f32x4.extract_lane 3 (local.get $hi0)))))
+    (local.set $any (v128.any_true (local.get $nan)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $x (f32.load (local.get $i)))
+        (local.set $lo (f32.min (local.get $lo) (local.get $x)))
+        (local.set $hi (f32.max (local.get $hi) (local.get $x)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next)))
+    (if (local.get $any)
+      (then
+        (local.set $lo (f32.const nan))
+        (local.set $hi (f32.const nan))))
+    (local.get $lo)
+    (local.get $hi))
+
   ;; out[i] = a[i] * b[i], and the least and greatest product. Eight products a step, in two
   ;; pairs of running extremes (f32x4.pmin and pmax, one instruction each, so that the loop does
   ;; not wait on them); pmin and pmax skip NaN and keep either zero, so a NaN product is caught
