@@ -116,9 +116,12 @@ describe.skipIf(missing !== undefined)('calibration on a BullMQ queue (real redi
         const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
         const queue = new Queue('shared', { connection });
         let killed: number | undefined;
-        // Watch for a shard with at least one sample done, and kill the worker that holds it.
+        // Watch for a shard with at least one sample done, and kill the worker that holds it. The
+        // shard holds every sample, so that the kill has five samples' time to land (with shards of
+        // 3, a shard's last two samples sometimes ended between two looks), and the watch looks
+        // every 20 ms.
         const watch = (async () => {
-          for (let i = 0; i < 600 && killed === undefined; i++) {
+          for (let i = 0; i < 3000 && killed === undefined; i++) {
             for (const job of await queue.getActive()) {
               const p = job.progress as { worker?: string; done?: number };
               const pid = Number(p.worker?.split(':').pop());
@@ -130,14 +133,14 @@ describe.skipIf(missing !== undefined)('calibration on a BullMQ queue (real redi
                 break;
               }
             }
-            await new Promise((r) => setTimeout(r, 100));
+            await new Promise((r) => setTimeout(r, 20));
           }
         })();
         try {
           const queued = await calibrateOnQueue(
             b,
             { npyFolder: npyDir },
-            { redis: redis.url, queue: 'shared', shardSize: 3, timeout: 300_000 },
+            { redis: redis.url, queue: 'shared', shardSize: 6, timeout: 300_000 },
           );
           await watch;
           expect(killed).toBeDefined();
