@@ -14,6 +14,7 @@
 //   BENCH_PYTHON   a Python with onnxruntime, onnx and numpy; otherwise /tmp/ortvenv is used, and
 //                  made (python3 -m venv, pip install) when missing; without python3 the peer is skipped
 //   BENCH_FLAT=1   also the peak RSS of 16 against 256 samples (memory flat in the sample count)
+//   BENCH_FLOOR=0  skips bench/histogram-floor.ts (what exact histograms cost a sample, printed last)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -167,6 +168,15 @@ console.log(
     .map((l) => l.toFixed(1))
     .join(' ')}`,
 );
+
+// What the histograms alone cost a sample here, against plain inference (bench/histogram-floor.ts).
+if (process.env.BENCH_FLOOR !== '0' && schemes.some((s) => HISTOGRAM.has(s))) {
+  console.log('\nExact histograms against plain inference, per sample (bench/histogram-floor.ts):');
+  execFileSync(tsx, ['--conditions=@quantsim/source', path.join(here, 'histogram-floor.ts'), models.join(',')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+}
 
 if (process.env.BENCH_FLAT === '1') {
   const flat = ['| model | scheme | peak RSS, 16 samples | peak RSS, 256 samples | ratio |', '|---|---|---|---|---|'];
