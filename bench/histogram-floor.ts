@@ -3,15 +3,16 @@
 // sample's histograms take (fetched from the backend, and computed from fetched ones by derived
 // ops), what binning them costs with the WebAssembly kernels on the model's own activations (each
 // tensor on its own canonical grid, as calibration bins it, after the first sample set the grid),
-// what computing the derived ones costs, and the median plain inference of one sample at the
-// backend's default threads and at one thread. Binning and inference shared perfectly over the
+// what computing the derived ones costs, the median plain inference of one sample (the model
+// file at the backend's default threads), and that of the prepared model at one thread. Binning and inference shared perfectly over the
 // cores are a floor under a histogram scheme's time per sample that no scheduling removes.
 //
 //   tsx --conditions=@quantsim/source bench/histogram-floor.ts [model,...]   (default: recognizer)
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { buildStatisticsGraph, loadModel, quant } from 'quantsim';
-import { binWithDerived, type DerivedValues } from '../packages/core/src/calibrate/derived-values.js';
+import { computationOrder } from '../packages/core/src/calibrate/collect.js';
+import { binWithDerived, type DerivedRange, type DerivedValues } from '../packages/core/src/calibrate/derived-values.js';
 import { wasmKernelsStatus } from '../packages/core/src/calibrate/kernels.js';
 import { createStatsAccumulator, type StatsAccumulator } from '../packages/core/src/calibrate/stats.js';
 import { WORKLOADS } from './workloads.js';
@@ -36,25 +37,13 @@ for (const name of models) {
     const x = w.sample(i).x as { data: Float32Array; dims: number[] };
     return { [session.inputNames[0] as string]: new ort.Tensor('float32', x.data, x.dims) };
   };
-  // What is computed from each fetched tensor, in dependency order (as collect.ts hands it on).
-  const byTensor = new Map(built.outputs.map((o) => [o.tensor, o]));
-  const rootOf = (t: string): string => {
-    const o = byTensor.get(t);
-    if (!o?.computed) return t;
-    return rootOf(o.product ? o.product.from : (o.derived?.from as string));
-  };
-  const computed = new Map<string, DerivedValues[]>();
-  const placed = new Set<string>();
-  const place = (t: string) => {
-    const o = byTensor.get(t);
-    if (!o?.computed || placed.has(t)) return;
-    placed.add(t);
-    for (const from of o.product ? [o.product.from, o.product.other] : [o.derived?.from as string]) place(from);
-    const list = computed.get(rootOf(t)) ?? [];
-    list.push({ tensor: t, how: o.product ?? (o.derived as NonNullable<typeof o.derived>) });
-    computed.set(rootOf(t), list);
-  };
-  for (const o of built.outputs) place(o.tensor);
+  // What is computed from each fetched tensor, in the order collectStats hands it to the binning.
+  const computed = new Map<string, DerivedValues[]>(
+    [...computationOrder(built.outputs).computedFrom].map(([root, list]) => [
+      root,
+      list.map((c) => ({ tensor: c.tensor, how: c.product ?? (c.derived as DerivedRange) })),
+    ]),
+  );
 
   const sample = await session.run(feeds(0), names);
   const other = await session.run(feeds(1), names);
@@ -93,12 +82,14 @@ for (const name of models) {
   };
   const fetchedOnly = timeBinning(false);
   const all = timeBinning(true);
-  const inference = async (threads?: number) => {
-    const s = await ort.InferenceSession.create(job.model, {
-      ...(threads ? { intraOpNumThreads: threads } : {}),
-      logSeverityLevel: 3,
-    });
-    const f = { [s.inputNames[0] as string]: feeds(0)[session.inputNames[0] as string] as ort.Tensor };
+  const inference = async (model: string | Uint8Array, threads?: number) => {
+    const options = { ...(threads ? { intraOpNumThreads: threads } : {}), logSeverityLevel: 3 as const };
+    const s =
+      typeof model === 'string'
+        ? await ort.InferenceSession.create(model, options)
+        : await ort.InferenceSession.create(model, options);
+    const x = w.sample(0).x as { data: Float32Array; dims: number[] };
+    const f = { [s.inputNames[0] as string]: new ort.Tensor('float32', x.data, x.dims) };
     await s.run(f);
     const times: number[] = [];
     for (let r = 0; r < 15; r++) {
@@ -109,8 +100,10 @@ for (const name of models) {
     await s.release();
     return median(times);
   };
-  const plain = await inference();
-  const plain1 = await inference(1);
+  // Plain: the model file, as bench/child.ts runs it; one thread: the prepared model (BatchNorm
+  // folded), which the statistics session runs at one thread beside the binning thread.
+  const plain = await inference(w.model);
+  const plain1 = await inference(job.model, 1);
   await session.release();
   const total = fetchedValues + computedValues;
   console.log(`\n${w.name}: ${built.outputs.filter((o) => o.values || o.computed).length} histograms`);

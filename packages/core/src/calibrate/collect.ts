@@ -76,33 +76,7 @@ export async function collectStats(
     if (!whole(o) && !o.computed)
       ranges.set(o.tensor, { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, nonFinite: 0 });
   }
-  // Derived tensors and products after their sources (a source may itself be derived).
-  const byTensor = new Map(outputs.map((o) => [o.tensor, o]));
-  const derivedOrder: StatisticsOutputs[] = [];
-  {
-    const placed = new Set<string>();
-    const place = (o: StatisticsOutputs) => {
-      if ((!o.derived && !o.product) || placed.has(o.tensor)) return;
-      placed.add(o.tensor);
-      for (const from of sourcesOf(o)) {
-        const source = byTensor.get(from);
-        if (source) place(source);
-      }
-      derivedOrder.push(o);
-    };
-    for (const o of outputs) place(o);
-  }
-  // The tensors whose values are computed from each fetched whole tensor's, in dependency order
-  // (a product's factors are computed from the same one).
-  const computedFrom = new Map<string, StatisticsOutputs[]>();
-  for (const o of derivedOrder) {
-    if (!o.computed) continue;
-    let root = o;
-    while (root.computed) root = byTensor.get(sourcesOf(root)[0] as string) as StatisticsOutputs;
-    const list = computedFrom.get(root.tensor) ?? [];
-    list.push(o);
-    computedFrom.set(root.tensor, list);
-  }
+  const { derivedOrder, computedFrom } = computationOrder(outputs);
   // Every reduced tensor's statistics come in the two packed outputs; values one output each.
   const fetches = [...(packed ? [packed.stats, packed.sizes] : []), ...outputs.flatMap((o) => (o.values ? [o.values] : []))];
   const limit = options.samples ?? Number.POSITIVE_INFINITY;
@@ -294,6 +268,41 @@ export function mergeCalibrationStats(a: CalibrationStats, b: CalibrationStats):
     tensors[t] = other ? mergeTensorStats(other, s) : s;
   }
   return { samples: a.samples + b.samples, tensors };
+}
+
+/**
+ * The derived tensors and products among a statistics graph's outputs in dependency order (a
+ * source before what derives from it; a source may itself be derived), and for each fetched whole
+ * tensor the tensors computed from its values, in that order (a product's factors are computed
+ * from the same one): what {@link collectStats} hands the binning with each fetched tensor.
+ */
+export function computationOrder(outputs: readonly StatisticsOutputs[]): {
+  derivedOrder: StatisticsOutputs[];
+  computedFrom: Map<string, StatisticsOutputs[]>;
+} {
+  const byTensor = new Map(outputs.map((o) => [o.tensor, o]));
+  const derivedOrder: StatisticsOutputs[] = [];
+  const placed = new Set<string>();
+  const place = (o: StatisticsOutputs) => {
+    if ((!o.derived && !o.product) || placed.has(o.tensor)) return;
+    placed.add(o.tensor);
+    for (const from of sourcesOf(o)) {
+      const source = byTensor.get(from);
+      if (source) place(source);
+    }
+    derivedOrder.push(o);
+  };
+  for (const o of outputs) place(o);
+  const computedFrom = new Map<string, StatisticsOutputs[]>();
+  for (const o of derivedOrder) {
+    if (!o.computed) continue;
+    let root = o;
+    while (root.computed) root = byTensor.get(sourcesOf(root)[0] as string) as StatisticsOutputs;
+    const list = computedFrom.get(root.tensor) ?? [];
+    list.push(o);
+    computedFrom.set(root.tensor, list);
+  }
+  return { derivedOrder, computedFrom };
 }
 
 /** The tensors a derived tensor's or a product's values are computed from (none for others). */
