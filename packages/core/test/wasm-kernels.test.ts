@@ -12,7 +12,16 @@ import {
   type ProductOf,
 } from '../src/calibrate/derived-values.js';
 import { HISTOGRAM_MAX_BINS } from '../src/calibrate/histogram.js';
-import { reserveFloats, wasmClamp, wasmExtent, wasmKernelsStatus, wasmMap, wasmProduct } from '../src/calibrate/kernels.js';
+import {
+  reserveFloats,
+  wasmBin,
+  wasmClamp,
+  wasmExtent,
+  wasmFold,
+  wasmKernelsStatus,
+  wasmMap,
+  wasmProduct,
+} from '../src/calibrate/kernels.js';
 import { pow2 } from '../src/calibrate/pow2.js';
 import {
   binKnownJs,
@@ -112,6 +121,41 @@ describe('WebAssembly calibration kernels', () => {
       );
     },
   );
+
+  it.skipIf(!status.available)("fold adds up each bin's four counters and zeroes them (fast-check)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: HISTOGRAM_MAX_BINS }),
+        fc.array(fc.integer({ min: 0, max: 2 ** 28 }), {
+          minLength: 4 * (HISTOGRAM_MAX_BINS + 1),
+          maxLength: 4 * (HISTOGRAM_MAX_BINS + 1),
+        }),
+        (length, lanes) => {
+          // The counters the binning kernel left: wasmBin of nothing returns them, all zero.
+          const counters = wasmBin(new Float32Array(0), 1, 1, 0);
+          if (counters === undefined) throw new Error('the kernels took no batch');
+          counters.fill(0);
+          counters.set(lanes.slice(0, 4 * length));
+          const expected = Array.from({ length }, (_, b) => lanes.slice(4 * b, 4 * b + 4).reduce((x, y) => x + y, 0));
+          const sums = wasmFold(length);
+          expect(Array.from(sums?.subarray(0, length) ?? [])).toEqual(expected);
+          // Every counter is zero again (the next binning relies on it).
+          expect(counters.every((c) => c === 0)).toBe(true);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('pow2 is exact at every normal exponent and rejects others', () => {
+    const view = new DataView(new ArrayBuffer(8));
+    for (let e = -1022; e <= 1023; e++) {
+      view.setFloat64(0, pow2(e));
+      // Sign 0, exponent field e + 1023, mantissa 0.
+      expect(view.getBigUint64(0)).toBe(BigInt(e + 1023) << 52n);
+    }
+    for (const bad of [-1023, 1024, 0.5, Number.NaN]) expect(() => pow2(bad)).toThrow(/integer exponent/);
+  });
 
   it.skipIf(!status.available)(
     'bin values near the first bin as float64 does, the first bin up to 2^22 from 0 and past it',

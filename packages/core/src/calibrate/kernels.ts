@@ -23,6 +23,7 @@ interface KernelExports {
   clamp(src: number, out: number, n: number, lo: number, hi: number): void;
   product(a: number, b: number, out: number, n: number): [number, number];
   extent(src: number, n: number): [number, number];
+  fold(c: number, len: number, out: number): void;
 }
 
 /** The elementwise ops the kernels compute, `out = f(src)` with a float32 constant. */
@@ -30,10 +31,12 @@ export type KernelMap = 'add' | 'rsub' | 'mul' | 'div';
 
 /**
  * Memory layout: four i32 counters per bin for up to {@link HISTOGRAM_MAX_BINS} bins plus the
- * stray bin from byte 0, the 64 scratch bytes of the float32 binning kernel just below
+ * stray bin from byte 0, then one i32 sum per bin ({@link wasmFold}), the 64 scratch bytes of the float32 binning kernel just below
  * {@link DATA} (131008 … 131071), then the values from {@link DATA}, which grows on demand.
  */
 const COUNTERS = 0;
+/** Where {@link wasmFold} writes the bins' sums: after the counters (4 · 4097 i32), 16 KiB. */
+const SUMS = 16 * (HISTOGRAM_MAX_BINS + 1);
 const DATA = 131072;
 const PAGE = 65536;
 /** The most bytes of values the module takes; larger batches stay in JavaScript. */
@@ -71,6 +74,7 @@ export function wasmKernelsStatus(): { readonly available: boolean; readonly rea
 
 let buffer: ArrayBuffer | undefined;
 let counters = new Int32Array(0);
+let sums = new Int32Array(0);
 let floats = new Float32Array(0);
 
 /** Views of the memory as it is now (a grow detaches the old ones). */
@@ -79,6 +83,7 @@ function views(k: KernelExports): void {
   if (buffer !== now) {
     buffer = now;
     counters = new Int32Array(now, COUNTERS, 4 * (HISTOGRAM_MAX_BINS + 1));
+    sums = new Int32Array(now, SUMS, HISTOGRAM_MAX_BINS);
     floats = new Float32Array(now);
   }
 }
@@ -180,4 +185,17 @@ export function wasmExtent(values: Float32Array): [number, number] | undefined {
   const k = kernels;
   if (k === undefined || !inMemory(k, values)) return undefined;
   return k.extent(values.byteOffset, values.length);
+}
+
+/**
+ * The sum of the four counters of each of the first `length` bins that {@link wasmBin} left,
+ * which it zeroes (the stray bin's are the caller's to clear): a view, valid until the next call.
+ * Undefined when the kernels are off.
+ */
+export function wasmFold(length: number): Int32Array | undefined {
+  const k = kernels;
+  if (k === undefined || length > HISTOGRAM_MAX_BINS) return undefined;
+  k.fold(COUNTERS, length, SUMS);
+  views(k);
+  return sums;
 }

@@ -1,7 +1,7 @@
 import type { HistogramData, TensorStats } from '../contracts/stats.js';
 import { describeValue, InvalidArgumentError } from '../errors/quantsim-error.js';
 import { canonicalLog2Width, emptyHistogram, HISTOGRAM_MAX_BINS } from './histogram.js';
-import { wasmBin } from './kernels.js';
+import { wasmBin, wasmFold } from './kernels.js';
 import { pow2 } from './pow2.js';
 
 /** Options of {@link createStatsAccumulator}. */
@@ -80,6 +80,9 @@ class ChannelState {
    * union, coarsening (merging adjacent bins) when the range has grown past the bin budget.
    */
   extend(lo: number, hi: number): void {
+    // Inside what it covers already: the canonical grid of the same union is the same grid (the
+    // last change made it the smallest width at least the one before at which the union fits).
+    if (this.counts !== undefined && lo >= this.min && hi <= this.max) return;
     const newMin = Math.min(this.min, lo);
     const newMax = Math.max(this.max, hi);
     const { e, first, length } = gridOf(newMin, newMax, this.counts === undefined ? undefined : this.log2Width);
@@ -268,7 +271,16 @@ export function binKnownWasm(values: Float32Array, counts: Float64Array, inv: nu
   if (c === undefined) return undefined;
   const s = 4 * length;
   const ok = c[s] === 0 && c[s + 1] === 0 && c[s + 2] === 0 && c[s + 3] === 0;
-  if (ok) addScratch(c, counts); // which zeroes the counters of the bins
+  if (ok) {
+    // The kernel adds up each bin's four counters (and zeroes them); JavaScript only adds the sums.
+    const sums = wasmFold(length);
+    if (sums === undefined) addScratch(c, counts);
+    else
+      for (let b = 0; b < length; b++) {
+        const n = sums[b] as number;
+        if (n !== 0) counts[b] = (counts[b] as number) + n;
+      }
+  }
   c.fill(0, ok ? s : 0, s + 4);
   return ok;
 }

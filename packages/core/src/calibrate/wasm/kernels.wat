@@ -393,4 +393,43 @@
         (local.set $hi (f32.const nan))))
     (local.get $lo)
     (local.get $hi))
+
+  ;; Adds up the four counters of each of len bins at c (bin k's at c + 16k) into the i32 at
+  ;; out + 4k, and zeroes them: four bins a step, their sums transposed into one vector by two
+  ;; rounds of pairwise shuffles and adds.
+  (func (export "fold") (param $c i32) (param $len i32) (param $out i32)
+    (local $k i32) (local $end i32) (local $a i32) (local $s01 v128) (local $s23 v128) (local $v v128)
+    (local.set $end (i32.and (local.get $len) (i32.const -4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $a (i32.add (local.get $c) (i32.shl (local.get $k) (i32.const 4))))
+        (local.set $v (v128.load offset=16 (local.get $a)))
+        (local.set $s01 (i32x4.add
+          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $a)) (local.get $v))
+          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (v128.load (local.get $a)) (local.get $v))))
+        (local.set $v (v128.load offset=48 (local.get $a)))
+        (local.set $s23 (i32x4.add
+          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=32 (local.get $a)) (local.get $v))
+          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (v128.load offset=32 (local.get $a)) (local.get $v))))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 2))) (i32x4.add
+          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $s01) (local.get $s23))
+          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $s01) (local.get $s23))))
+        (v128.store (local.get $a) (v128.const i32x4 0 0 0 0))
+        (v128.store offset=16 (local.get $a) (v128.const i32x4 0 0 0 0))
+        (v128.store offset=32 (local.get $a) (v128.const i32x4 0 0 0 0))
+        (v128.store offset=48 (local.get $a) (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $next)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $k) (local.get $len)))
+        (local.set $a (i32.add (local.get $c) (i32.shl (local.get $k) (i32.const 4))))
+        (local.set $v (v128.load (local.get $a)))
+        (local.set $v (i32x4.add (local.get $v) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 2)))
+          (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 1 (local.get $v))))
+        (v128.store (local.get $a) (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next))))
 )
