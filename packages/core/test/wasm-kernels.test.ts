@@ -63,6 +63,13 @@ function bitsAnyNaN(a: Float32Array): number[] {
   return bits(a).map((b, i) => (Number.isNaN(a[i]) ? 0x7fc00000 : b));
 }
 
+/** The statistics of values on their own, added the checked way. */
+function statsOf(values: Float32Array) {
+  const a = createStatsAccumulator({ histogram: true });
+  a.add(values);
+  return a.toStats();
+}
+
 describe('WebAssembly calibration kernels', () => {
   it('the committed module is what kernels.wat assembles to', async () => {
     expect(readFileSync(KERNELS_TS, 'utf8')).toBe(kernelsSource(await assembleKernels()));
@@ -388,6 +395,10 @@ describe('WebAssembly calibration kernels', () => {
       { tensor: 'neg', how: { from: 'x', op: 'mul', constant: -2 } },
       { tensor: 'relu', how: { from: 'neg', op: 'relu' } },
       { tensor: 'flipped', how: { from: 'relu', op: 'rsub', constant: 1 } },
+      // Several buffers in use at once while x waits for its last read (buffers are reused).
+      { tensor: 'flippedPlus', how: { from: 'flipped', op: 'add', constant: 1 } },
+      { tensor: 'flippedSquare', how: { op: 'product', from: 'flippedPlus', other: 'flipped' } },
+      { tensor: 'flippedDouble', how: { from: 'flippedSquare', op: 'mul', constant: 2 } },
       { tensor: 'minus', how: { from: 'x', op: 'sub', constant: 0.25 } },
     ];
     const oddConstant: { tensor: string; how: DerivedRange } = {
@@ -456,6 +467,55 @@ describe('WebAssembly calibration kernels', () => {
       expect(on.hugeSquareHalf?.nonFinite).toBe(on.hugeSquare?.nonFinite);
     }
   });
+
+  it.skipIf(!status.available)(
+    'binWithDerived reuses buffers without losing values: chains of any shape bin as every element does (fast-check)',
+    () => {
+      // Each link takes an earlier tensor (or two, for a product) at random, so that values wait
+      // for late reads while other buffers are taken and given back.
+      const link = fc.record({
+        op: fc.constantFrom('add', 'mul', 'clip', 'identity', 'product', 'rsub'),
+        from: fc.nat(),
+        other: fc.nat(),
+        constant: fc.constantFrom(0.5, -1.5, 3, 0.25),
+      });
+      fc.assert(
+        fc.property(fc.array(link, { minLength: 1, maxLength: 14 }), fc.integer({ min: 1, max: 700 }), (shape, n) => {
+          const names = ['x'];
+          const links: DerivedValues[] = shape.map((l, j) => {
+            const from = names[l.from % names.length] as string;
+            const other = names[l.other % names.length] as string;
+            const tensor = `t${j}`;
+            names.push(tensor);
+            if (l.op === 'product') return { tensor, how: { op: 'product', from, other } };
+            if (l.op === 'clip') return { tensor, how: { from, op: 'clip', lo: -1, hi: 2 } };
+            if (l.op === 'identity') return { tensor, how: { from, op: 'identity' } };
+            return { tensor, how: { from, op: l.op as 'add' | 'mul' | 'rsub', constant: l.constant } };
+          });
+          const values = new Float32Array(n).map((_, i) => Math.sin(i * 0.37 + n) * 3);
+          const accs = new Map<string, StatsAccumulator>();
+          const acc = (t: string) => {
+            const a = accs.get(t) ?? createStatsAccumulator({ histogram: true });
+            accs.set(t, a);
+            return a;
+          };
+          binWithDerived(acc, 'x', values, undefined, links);
+          const live = new Map([['x', values]]);
+          const expected: Record<string, unknown> = { x: statsOf(values) };
+          for (const l of links) {
+            const out = new Float32Array(n);
+            const src = live.get(l.how.from) as Float32Array;
+            if (l.how.op === 'product') computeProduct(src, live.get(l.how.other) as Float32Array, out);
+            else computeDerived(l.how, src, out);
+            live.set(l.tensor, out);
+            expected[l.tensor] = statsOf(out);
+          }
+          expect(Object.fromEntries([...accs].map(([t, a]) => [t, a.toStats()]))).toEqual(expected);
+        }),
+        { numRuns: 150 },
+      );
+    },
+  );
 
   it.skipIf(!status.available)('map only views of their own memory', () => {
     const outside = new Float32Array(8);

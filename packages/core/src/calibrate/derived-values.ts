@@ -385,26 +385,22 @@ function binWithDerivedWasm(
       if (!known.has(from)) throw notBinnedBefore(d, from);
     known.add(d.tensor);
   }
-  const slots = 1 + ops.filter((o) => o !== 'identity').length;
-  const region = reserveFloats(slots * n);
+  const plan = slotPlan(tensor, derived, ops);
+  const region = reserveFloats(plan.slots * n);
   if (region === undefined) return false;
   // Views only after the reservation (a grow detaches them); no kernel grows the memory after it.
-  const source = region.subarray(0, n);
+  const slotView = (s: number) => region.subarray(s * n, s * n + n);
+  const source = slotView(0);
   source.set(values);
   const measured = range ?? extentRange(wasmExtent(source) ?? computeExtent(source));
   const live = new Map<string, Float32Array>([[tensor, source]]);
   const ranges = new Map<string, KnownRange | undefined>([[tensor, measured]]);
   add(tensor, source, measured);
-  let slot = 1;
   derived.forEach((d, j) => {
     const how = d.how;
     const src = live.get(how.from) as Float32Array;
     const o = ops[j] as Exclude<(typeof ops)[number], undefined>;
-    let out = src;
-    if (o !== 'identity') {
-      out = region.subarray(slot * n, slot * n + n);
-      slot++;
-    }
+    const out = o === 'identity' ? src : slotView(plan.slotOf[j] as number);
     let r: KnownRange | undefined;
     if (how.op === 'product') {
       const other = factor(live, d, n);
@@ -421,6 +417,55 @@ function binWithDerivedWasm(
     add(d.tensor, out, r);
   });
   return true;
+}
+
+/**
+ * Which of `slots` buffers of the values' length each derived tensor's values go to (index j of
+ * `derived`; identity ops take their source's): slot 0 holds the source, and a slot is taken again
+ * once every tensor in it has been binned and read by all that derive from it. Reusing slots keeps
+ * a chain's values in a few cache-sized buffers instead of one per link.
+ */
+function slotPlan(
+  tensor: string,
+  derived: readonly DerivedValues[],
+  ops: readonly unknown[],
+): { slots: number; slotOf: number[] } {
+  const sourcesOf = (d: DerivedValues) => (d.how.op === 'product' ? [d.how.from, d.how.other] : [d.how.from]);
+  // Reads still to come of each tensor's values.
+  const reads = new Map<string, number>();
+  for (const d of derived) for (const f of sourcesOf(d)) reads.set(f, (reads.get(f) ?? 0) + 1);
+  const slotOfTensor = new Map<string, number>([[tensor, 0]]);
+  const holders = [1];
+  const free: number[] = [];
+  const release = (t: string) => {
+    if ((reads.get(t) ?? 0) > 0) return;
+    const s = slotOfTensor.get(t) as number;
+    holders[s] = (holders[s] as number) - 1;
+    if (holders[s] === 0) free.push(s);
+  };
+  const slotOf: number[] = [];
+  release(tensor);
+  derived.forEach((d, j) => {
+    // The output's slot is taken before the sources' are given back: an op never writes over
+    // what it reads (the kernels read and write one element at a time, but the product reads two).
+    let s: number;
+    if (ops[j] === 'identity') {
+      s = slotOfTensor.get(d.how.from) as number;
+      holders[s] = (holders[s] as number) + 1;
+    } else {
+      s = free.pop() ?? holders.length;
+      if (s === holders.length) holders.push(0);
+      holders[s] = 1;
+    }
+    slotOf.push(s);
+    slotOfTensor.set(d.tensor, s);
+    for (const f of sourcesOf(d)) {
+      reads.set(f, (reads.get(f) as number) - 1);
+      release(f);
+    }
+    release(d.tensor);
+  });
+  return { slots: holders.length, slotOf };
 }
 
 function notBinnedBefore(d: DerivedValues, from: string): CalibrationError {
