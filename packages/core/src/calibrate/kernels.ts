@@ -31,8 +31,9 @@ export type KernelMap = 'add' | 'rsub' | 'mul' | 'div';
 
 /**
  * Memory layout: four i32 counters per bin for up to {@link HISTOGRAM_MAX_BINS} bins plus the
- * stray bin from byte 0, then one i32 sum per bin ({@link wasmFold}), the 64 scratch bytes of the float32 binning kernel just below
- * {@link DATA} (131008 … 131071), then the values from {@link DATA}, which grows on demand.
+ * stray bin from byte 0, then one i32 sum per bin ({@link wasmFold}), the 64 scratch bytes of the
+ * float32 binning kernel just below {@link DATA} (131008 … 131071), then the values from
+ * {@link DATA}, which grows on demand.
  */
 const COUNTERS = 0;
 /** Where {@link wasmFold} writes the bins' sums: after the counters (4 · 4097 i32), 16 KiB. */

@@ -273,13 +273,12 @@ export function binKnownWasm(values: Float32Array, counts: Float64Array, inv: nu
   const ok = c[s] === 0 && c[s + 1] === 0 && c[s + 2] === 0 && c[s + 3] === 0;
   if (ok) {
     // The kernel adds up each bin's four counters (and zeroes them); JavaScript only adds the sums.
-    const sums = wasmFold(length);
-    if (sums === undefined) addScratch(c, counts);
-    else
-      for (let b = 0; b < length; b++) {
-        const n = sums[b] as number;
-        if (n !== 0) counts[b] = (counts[b] as number) + n;
-      }
+    // It runs wherever wasmBin did, for the same lengths.
+    const sums = wasmFold(length) as Int32Array;
+    for (let b = 0; b < length; b++) {
+      const n = sums[b] as number;
+      if (n !== 0) counts[b] = (counts[b] as number) + n;
+    }
   }
   c.fill(0, ok ? s : 0, s + 4);
   return ok;
